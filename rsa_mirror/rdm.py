@@ -1,0 +1,302 @@
+"""Representational dissimilarity matrices.
+
+The one place where activations (or recorded responses) become rsatoolbox ``RDMs``.
+
+Dissimilarity is 1 - Pearson r across units, after every unit has been z-scored across the
+stimuli of the evaluated set (METHODS.md, "Representational dissimilarity"). Units with zero
+variance carry no information and are dropped (never turned into NaN); the number of units
+kept is recorded in ``rdm_descriptors['n_units']``.
+
+The work is a z-score followed by one Gram matrix product, done over column chunks so that the
+extra memory stays bounded (``chunk_bytes``) whatever the layer size: the input is read once
+and never copied whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from rsatoolbox.data import Dataset
+from rsatoolbox.rdm import RDMs
+from tqdm.auto import tqdm
+
+from ._utils import format_indices
+
+DEFAULT_CHUNK_BYTES = 32 * 2**20
+
+
+def compute_rdms(activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYTES, verbose=False) -> RDMs:
+    """Correlation-distance RDMs, one per layer or patch.
+
+    Args:
+        activations: mapping name -> array of shape (n_stimuli, ...) (layer activations, any
+            unit shape, flattened per stimulus; float16/32/64 or integers; a NumPy memmap
+            works and is read in chunks) or -> rsatoolbox ``Dataset`` (its measurements,
+            (n_stimuli, n_channels)). A single ``Dataset`` is taken as one entry named by its
+            ``descriptors['name']`` (or ``'dataset'``). All entries must have the same
+            n_stimuli.
+        descriptors: mapping descriptor name -> sequence of n_stimuli values (e.g. identity,
+            view_deg, category, object), stored as the RDMs' pattern descriptors. When
+            omitted and the entries are Datasets, their (identical) ``obs_descriptors`` are used.
+        chunk_bytes: size in bytes of the working buffer (n_stimuli x chunk of units); the
+            peak extra memory is about this plus two n_stimuli x n_stimuli float64 matrices.
+        verbose: show a progress bar over the entries.
+
+    Returns:
+        ``RDMs`` with one (n_stimuli x n_stimuli) float64 RDM per entry, in the mapping's order;
+        ``rdm_descriptors``: ``name`` and ``n_units`` (units kept after dropping zero-variance
+        ones); ``dissimilarity_measure='correlation'``.
+
+    Raises:
+        ValueError: fewer than 3 stimuli, stimuli counts that differ between entries, NaN or
+            Inf values (the message names the entry, stimuli and units), fewer than 2 units with
+            non-zero variance, or a stimulus whose z-scored pattern is constant across units.
+    """
+    entries = _as_entries(activations)
+    n_stimuli = _common_n_stimuli(entries)
+    patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
+    n_pairs = n_stimuli * (n_stimuli - 1) // 2
+    vectors = np.empty((len(entries), n_pairs))
+    n_units = []
+    upper = np.triu_indices(n_stimuli, k=1)
+    for i, (name, matrix) in enumerate(tqdm(entries.items(), desc="RDMs", disable=not verbose)):
+        r, kept = _correlations(name, matrix, chunk_bytes=chunk_bytes)
+        vectors[i] = 1.0 - r[upper]
+        n_units.append(kept)
+    return RDMs(
+        vectors,
+        dissimilarity_measure="correlation",
+        rdm_descriptors={"name": list(entries), "n_units": n_units},
+        pattern_descriptors=patterns,
+    )
+
+
+def compute_view_rdms(
+    activations,
+    *,
+    descriptors=None,
+    object_key="object",
+    view_key="view_deg",
+    chunk_bytes=DEFAULT_CHUNK_BYTES,
+    verbose=False,
+) -> RDMs:
+    """Per-object view RDMs (the n_views x n_views matrices of the mirror-symmetry index).
+
+    Units are z-scored over the whole set (all objects, all views), then for each object the
+    dissimilarity (1 - Pearson r across units) between its views is computed. Only the
+    per-object blocks are formed, so the cost is linear in the number of stimuli.
+
+    Args:
+        activations: as in ``compute_rdms``.
+        descriptors: as in ``compute_rdms``; must contain ``object_key`` and ``view_key``.
+        object_key: descriptor naming the object (exemplar, or identity for faces).
+        view_key: descriptor holding the yaw in degrees; every object must have each view once,
+            all objects the same views, and the views must come in mirror pairs (+v and -v).
+        chunk_bytes: working-buffer size, as in ``compute_rdms``.
+        verbose: show a progress bar over the entries.
+
+    Returns:
+        ``RDMs`` with n_entries x n_objects RDMs of shape (n_views, n_views), views sorted left
+        to right (ascending yaw). ``rdm_descriptors``: ``name``, ``n_units``, ``object_key`` and
+        every other descriptor that is constant within each object (e.g. ``category``).
+        ``pattern_descriptors``: ``view_key``.
+    """
+    entries = _as_entries(activations)
+    n_stimuli = _common_n_stimuli(entries)
+    patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
+    order, objects, views = _object_view_order(patterns, object_key, view_key)
+    n_objects, n_views = len(objects), len(views)
+    upper = np.triu_indices(n_views, k=1)
+    vectors, names, n_units = [], [], []
+    for name, matrix in tqdm(entries.items(), desc="view RDMs", disable=not verbose):
+        r, kept = _correlations(name, matrix, chunk_bytes=chunk_bytes, order=order, block=n_views)
+        vectors.append(1.0 - r[:, upper[0], upper[1]])
+        names += [name] * n_objects
+        n_units += [kept] * n_objects
+    first_rows = order.reshape(n_objects, n_views)[:, 0]
+    rdm_descriptors = {"name": names, "n_units": n_units}
+    for key, values in patterns.items():
+        values = np.asarray(values)
+        per_object = values[order].reshape(n_objects, n_views)
+        if key != view_key and key != "index" and np.all(per_object == per_object[:, :1]):
+            rdm_descriptors[key] = list(values[first_rows]) * len(entries)
+    return RDMs(
+        np.concatenate(vectors),
+        dissimilarity_measure="correlation",
+        rdm_descriptors=rdm_descriptors,
+        pattern_descriptors={view_key: list(views)},
+    )
+
+
+def _as_entries(activations) -> dict:
+    if isinstance(activations, Dataset):
+        activations = {activations.descriptors.get("name", "dataset"): activations}
+    if not isinstance(activations, Mapping) or not activations:
+        raise TypeError(
+            "activations must be a non-empty mapping name -> array (n_stimuli, ...) or rsatoolbox Dataset, "
+            f"got {type(activations).__name__}"
+        )
+    return dict(activations)
+
+
+def _as_matrix(name, values) -> np.ndarray:
+    """View an entry as a 2-D (n_stimuli, n_units) array without copying when possible."""
+    if isinstance(values, Dataset):
+        values = values.measurements
+    matrix = np.asarray(values)
+    if matrix.ndim < 2:
+        raise ValueError(f"activations[{name!r}] must have shape (n_stimuli, ...), got shape {matrix.shape}")
+    if not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
+        raise ValueError(f"activations[{name!r}] must be numeric, got dtype {matrix.dtype}")
+    return matrix.reshape(matrix.shape[0], -1)
+
+
+def _common_n_stimuli(entries) -> int:
+    counts = {name: np.shape(v.measurements if isinstance(v, Dataset) else v)[0] for name, v in entries.items()}
+    if len(set(counts.values())) != 1:
+        raise ValueError(f"all activations must have the same number of stimuli, got {counts}")
+    n = next(iter(counts.values()))
+    if n < 3:
+        raise ValueError(f"an RDM needs at least 3 stimuli, got {n}")
+    return n
+
+
+def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
+    if descriptors is None:
+        datasets = [v for v in entries.values() if isinstance(v, Dataset)]
+        if not datasets:
+            return {}
+        descriptors = datasets[0].obs_descriptors
+        for other in datasets[1:]:
+            if set(other.obs_descriptors) != set(descriptors) or not all(
+                np.array_equal(np.asarray(other.obs_descriptors[k]), np.asarray(descriptors[k])) for k in descriptors
+            ):
+                raise ValueError("the Datasets' obs_descriptors differ; pass descriptors= explicitly")
+    patterns = {}
+    for key, values in descriptors.items():
+        values = np.asarray(values)
+        if values.shape[:1] != (n_stimuli,):
+            raise ValueError(f"descriptors[{key!r}] must have {n_stimuli} values (one per stimulus), got {len(values)}")
+        patterns[key] = values.copy()
+    return patterns
+
+
+def _object_view_order(patterns, object_key, view_key):
+    """Row order grouping stimuli by object, views ascending; checks the design is complete."""
+    for key in (object_key, view_key):
+        if key not in patterns:
+            raise ValueError(f"descriptors need {key!r} for per-object view RDMs; available: {sorted(patterns)}")
+    objects_per_row = patterns[object_key]
+    views_per_row = patterns[view_key].astype(float)
+    if not np.all(np.isfinite(views_per_row)):
+        bad = np.flatnonzero(~np.isfinite(views_per_row))
+        raise ValueError(
+            f"{view_key!r} is NaN/Inf for stimuli {format_indices(bad)} (views off the yaw circle, e.g. up/down): "
+            "select the yaw views first"
+        )
+    objects = list(dict.fromkeys(objects_per_row.tolist()))
+    views = np.unique(views_per_row)
+    if len(views) < 3:
+        raise ValueError(f"the mirror-symmetry index needs at least 3 views, got {views.tolist()}")
+    if not np.allclose(views, -views[::-1]):
+        raise ValueError(f"views must come in mirror pairs (+v and -v) to be reflected, got {views.tolist()}")
+    order = []
+    for obj in objects:
+        rows = np.flatnonzero(objects_per_row == obj)
+        if len(rows) != len(views) or not np.array_equal(np.sort(views_per_row[rows]), views):
+            raise ValueError(
+                f"object {obj!r} must have each of the views {views.tolist()} once, got {views_per_row[rows].tolist()}"
+            )
+        order.append(rows[np.argsort(views_per_row[rows], kind="stable")])
+    return np.concatenate(order), objects, views
+
+
+def _correlations(name, values, *, chunk_bytes, order=None, block=None):
+    """Pearson r across z-scored units between stimuli, in one pass over column chunks.
+
+    Each chunk of units is z-scored on its own (the statistics of a unit need only its
+    column), shifted per stimulus by an estimate of the stimulus' mean z-score (taken from the
+    first informative chunk), and its Gram matrix accumulated. Row centring is then exact by
+    algebra: c_i . c_j = z'_i . z'_j - s_i s_j / p, with s the row sums of the shifted z-scores
+    z' and p the number of informative units; the shift only keeps that subtraction small, so
+    float32 products lose no accuracy to it.
+
+    Returns (r, n_units_kept) where r is (n, n), or (n // block, block, block) for the diagonal
+    blocks of the stimuli taken in ``order`` (used for per-object view RDMs). Arithmetic runs
+    in float32 for float16/float32 input and in float64 otherwise; statistics and the
+    accumulated products are float64.
+    """
+    matrix = _as_matrix(name, values)
+    n, p = matrix.shape
+    dtype = np.float32 if matrix.dtype in (np.float16, np.float32) else np.float64
+    width = int(max(1, min(p, chunk_bytes // (n * np.dtype(dtype).itemsize))))
+    buffer = np.empty((n, width), dtype=dtype)
+    rows = None if order is None else np.asarray(order)
+    gram = np.zeros((n, n) if block is None else (n // block, block, block))
+    row_sums = np.zeros(n)
+    shift = None
+    kept = 0
+    for start in range(0, p, width):
+        cols = slice(start, min(start + width, p))
+        chunk = buffer[:, : cols.stop - cols.start]
+        source = matrix[:, cols] if rows is None else matrix[rows, cols]
+        mean = source.mean(axis=0, dtype=np.float64)
+        if not np.all(np.isfinite(mean)):
+            _raise_not_finite(name, matrix, cols)
+        # Centre with the float64 mean split into two float32 parts, so float32 data far from
+        # zero keep their full precision (a float32-rounded mean would leave an offset).
+        mean_high = mean.astype(dtype)
+        np.subtract(source, mean_high, out=chunk, casting="unsafe")
+        if dtype is np.float32:
+            chunk -= (mean - mean_high).astype(dtype)
+        sd = np.sqrt(np.einsum("ij,ij->j", chunk, chunk) / n, dtype=np.float64)
+        overflow = ~np.isfinite(sd)
+        sd[overflow] = np.sqrt(np.einsum("ij,ij->j", chunk[:, overflow], chunk[:, overflow], dtype=np.float64) / n)
+        # A constant unit has sd == 0 up to the rounding of its mean: confirm exactly on the data.
+        maybe_constant = np.flatnonzero(sd <= 64 * np.finfo(dtype).eps * np.abs(mean))
+        candidates = source[:, maybe_constant]
+        constant = maybe_constant[candidates.max(axis=0) == candidates.min(axis=0)]
+        sd[constant] = np.inf
+        chunk *= (1.0 / sd).astype(dtype)
+        informative = chunk.shape[1] - len(constant)
+        kept += informative
+        ones = np.ones(chunk.shape[1], dtype=dtype)
+        if shift is None and informative:
+            shift = ((chunk @ ones) / informative).astype(dtype)[:, None]
+        if shift is not None:
+            chunk -= shift
+            chunk[:, constant] = 0.0
+        row_sums += chunk @ ones
+        if block is None:
+            gram += chunk @ chunk.T
+        else:
+            stacked = chunk.reshape(n // block, block, -1)
+            gram += stacked @ stacked.transpose(0, 2, 1)
+    if kept < 2:
+        raise ValueError(f"activations[{name!r}]: {kept} of {p} units vary across stimuli; at least 2 are needed")
+    sums = row_sums if block is None else row_sums.reshape(n // block, block)
+    gram -= sums[..., :, None] * sums[..., None, :] / kept
+    norms = np.sqrt(np.clip(np.diagonal(gram, axis1=-2, axis2=-1), 0.0, None))
+    if np.any(norms <= 1e-6 * np.sqrt(kept)):
+        flat = np.flatnonzero((norms <= 1e-6 * np.sqrt(kept)).ravel())
+        stimuli = flat if rows is None else rows[flat]
+        raise ValueError(
+            f"activations[{name!r}]: stimuli {format_indices(stimuli)} have the same z-score on every unit; "
+            "their correlation is undefined"
+        )
+    r = gram / norms[..., :, None] / norms[..., None, :]
+    r = np.clip((r + np.swapaxes(r, -1, -2)) / 2, -1.0, 1.0)
+    diagonal = np.arange(r.shape[-1])
+    r[..., diagonal, diagonal] = 1.0
+    return r, kept
+
+
+def _raise_not_finite(name, matrix, cols):
+    bad = ~np.isfinite(np.asarray(matrix[:, cols], dtype=np.float64))
+    stimuli = np.flatnonzero(bad.any(axis=1))
+    units = np.flatnonzero(bad.any(axis=0)) + cols.start
+    raise ValueError(
+        f"activations[{name!r}] contains NaN or Inf at stimuli {format_indices(stimuli)} "
+        f"and units {format_indices(units)} (first chunk with such values)"
+    )

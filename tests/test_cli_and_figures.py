@@ -1,0 +1,73 @@
+"""The default study end to end, and the RDM figure."""
+
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.io
+
+from neural_data import load_freiwald_tsao
+from rsa_mirror import compute_rdms, msvt_by_object, summarize_msvt
+from rsa_mirror.cli import main
+from rsa_mirror.vis import plot_rdms
+
+
+def test_demo_writes_figure_tables_and_lab_files(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "simulated recordings (seed 3)" in printed
+    summary = pd.read_csv(tmp_path / "msvt_summary.csv", index_col="patch")
+    # the tables hold what the analysis computes on the recordings the demo wrote
+    recordings = load_freiwald_tsao(tmp_path / "recordings")
+    expected = summarize_msvt(msvt_by_object(recordings, object_key="identity"))
+    np.testing.assert_allclose(summary["msvt_mean"], expected["msvt_mean"], rtol=1e-12)
+    assert list(summary.index) == ["MLMF", "AL", "AM"]
+    assert summary.loc["AL", "msvt_mean"] > 0.7
+    assert (summary["chance_level"] == -0.25).all()
+    by_identity = pd.read_csv(tmp_path / "msvt_by_identity.csv")
+    assert len(by_identity) == 75 and set(by_identity.columns) >= {"name", "identity", "msvt"}
+    assert (tmp_path / "patch_rdms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
+
+
+def test_demo_on_own_recordings_with_extra_views(tmp_path, capsys, simulated):
+    """175-row files (5 yaw views + up + down): the demo keeps the yaw views, same numbers."""
+    rng = np.random.default_rng(0)
+    for patch in simulated:
+        extra = rng.poisson(4.0, (50, simulated[patch].n_channel)).astype(float)
+        scipy.io.savemat(
+            tmp_path / f"neural_vecs_{patch}.mat", {"neural_vecs": np.r_[simulated[patch].measurements, extra]}
+        )
+    assert main(["demo", "--out", str(tmp_path / "out"), "--neural", str(tmp_path)]) == 0
+    assert f"recordings in {tmp_path}" in capsys.readouterr().out
+    summary = pd.read_csv(tmp_path / "out" / "msvt_summary.csv", index_col="patch")
+    expected = summarize_msvt(msvt_by_object(simulated, object_key="identity"))
+    np.testing.assert_allclose(summary["msvt_mean"], expected["msvt_mean"], rtol=1e-12)
+
+
+def test_demo_reports_bad_input_as_an_error(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--neural", str(tmp_path / "missing")]) == 1
+    assert "rsa-mirror: error: no recordings at" in capsys.readouterr().err
+
+
+def test_plot_rdms_sorts_by_view_and_labels_groups(simulated):
+    rdms = compute_rdms(simulated)
+    shuffled = rdms.copy()
+    shuffled.reorder(np.random.default_rng(0).permutation(125))
+    figure = plot_rdms(shuffled, titles=["a", "b", "c"])
+    assert isinstance(figure, matplotlib.figure.Figure)
+    heatmaps = [ax for ax in figure.axes if ax.images]
+    assert [ax.get_title() for ax in heatmaps[:3]] == ["a", "b", "c"]
+    # sorting by (view, identity) restores the simulated view-major order exactly
+    np.testing.assert_allclose(heatmaps[1].images[0].get_array(), rdms.get_matrices()[1])
+    labels = [t.get_text() for t in heatmaps[0].get_xticklabels(minor=True)]
+    assert labels == ["left profile", "left half profile", "frontal", "right half profile", "right profile"]
+
+
+def test_plot_rdms_draws_into_given_axes(simulated):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3)
+    assert plot_rdms(compute_rdms(simulated), axes=axes) is fig
+    with pytest.raises(ValueError, match="one axis and one title per RDM \\(3\\), got 1 and 1"):
+        plot_rdms(compute_rdms(simulated), axes=axes[:1], titles=["only one"])
