@@ -3,8 +3,9 @@
 1. Speed on 1000 stimuli x 43,264 units float32 (AlexNet conv5 size), against rsatoolbox's
    calc_rdm(method='correlation') and against the bare BLAS product Z @ Z.T, all measured in
    this run; medians of --repeats runs and their ratios.
-2. Peak resident memory of compute_rdms on 2025 x 290,400 float32 (AlexNet-size conv1 for the
-   paper's 2025 images), in a fresh subprocess, as a multiple of the input's size.
+2. Peak resident memory of compute_rdms on 2025 x 290,400 float32 and float64 (AlexNet-size
+   conv1 for the paper's 2025 images: 2.2 and 4.4 GiB), in a fresh subprocess, as a multiple
+   of the input's size.
 
 Usage: python benchmarks/bench_compute_rdms.py [--repeats 3] [--quick] [--skip-memory]
 """
@@ -56,7 +57,7 @@ def speed(n_stimuli, n_units, repeats):
     print(f"  max |difference| from rsatoolbox: {difference:.2e}")
 
 
-def memory_child(n_stimuli, n_units):
+def memory_child(n_stimuli, n_units, dtype):
     """Runs in a fresh process: peak RSS of compute_rdms relative to its input."""
     from rsa_mirror import compute_rdms
 
@@ -66,8 +67,8 @@ def memory_child(n_stimuli, n_units):
             return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
 
     baseline = peak_bytes()
-    activations = np.empty((n_stimuli, n_units), dtype=np.float32)
-    np.random.default_rng(0).standard_normal(dtype=np.float32, out=activations)  # filled in place
+    activations = np.empty((n_stimuli, n_units), dtype=dtype)
+    np.random.default_rng(0).standard_normal(dtype=dtype, out=activations)  # filled in place
     with_input = peak_bytes()
     start = time.perf_counter()
     compute_rdms({"conv1": activations})
@@ -85,13 +86,13 @@ def memory_child(n_stimuli, n_units):
     )
 
 
-def memory(n_stimuli, n_units):
-    command = [sys.executable, __file__, "--memory-child", str(n_stimuli), str(n_units)]
+def memory(n_stimuli, n_units, dtype):
+    command = [sys.executable, __file__, "--memory-child", str(n_stimuli), str(n_units), dtype]
     result = json.loads(
         subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     )
     gib = 2**30
-    print(f"peak memory, {n_stimuli} x {n_units} float32 ({result['input'] / gib:.2f} GiB input), fresh process:")
+    print(f"peak memory, {n_stimuli} x {n_units} {dtype} ({result['input'] / gib:.2f} GiB input), fresh process:")
     print(f"  interpreter + imports before the input {result['baseline'] / gib:6.2f} GiB")
     print(
         f"  peak resident memory                   {result['peak'] / gib:6.2f} GiB"
@@ -106,16 +107,18 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     with threadpool_limits(1):
         if args.memory_child:
-            memory_child(*args.memory_child)
+            n_stimuli, n_units, dtype = args.memory_child
+            memory_child(int(n_stimuli), int(n_units), np.dtype(dtype).type)
             return
         blas = [(i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()]
         print(f"BLAS (limited to 1 thread): {blas}")
         if not args.skip_memory:
-            memory(*((500, 20_000) if args.quick else (2025, 290_400)))
+            for dtype in ("float32", "float64"):
+                memory(*((500, 20_000) if args.quick else (2025, 290_400)), dtype)
         speed(*((200, 4000) if args.quick else (1000, 43_264)), args.repeats)
 
 

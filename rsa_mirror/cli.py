@@ -42,6 +42,8 @@ def main(argv=None) -> int:
 def run_demo(out, *, seed=0, neural=None) -> int:
     """Run the default study and write its outputs to ``out`` (see the module docstring)."""
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from neural_data import load_freiwald_tsao, simulate_face_patches
 
     from . import compute_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
@@ -55,8 +57,8 @@ def run_demo(out, *, seed=0, neural=None) -> int:
         source = f"recordings in {neural}"
     recordings = load_freiwald_tsao(neural).mirror_views()
     rdms = compute_rdms(recordings)
-    table = msvt_by_object(recordings, object_key="identity")
-    summary = summarize_msvt(table)
+    table = msvt_by_object(recordings, object_key="identity").rename(columns={"name": "patch"})
+    summary = summarize_msvt(table, by=("patch",))
     n_views = len(set(recordings[recordings.patches[0]].obs_descriptors["view_deg"]))
     summary.insert(0, "n_neurons", [recordings[p].n_channel for p in summary.index])
     summary["chance_level"] = msvt_chance_level(n_views)
@@ -64,11 +66,12 @@ def run_demo(out, *, seed=0, neural=None) -> int:
     with atomic_path(out / "msvt_by_identity.csv") as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(out / "msvt_summary.csv") as tmp:
-        summary.to_csv(tmp, index_label="patch")
+        summary.to_csv(tmp)
     titles = [f"{patch}: MSVT index {row.msvt_mean:.2f} ± {row.msvt_sem:.3f}" for patch, row in summary.iterrows()]
     figure = plot_rdms(rdms, titles=titles)
     with atomic_path(out / "patch_rdms.png") as tmp:
         figure.savefig(tmp, dpi=150)
+    plt.close(figure)
 
     print(f"rsa-mirror demo: {source}")
     print(f"Mirror-symmetric viewpoint tuning index per patch (mean ± SEM over identities; {n_views} views):")

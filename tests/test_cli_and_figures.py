@@ -25,7 +25,7 @@ def test_demo_writes_figure_tables_and_lab_files(tmp_path, capsys):
     assert summary.loc["AL", "msvt_mean"] > 0.7
     assert (summary["chance_level"] == -0.25).all()
     by_identity = pd.read_csv(tmp_path / "msvt_by_identity.csv")
-    assert len(by_identity) == 75 and set(by_identity.columns) >= {"name", "identity", "msvt"}
+    assert len(by_identity) == 75 and set(by_identity.columns) >= {"patch", "identity", "msvt"}
     assert (tmp_path / "patch_rdms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
 

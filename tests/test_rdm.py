@@ -123,6 +123,9 @@ def test_bad_input_errors():
         compute_rdms({"a": rng.standard_normal((2, 5))})
     with pytest.raises(ValueError, match="must be numeric"):
         compute_rdms({"a": np.array([["x", "y"]] * 4)})
+    rank_one = np.outer(np.arange(10.0), rng.uniform(1, 2, 6)) + rng.uniform(0, 1, 6)
+    with pytest.raises(ValueError, match="stimuli 0, 1, 2, .* have the same z-score on every unit"):
+        compute_rdms({"a": rank_one})  # every unit is the same function of the stimulus
     with pytest.raises(TypeError, match="non-empty mapping"):
         compute_rdms(rng.standard_normal((10, 5)))
 
