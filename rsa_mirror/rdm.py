@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 from rsatoolbox.data import Dataset
 from rsatoolbox.rdm import RDMs
+from scipy.spatial.distance import squareform
 from tqdm.auto import tqdm
 
 from ._utils import format_indices
@@ -56,13 +57,12 @@ def compute_rdms(activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYT
     entries = _as_entries(activations)
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
-    n_pairs = n_stimuli * (n_stimuli - 1) // 2
-    vectors = np.empty((len(entries), n_pairs))
+    vectors = np.empty((len(entries), n_stimuli * (n_stimuli - 1) // 2))
     n_units = []
-    upper = np.triu_indices(n_stimuli, k=1)
     for i, (name, matrix) in enumerate(tqdm(entries.items(), desc="RDMs", disable=not verbose)):
         r, kept = _correlations(name, matrix, chunk_bytes=chunk_bytes)
-        vectors[i] = 1.0 - r[upper]
+        dissimilarity = np.subtract(1.0, r, out=r)
+        vectors[i] = squareform(dissimilarity, checks=False)  # upper triangle, row by row
         n_units.append(kept)
     return RDMs(
         vectors,
@@ -223,7 +223,8 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
     float32 products lose no accuracy to it.
 
     Returns (r, n_units_kept) where r is (n, n), or (n // block, block, block) for the diagonal
-    blocks of the stimuli taken in ``order`` (used for per-object view RDMs). Arithmetic runs
+    blocks of the stimuli taken in ``order`` (used for per-object view RDMs); r is symmetric up
+    to rounding, so callers read one triangle. Arithmetic runs
     in float32 for float16/float32 input and in float64 otherwise; statistics and the
     accumulated products are float64.
     """
@@ -275,8 +276,9 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
             gram += stacked @ stacked.transpose(0, 2, 1)
     if kept < 2:
         raise ValueError(f"activations[{name!r}]: {kept} of {p} units vary across stimuli; at least 2 are needed")
+    # In place on the (n, n) matrix: at the paper's 2025 stimuli each copy would cost 31 MiB.
     sums = row_sums if block is None else row_sums.reshape(n // block, block)
-    gram -= sums[..., :, None] * sums[..., None, :] / kept
+    gram -= sums[..., :, None] * (sums[..., None, :] / kept)
     norms = np.sqrt(np.clip(np.diagonal(gram, axis1=-2, axis2=-1), 0.0, None))
     if np.any(norms <= 1e-6 * np.sqrt(kept)):
         flat = np.flatnonzero((norms <= 1e-6 * np.sqrt(kept)).ravel())
@@ -285,8 +287,10 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
             f"activations[{name!r}]: stimuli {format_indices(stimuli)} have the same z-score on every unit; "
             "their correlation is undefined"
         )
-    r = gram / norms[..., :, None] / norms[..., None, :]
-    r = np.clip((r + np.swapaxes(r, -1, -2)) / 2, -1.0, 1.0)
+    r = gram
+    r /= norms[..., :, None]
+    r /= norms[..., None, :]
+    np.clip(r, -1.0, 1.0, out=r)
     diagonal = np.arange(r.shape[-1])
     r[..., diagonal, diagonal] = 1.0
     return r, kept
