@@ -71,3 +71,17 @@ def test_plot_rdms_draws_into_given_axes(simulated):
     assert plot_rdms(compute_rdms(simulated), axes=axes) is fig
     with pytest.raises(ValueError, match="one axis and one title per RDM \\(3\\), got 1 and 1"):
         plot_rdms(compute_rdms(simulated), axes=axes[:1], titles=["only one"])
+
+
+@pytest.mark.parametrize("script", ["face_patch_symmetry.py", "load_lab_recordings.py"])
+def test_examples_run(script, tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "examples" / script
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(path)])
+    runpy.run_path(str(path), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "AL" in printed and "msvt_mean" in printed
