@@ -10,6 +10,7 @@ and what is wrong; loaders compute no statistics beyond the checks.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from pathlib import Path
@@ -50,7 +51,8 @@ def load_freiwald_tsao(path, *, patches=None, layout=None) -> Recordings:
             matrix whose row count is not n_identities x k (k = 1..n_views) is refused.
 
     Returns:
-        ``Recordings``: patch -> Dataset of trial-averaged responses. Neurons with zero
+        ``Recordings``: patch -> Dataset of trial-averaged responses, with the layout of the
+        views present (the first k of ``layout``). Neurons with zero
         variance across stimuli are dropped with a warning listing them (their original
         column stays in ``channel_descriptors['neuron']``).
 
@@ -91,7 +93,9 @@ def load_freiwald_tsao(path, *, patches=None, layout=None) -> Recordings:
         )
         if trial_data is not None:
             trials[patch] = trial_data[:, keep]
-    return Recordings(datasets, trials=trials, layout=layout)
+    n_views = layout.n_views_in(next(iter(datasets.values())).n_obs)
+    present = dataclasses.replace(layout, views=layout.views[:n_views], yaw_deg=layout.yaw_deg[:n_views])
+    return Recordings(datasets, trials=trials, layout=present)
 
 
 def _folder_sources(folder, patches) -> dict:

@@ -148,6 +148,7 @@ def test_extra_views_are_kept_with_labels(tmp_path, n_rows, last_views):
     views = list(dict.fromkeys(data.obs_descriptors["view"]))
     assert views == list(FIV_VIEWS[:5]) + last_views
     assert np.isnan(data.obs_descriptors["view_deg"][5 * 25])  # 'up' has no yaw
+    assert load_freiwald_tsao(tmp_path).layout.views == FIV_VIEWS[: n_rows // 25]
     if n_rows == 200:
         assert data.obs_descriptors["view_deg"][-1] == 180.0
 
