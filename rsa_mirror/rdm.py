@@ -106,21 +106,29 @@ def compute_view_rdms(
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
     order, objects, views = _object_view_order(patterns, object_key, view_key)
+    correlations, n_units = {}, {}
+    for name, matrix in tqdm(entries.items(), desc="view RDMs", disable=not verbose):
+        correlations[name], n_units[name] = _correlations(
+            name, matrix, chunk_bytes=chunk_bytes, order=order, block=len(views)
+        )
+    return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
+
+
+def _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key) -> RDMs:
+    """RDMs of per-object view correlations (name -> (n_objects, n_views, n_views) in ``order``)."""
     n_objects, n_views = len(objects), len(views)
     upper = np.triu_indices(n_views, k=1)
-    vectors, names, n_units = [], [], []
-    for name, matrix in tqdm(entries.items(), desc="view RDMs", disable=not verbose):
-        r, kept = _correlations(name, matrix, chunk_bytes=chunk_bytes, order=order, block=n_views)
-        vectors.append(1.0 - r[:, upper[0], upper[1]])
-        names += [name] * n_objects
-        n_units += [kept] * n_objects
+    vectors = [1.0 - r[:, upper[0], upper[1]] for r in correlations.values()]
+    rdm_descriptors = {
+        "name": [name for name in correlations for _ in range(n_objects)],
+        "n_units": [n_units[name] for name in correlations for _ in range(n_objects)],
+    }
     first_rows = order.reshape(n_objects, n_views)[:, 0]
-    rdm_descriptors = {"name": names, "n_units": n_units}
     for key, values in patterns.items():
         values = np.asarray(values)
         per_object = values[order].reshape(n_objects, n_views)
         if key != view_key and key != "index" and np.all(per_object == per_object[:, :1]):
-            rdm_descriptors[key] = list(values[first_rows]) * len(entries)
+            rdm_descriptors[key] = list(values[first_rows]) * len(correlations)
     return RDMs(
         np.concatenate(vectors),
         dissimilarity_measure="correlation",
@@ -212,7 +220,7 @@ def _object_view_order(patterns, object_key, view_key):
     return np.concatenate(order), objects, views
 
 
-def _correlations(name, values, *, chunk_bytes, order=None, block=None):
+def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=None):
     """Pearson r across z-scored units between stimuli, in one pass over column chunks.
 
     Each chunk of units is z-scored on its own (the statistics of a unit need only its
@@ -221,6 +229,10 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
     algebra: c_i . c_j = z'_i . z'_j - s_i s_j / p, with s the row sums of the shifted z-scores
     z' and p the number of informative units; the shift only keeps that subtraction small, so
     float32 products lose no accuracy to it.
+
+    ``units``, when given, is a pair of float64 arrays (mean, sd) of shape (n_units,) measured
+    on a larger set than ``values`` holds (sd = inf marks a constant unit); the units are then
+    z-scored with them instead of with statistics of ``values``.
 
     Returns (r, n_units_kept) where r is (n, n), or (n // block, block, block) for the diagonal
     blocks of the stimuli taken in ``order`` (used for per-object view RDMs); r is symmetric up
@@ -242,7 +254,7 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
         cols = slice(start, min(start + width, p))
         chunk = buffer[:, : cols.stop - cols.start]
         source = matrix[:, cols] if rows is None else matrix[rows, cols]
-        mean = source.mean(axis=0, dtype=np.float64)
+        mean = source.mean(axis=0, dtype=np.float64) if units is None else units[0][cols]
         if not np.all(np.isfinite(mean)):
             _raise_not_finite(name, matrix, cols)
         # Centre with the float64 mean split into two float32 parts, so float32 data far from
@@ -251,14 +263,11 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
         np.subtract(source, mean_high, out=chunk, casting="unsafe")
         if dtype is np.float32:
             chunk -= (mean - mean_high).astype(dtype)
-        sd = np.sqrt(np.einsum("ij,ij->j", chunk, chunk) / n, dtype=np.float64)
-        overflow = ~np.isfinite(sd)
-        sd[overflow] = np.sqrt(np.einsum("ij,ij->j", chunk[:, overflow], chunk[:, overflow], dtype=np.float64) / n)
-        # A constant unit has sd == 0 up to the rounding of its mean: confirm exactly on the data.
-        maybe_constant = np.flatnonzero(sd <= 64 * np.finfo(dtype).eps * np.abs(mean))
-        candidates = source[:, maybe_constant]
-        constant = maybe_constant[candidates.max(axis=0) == candidates.min(axis=0)]
-        sd[constant] = np.inf
+        if units is None:
+            sd = _standard_deviations(chunk, source, mean)
+        else:
+            sd = units[1][cols]
+        constant = np.flatnonzero(np.isinf(sd))
         chunk *= (1.0 / sd).astype(dtype)
         informative = chunk.shape[1] - len(constant)
         kept += informative
@@ -294,6 +303,19 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
     diagonal = np.arange(r.shape[-1])
     r[..., diagonal, diagonal] = 1.0
     return r, kept
+
+
+def _standard_deviations(centred, source, mean):
+    """Per-unit sd of a centred chunk; inf for constant units (confirmed exactly on ``source``)."""
+    n = len(centred)
+    sd = np.sqrt(np.einsum("ij,ij->j", centred, centred) / n, dtype=np.float64)
+    overflow = ~np.isfinite(sd)
+    sd[overflow] = np.sqrt(np.einsum("ij,ij->j", centred[:, overflow], centred[:, overflow], dtype=np.float64) / n)
+    # A constant unit has sd == 0 up to the rounding of its mean.
+    maybe_constant = np.flatnonzero(sd <= 64 * np.finfo(centred.dtype).eps * np.abs(mean))
+    candidates = source[:, maybe_constant]
+    sd[maybe_constant[candidates.max(axis=0) == candidates.min(axis=0)]] = np.inf
+    return sd
 
 
 def _raise_not_finite(name, matrix, cols):

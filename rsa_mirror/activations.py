@@ -1,0 +1,206 @@
+"""Model activations: batched forward passes with hooks, on CPU or GPU.
+
+Activations are either kept in memory or streamed straight into per-object view RDMs, so
+memory stays bounded for any layer size.
+
+Hooks clone their outputs (torchvision's AlexNet and VGG use in-place ReLUs, which would
+otherwise overwrite a stored pre-ReLU output) and are removed in ``finally``. Forward passes run
+under ``torch.inference_mode()``; on CUDA they use bfloat16 autocast unless ``dtype`` says
+otherwise, and a pass stops once every requested layer has fired.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .models import LoadedModel
+from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
+from .stimuli import StimulusSet
+
+
+class _AllLayersSeen(Exception):
+    """Raised by the last hook of a pass to skip the rest of the network."""
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as ``torch.device``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def iterate_activations(model, stimuli, layers, *, device="auto", batch_size=32, dtype=None, order=None, verbose=False):
+    """Yield (rows, {layer: float32 numpy (batch, *unit_shape)}) batch by batch.
+
+    Args:
+        model: ``LoadedModel``, or a plain ``torch.nn.Module`` (then ``stimuli`` must be model
+            input already, and layers are module paths).
+        stimuli: ``StimulusSet`` (converted with the model's input size and ImageNet
+            normalization) or a tensor/array (n, C, H, W) of model input.
+        layers: names (presets or module paths), or ``"all"`` presets.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... .
+        batch_size: images per forward pass.
+        dtype: autocast dtype; default bfloat16 on CUDA, none (float32) on CPU.
+        order: the image indices to visit, in order (default all, in order).
+        verbose: progress bar over batches.
+    """
+    loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
+    paths = loaded.resolve_layers(layers)
+    device = resolve_device(device)
+    if dtype is None and device.type == "cuda":
+        dtype = torch.bfloat16
+    network = loaded.module.to(device).eval()
+    modules = dict(network.named_modules())
+    captured = {}
+
+    def hook_for(name):
+        def hook(_module, _inputs, output):
+            output = output[0] if isinstance(output, (tuple, list)) else output
+            captured[name] = output.detach().float().clone()
+            if len(captured) == len(paths):
+                raise _AllLayersSeen
+
+        return hook
+
+    n = len(stimuli)
+    visit = np.arange(n) if order is None else np.asarray(order)
+    handles = [modules[path].register_forward_hook(hook_for(name)) for name, path in paths.items()]
+    try:
+        for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
+            rows = visit[start : start + batch_size]
+            batch = _model_input(stimuli, rows, loaded.input_size).to(device, non_blocking=True)
+            captured.clear()
+            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                try:
+                    network(batch)
+                except _AllLayersSeen:
+                    pass
+            yield rows, {name: captured[name].cpu().numpy() for name in paths}
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def extract_activations(model, stimuli, layers, *, device="auto", batch_size=32, dtype=None, verbose=False) -> dict:
+    """Activations of every image at each layer, held in memory.
+
+    Use ``model_view_rdms`` instead when the layers are too large to hold for all images.
+
+    Returns:
+        dict layer name -> float32 array (n_images, *unit_shape) (e.g. (n, 64, 55, 55)).
+    """
+    result = {}
+    for rows, batch in iterate_activations(
+        model, stimuli, layers, device=device, batch_size=batch_size, dtype=dtype, verbose=verbose
+    ):
+        for name, values in batch.items():
+            if name not in result:
+                result[name] = np.empty((len(stimuli), *values.shape[1:]), dtype=np.float32)
+            result[name][rows] = values
+    return result
+
+
+def model_view_rdms(
+    model,
+    stimuli,
+    layers,
+    *,
+    object_key="object",
+    view_key="view_deg",
+    device="auto",
+    batch_size=32,
+    dtype=None,
+    verbose=False,
+):
+    """Per-object view RDMs of each layer, streamed: two forward passes, no stored activations.
+
+    Pass 1 accumulates every unit's mean, variance (Chan's parallel update, float64) and range;
+    pass 2 visits the images object by object, z-scores the units over the whole set (dropping
+    constant ones), and forms each object's view RDM (1 - Pearson r across units). The result
+    equals ``compute_view_rdms(extract_activations(...))`` up to float32 rounding; memory is a
+    few float64 vectors per unit plus one batch.
+
+    Args:
+        model: as in ``iterate_activations``.
+        stimuli: a ``StimulusSet`` holding ``object_key`` and ``view_key`` descriptors.
+        layers: as in ``iterate_activations``.
+        object_key: descriptor naming the object, as in ``compute_view_rdms``.
+        view_key: descriptor holding the yaw in degrees, as in ``compute_view_rdms``.
+        device: as in ``iterate_activations``.
+        batch_size: images per pass; rounded down to whole objects in pass 2 (at least one).
+        dtype: as in ``iterate_activations``.
+        verbose: progress bars over batches.
+
+    Returns:
+        rsatoolbox ``RDMs`` laid out as ``compute_view_rdms`` returns them.
+    """
+    if not isinstance(stimuli, StimulusSet):
+        raise TypeError("model_view_rdms needs a StimulusSet with object and view descriptors")
+    patterns = _pattern_descriptors({}, stimuli.descriptors, len(stimuli))
+    order, objects, views = _object_view_order(patterns, object_key, view_key)
+    n_views = len(views)
+    options = {"device": device, "dtype": dtype, "verbose": verbose}
+
+    stats = {}
+    for _, batch in iterate_activations(model, stimuli, layers, batch_size=batch_size, **options):
+        for name, values in batch.items():
+            values = values.reshape(len(values), -1)
+            stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
+    units = {name: s.units() for name, s in stats.items()}
+
+    per_pass = max(1, batch_size // n_views) * n_views
+    blocks, n_units = {name: [] for name in stats}, {}
+    for _, batch in iterate_activations(model, stimuli, layers, batch_size=per_pass, order=order, **options):
+        for name, values in batch.items():
+            r, n_units[name] = _correlations(
+                name, values, chunk_bytes=DEFAULT_CHUNK_BYTES, block=n_views, units=units[name]
+            )
+            blocks[name].append(r)
+    correlations = {name: np.concatenate(parts) for name, parts in blocks.items()}
+    return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
+
+
+class _UnitStatistics:
+    """Running per-unit mean, sum of squared deviations and range over batches of rows.
+
+    Batches are merged with Chan's parallel update in float64, a column chunk at a time, so the
+    temporaries stay small for layers of millions of units.
+    """
+
+    def __init__(self, n_units):
+        self.count = 0
+        self.mean = np.zeros(n_units)
+        self.m2 = np.zeros(n_units)
+        self.low = np.full(n_units, np.inf)
+        self.high = np.full(n_units, -np.inf)
+
+    def update(self, name, rows):
+        width = max(1, 2**22 // len(rows))
+        total = self.count + len(rows)
+        for start in range(0, rows.shape[1], width):
+            cols = slice(start, start + width)
+            chunk = rows[:, cols].astype(np.float64)
+            mean = chunk.mean(axis=0)
+            if not np.all(np.isfinite(mean)):
+                raise ValueError(f"layer {name!r} produced NaN or Inf activations")
+            m2 = ((chunk - mean) ** 2).sum(axis=0)
+            delta = mean - self.mean[cols]
+            self.mean[cols] += delta * len(rows) / total
+            self.m2[cols] += m2 + delta**2 * self.count * len(rows) / total
+            np.minimum(self.low[cols], chunk.min(axis=0), out=self.low[cols])
+            np.maximum(self.high[cols], chunk.max(axis=0), out=self.high[cols])
+        self.count = total
+
+    def units(self):
+        """(mean, sd) over all rows seen, sd = inf for units that never changed."""
+        sd = np.sqrt(self.m2 / self.count)
+        sd[self.high == self.low] = np.inf
+        return self.mean, sd
+
+
+def _model_input(stimuli, rows, input_size) -> torch.Tensor:
+    if isinstance(stimuli, StimulusSet):
+        return stimuli.to_tensor(rows, size=input_size)
+    return torch.as_tensor(np.asarray(stimuli[rows]) if not torch.is_tensor(stimuli) else stimuli[rows]).float()

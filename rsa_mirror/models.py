@@ -1,0 +1,184 @@
+"""Networks to analyse and their weights.
+
+A registry of torchvision models with the paper's layer presets, and their weights (ImageNet
+from the local torchvision cache, a local file, or untrained).
+
+Weights are never downloaded implicitly. ImageNet weights are read from torchvision's cache
+(``torch.hub.get_dir()/checkpoints``); when absent, the error says how to get them.
+``weights="untrained"`` gives LeCun-normal initialization (weights ~ N(0, 1/fan_in), biases 0),
+seeded, as in the paper's untrained controls.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torchvision
+
+from ._utils import check_option
+
+_VGG16_CONV = ["1_1", "1_2", "2_1", "2_2", "3_1", "3_2", "3_3", "4_1", "4_2", "4_3", "5_1", "5_2", "5_3"]
+_VGG16_RELU = [1, 3, 6, 8, 11, 13, 15, 18, 20, 22, 25, 27, 29]
+
+# Paper names -> module paths. AlexNet's conv layers are the ReLU outputs, as in the paper.
+PRESETS = {
+    "alexnet": {
+        "conv1": "features.1",
+        "conv2": "features.4",
+        "conv3": "features.7",
+        "conv4": "features.9",
+        "conv5": "features.11",
+        "pool5": "features.12",
+        "fc6": "classifier.2",
+        "fc7": "classifier.5",
+        "fc8": "classifier.6",
+    },
+    "vgg16": {
+        **{f"conv{c}": f"features.{i}" for c, i in zip(_VGG16_CONV, _VGG16_RELU, strict=True)},
+        **{f"pool{k}": f"features.{i}" for k, i in zip(range(1, 6), (4, 9, 16, 23, 30), strict=True)},
+        "fc6": "classifier.1",
+        "fc7": "classifier.4",
+        "fc8": "classifier.6",
+    },
+    "resnet50": {
+        "conv1": "relu",
+        "pool1": "maxpool",
+        "layer1": "layer1",
+        "layer2": "layer2",
+        "layer3": "layer3",
+        "layer4": "layer4",
+        "avgpool": "avgpool",
+        "fc": "fc",
+    },
+    "convnext_tiny": {
+        "stage1": "features.1",
+        "stage2": "features.3",
+        "stage3": "features.5",
+        "stage4": "features.7",
+        "avgpool": "avgpool",
+        "fc": "classifier.2",
+    },
+    "vit_b_16": {
+        **{f"block{k + 1}": f"encoder.layers.encoder_layer_{k}" for k in range(12)},
+        "ln": "encoder.ln",
+        "head": "heads.head",
+    },
+}
+# Input size in pixels; the paper fed AlexNet 227 x 227 images.
+INPUT_SIZE = {"alexnet": 227, "vgg16": 224, "resnet50": 224, "convnext_tiny": 224, "vit_b_16": 224}
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for ``extract_activations``.
+
+    Attributes:
+        name: registry name, e.g. ``"alexnet"``.
+        module: the ``torch.nn.Module``, in eval mode, on the CPU.
+        weights: what the weights are, for reports (e.g. ``"imagenet (IMAGENET1K_V1)"``).
+        layers: preset name -> module path (the paper's layer names).
+        input_size: image height and width in pixels.
+    """
+
+    name: str
+    module: torch.nn.Module
+    weights: str
+    layers: dict = field(default_factory=dict)
+    input_size: int = 224
+
+    def resolve_layers(self, layers) -> dict:
+        """Map requested names (presets or module paths; ``"all"`` = every preset) to module paths.
+
+        Raises:
+            ValueError: a name that is neither a preset nor a module of the network, listing
+                the presets and where to find module paths.
+        """
+        if isinstance(layers, str):
+            layers = list(self.layers) if layers == "all" else [layers]
+        modules = dict(self.module.named_modules())
+        resolved = {}
+        for name in layers:
+            path = self.layers.get(name, name)
+            if path not in modules or path == "":
+                raise ValueError(
+                    f"Invalid layer {name!r} for {self.name}: expected a preset ({', '.join(self.layers)}) or a "
+                    "module path from module.named_modules() (e.g. 'features.0')"
+                )
+            resolved[name] = path
+        return resolved
+
+
+def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
+    """Build a registered network with its weights.
+
+    Args:
+        name: one of alexnet, vgg16, resnet50, convnext_tiny, vit_b_16.
+        weights: ``"imagenet"`` (torchvision's default ImageNet weights, from the local cache),
+            ``"untrained"`` (LeCun normal, seeded by ``random_state``) or a path to a local
+            state-dict file (``torch.save(model.state_dict(), path)``).
+        random_state: int seed for ``"untrained"``; the same seed gives identical weights.
+
+    Returns:
+        ``LoadedModel`` in eval mode on the CPU, parameters frozen (``requires_grad=False``).
+
+    Raises:
+        FileNotFoundError: ImageNet weights not in the cache, or no file at ``weights``; the
+            message says how to get them.
+        ValueError: unknown name, or a state dict that does not fit the network.
+    """
+    check_option("name", name, tuple(PRESETS))
+    builder = getattr(torchvision.models, name)
+    if weights == "imagenet":
+        enum = torchvision.models.get_model_weights(name).DEFAULT
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(enum.url)
+        if not cached.exists():
+            raise FileNotFoundError(
+                f"ImageNet weights for {name} are not in the torchvision cache ({cached}), and rsa_mirror never "
+                f'downloads them. On a machine with internet run: python -c "import torchvision; '
+                f"torchvision.models.{name}(weights='{enum.name}')\", then copy {cached.name} to {cached.parent} "
+                "(or set TORCH_HOME), or pass weights=PATH to a local state-dict file, or weights='untrained'."
+            )
+        module = builder(weights=None)
+        module.load_state_dict(torch.load(cached, map_location="cpu", weights_only=True))
+        description = f"imagenet ({enum.name})"
+    elif weights == "untrained":
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(random_state))
+            module = builder(weights=None)
+            lecun_normal_(module, generator=torch.Generator().manual_seed(int(random_state)))
+        description = f"untrained (LeCun normal, seed {int(random_state)})"
+    else:
+        path = Path(weights)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no weights file at {path}; weights must be 'imagenet', 'untrained' or a file path"
+            )
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = state.get("state_dict", state) if isinstance(state, dict) else state
+        module = builder(weights=None)
+        try:
+            module.load_state_dict(state)
+        except RuntimeError as error:
+            raise ValueError(f"{path} does not hold {name} weights: {error}") from None
+        description = f"file {path}"
+    module.eval().requires_grad_(False)
+    return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name])
+
+
+@torch.no_grad()
+def lecun_normal_(module, *, generator=None) -> torch.nn.Module:
+    """LeCun normal initialization in place: conv and linear weights ~ N(0, 1/fan_in), biases 0.
+
+    fan_in = in_channels / groups x kernel height x kernel width for convolutions, in_features
+    for linear layers. Other parameters (normalization, embeddings) keep their defaults.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+            fan_in = layer.weight[0].numel()
+            layer.weight.normal_(0.0, fan_in**-0.5, generator=generator)
+            if layer.bias is not None:
+                layer.bias.zero_()
+    return module

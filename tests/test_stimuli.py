@@ -1,0 +1,84 @@
+"""StimulusSet: mirroring, subsets, luminance matching, model input, files."""
+
+import numpy as np
+import pytest
+import torch
+
+from rsa_mirror.stimuli import IMAGENET_MEAN, IMAGENET_STD, StimulusSet, load_stimuli
+
+
+@pytest.fixture
+def blobs():
+    """6 gray-background images, each a bright rectangle of varying contrast, off centre."""
+    rng = np.random.default_rng(0)
+    images = np.full((6, 20, 24), 0.5, dtype=np.float32)
+    for i in range(6):
+        images[i, 4 : 12 + i, 3 : 10 + i] = 0.5 + 0.05 * (i + 1) + 0.02 * rng.standard_normal((8 + i, 7 + i))
+    descriptors = {"object": np.repeat(["a", "b"], 3), "view_deg": np.tile([-45.0, 0.0, 45.0], 2)}
+    return StimulusSet(images, descriptors)
+
+
+def test_mirrored_flips_images_and_negates_views(blobs):
+    mirror = blobs.mirrored()
+    np.testing.assert_array_equal(mirror.images, blobs.images[:, :, ::-1])
+    np.testing.assert_array_equal(mirror.descriptors["view_deg"], [45.0, -0.0, -45.0] * 2)
+    twice = mirror.mirrored()
+    np.testing.assert_array_equal(twice.images, blobs.images)
+    np.testing.assert_array_equal(twice.descriptors["view_deg"], blobs.descriptors["view_deg"])
+
+
+def test_subset_by_descriptor_and_index(blobs):
+    b = blobs.subset(object="b")
+    assert len(b) == 3 and set(b.descriptors["object"]) == {"b"}
+    np.testing.assert_array_equal(b.images, blobs.images[3:])
+    both = blobs.subset([0, 4, 5], view_deg=[0.0, 45.0])
+    np.testing.assert_array_equal(both.descriptors["view_deg"], [0.0, 45.0])
+    with pytest.raises(ValueError, match="Invalid descriptor 'colour'"):
+        blobs.subset(colour="red")
+
+
+def test_equalize_luminance_hits_the_set_averages(blobs):
+    foreground = blobs.foreground
+    means = [image[mask].mean() for image, mask in zip(blobs.images, foreground, strict=True)]
+    stds = [image[mask].std() for image, mask in zip(blobs.images, foreground, strict=True)]
+    matched = blobs.equalize_luminance()
+    for image, mask in zip(matched.images, foreground, strict=True):
+        assert image[mask].mean() == pytest.approx(np.mean(means), abs=1e-6)
+        assert image[mask].std() == pytest.approx(np.mean(stds), abs=1e-6)
+        assert np.all(image[~mask] == 0.5)
+    np.testing.assert_array_equal(matched.masks, foreground)
+
+
+def test_model_input_tensor(blobs):
+    uniform = StimulusSet(np.full((2, 30, 30), 0.25, dtype=np.float32))
+    tensor = uniform.to_tensor(size=16)
+    assert tensor.shape == (2, 3, 16, 16) and tensor.dtype == torch.float32
+    expected = (0.25 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD)
+    np.testing.assert_allclose(tensor[0, :, 5, 5].numpy(), expected, rtol=1e-6)
+    raw = blobs.to_tensor([1, 2], size=20, mean=None)
+    assert raw.shape == (2, 3, 20, 20)
+    # resizing to the same height as the source (20) but square: values stay in the image's range
+    assert float(raw.min()) >= 0.5 - 1e-6 and float(raw.max()) <= blobs.images[1:3].max() + 1e-6
+
+
+def test_save_and_load(blobs, tmp_path):
+    path = blobs.mirrored().save(tmp_path / "set.npz")
+    loaded = load_stimuli(path)
+    np.testing.assert_array_equal(loaded.images, blobs.images[:, :, ::-1])
+    np.testing.assert_array_equal(loaded.descriptors["object"], blobs.descriptors["object"])
+    with pytest.raises(FileNotFoundError, match="no stimulus file"):
+        load_stimuli(tmp_path / "missing.npz")
+    np.savez(tmp_path / "other.npz", pictures=np.zeros(3))
+    with pytest.raises(ValueError, match="no 'images' array; the file holds pictures"):
+        load_stimuli(tmp_path / "other.npz")
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="shape \\(n, H, W\\) or \\(n, 3, H, W\\)"):
+        StimulusSet(np.zeros((2, 4, 5, 5)))
+    with pytest.raises(ValueError, match="images \\[1\\] contain NaN"):
+        StimulusSet(np.stack([np.zeros((3, 3)), np.full((3, 3), np.nan)]))
+    with pytest.raises(ValueError, match="descriptors\\['view_deg'\\] must have 2 values"):
+        StimulusSet(np.zeros((2, 3, 3)), {"view_deg": [0.0]})
+    with pytest.raises(ValueError, match="no foreground pixels"):
+        StimulusSet(np.full((2, 3, 3), 0.5)).equalize_luminance()
