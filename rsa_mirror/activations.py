@@ -12,12 +12,14 @@ otherwise, and a pass stops once every requested layer has fired.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
 from .models import LoadedModel
 from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
-from .stimuli import StimulusSet
+from .stimuli import TRANSFORMS, StimulusSet
+from .symmetry import equivariance, invariance
 
 
 class _AllLayersSeen(Exception):
@@ -160,6 +162,41 @@ def model_view_rdms(
             blocks[name].append(r)
     correlations = {name: np.concatenate(parts) for name, parts in blocks.items()}
     return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
+
+
+def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, verbose=False):
+    """Figure 3's numbers: invariance (Eq. 2) and equivariance (Eq. 3) per layer and transform.
+
+    Activations of the images and of each transformed copy are held in memory, layer by
+    layer set; use a moderate number of images (hundreds) for large layers.
+
+    Args:
+        model: as in ``iterate_activations``.
+        stimuli: ``StimulusSet``; transforms act on its images (``rot90`` needs square ones).
+        layers: as in ``iterate_activations``.
+        transforms: any of ``"hflip"``, ``"vflip"``, ``"rot90"``.
+        device: as in ``iterate_activations``.
+        batch_size: images per forward pass.
+        verbose: progress bars.
+
+    Returns:
+        DataFrame with one row per (layer, transform, measure): ``layer``, ``transform``,
+        ``measure`` (``invariance`` or ``equivariance``; the latter only for layers with
+        spatial maps), ``mean`` and ``sem`` over images, ``n_images``.
+    """
+    options = {"device": device, "batch_size": batch_size, "verbose": verbose}
+    original = extract_activations(model, stimuli, layers, **options)
+    rows = []
+    for transform in transforms:
+        transformed = extract_activations(model, stimuli.transformed(transform), layers, **options)
+        for layer, values in original.items():
+            measures = {"invariance": invariance(values, transformed[layer], transform)}
+            if values.ndim == 4:
+                measures["equivariance"] = equivariance(values, transformed[layer], transform)
+            for measure, r in measures.items():
+                sem = r.std(ddof=1) / np.sqrt(len(r)) if len(r) > 1 else np.nan
+                rows.append((layer, transform, measure, r.mean(), sem, len(r)))
+    return pd.DataFrame(rows, columns=["layer", "transform", "measure", "mean", "sem", "n_images"])
 
 
 class _UnitStatistics:

@@ -15,10 +15,32 @@ from pathlib import Path
 
 import numpy as np
 
-from ._utils import atomic_path
+from ._utils import atomic_path, check_option
 
+TRANSFORMS = ("hflip", "vflip", "rot90")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def transform_maps(maps, transform) -> np.ndarray:
+    """Apply a geometric transform to the last two (height, width) axes of an array.
+
+    Args:
+        maps: array (..., H, W): images or convolutional feature maps.
+        transform: ``"hflip"`` (left-right mirror), ``"vflip"`` (up-down mirror) or ``"rot90"``
+            (90 degrees counter-clockwise; needs H == W).
+
+    Returns:
+        A new array of the same shape.
+    """
+    check_option("transform", transform, TRANSFORMS)
+    if transform == "hflip":
+        return maps[..., ::-1].copy()
+    if transform == "vflip":
+        return maps[..., ::-1, :].copy()
+    if maps.shape[-1] != maps.shape[-2]:
+        raise ValueError(f"rot90 needs square maps, got height x width {maps.shape[-2:]}")
+    return np.rot90(maps, k=1, axes=(-2, -1)).copy()
 
 
 @dataclass
@@ -96,6 +118,13 @@ class StimulusSet:
             descriptors["view_deg"] = -descriptors["view_deg"]
         masks = None if self.masks is None else self.masks[..., ::-1].copy()
         return StimulusSet(self.images[..., ::-1].copy(), descriptors, self.background, masks)
+
+    def transformed(self, transform) -> StimulusSet:
+        """The images under ``transform_maps`` (``"hflip"`` is ``mirrored()``, view negated too)."""
+        if transform == "hflip":
+            return self.mirrored()
+        masks = None if self.masks is None else transform_maps(self.masks, transform)
+        return StimulusSet(transform_maps(self.images, transform), dict(self.descriptors), self.background, masks)
 
     def equalize_luminance(self) -> StimulusSet:
         """Set every image's foreground mean and standard deviation to the set's averages.

@@ -1,7 +1,7 @@
 """Mirror-symmetric viewpoint tuning index.
 
 The index of Eq. 1 (Farzmahdi et al. 2024) for one view RDM, and tidy per-object tables of
-it for layers or patches.
+it for layers or patches; reflection invariance and equivariance of a layer (Eq. 2 and 3).
 
 For a view RDM D (n x n, views ordered left to right) the index is the Pearson correlation
 between D and D^H, D^H[j, k] = D[j, n-1-k] (columns reversed), with the central column (the
@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 from rsatoolbox.rdm import RDMs
 
+from ._utils import check_option
 from .rdm import DEFAULT_CHUNK_BYTES, compute_view_rdms
+from .stimuli import TRANSFORMS, transform_maps
 
 
 def msvt_index(rdm) -> float:
@@ -128,3 +130,92 @@ def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
     """
     grouped = table.groupby(list(by), sort=False)["msvt"]
     return pd.DataFrame({"msvt_mean": grouped.mean(), "msvt_sem": grouped.sem(ddof=1), "n_objects": grouped.count()})
+
+
+def invariance(original, transformed, transform, *, spatial=None) -> np.ndarray:
+    """Eq. 2 per image: Pearson r across units between f(x) and f(g(x)).
+
+    Each unit is z-scored within each set (over the originals, and over the transformed
+    images), so that an exactly invariant or equivariant map scores 1; units constant in either
+    set are left out. For spatial maps the positions that ``transform`` maps onto
+    themselves are left out too (the central column for ``hflip``, row for ``vflip``, pixel
+    for ``rot90``, when that size is odd), since there f(x) and f(g(x)) agree trivially for
+    the identity map.
+
+    Args:
+        original: activations f(x), (n_images, ...); (n, C, H, W) for convolutional maps.
+        transformed: activations f(g(x)) of the transformed images, same shape.
+        transform: ``"hflip"``, ``"vflip"`` or ``"rot90"``.
+        spatial: whether the last two axes are a visual map; default: arrays of 4 dimensions.
+
+    Returns:
+        (n_images,) correlations; their mean is the paper's invariance.
+    """
+    a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform)
+    keep = informative_a & informative_b
+    if _is_spatial(a, spatial):
+        keep &= _off_fixed_points(a.shape[-2:], transform)
+    return _rowwise_pearson(a[:, keep], b[:, keep])
+
+
+def equivariance(original, transformed, transform) -> np.ndarray:
+    """Eq. 3 per image: Pearson r across units between f(g(x)) and g(f(x)).
+
+    The same z-scoring as ``invariance``; g acts on the (H, W) axes of the z-scored maps of
+    the original images, so the identity map scores exactly 1 for every transform. Positions
+    that g maps onto themselves, and units constant in either set, are left out.
+
+    Args:
+        original: convolutional maps f(x), (n_images, C, H, W).
+        transformed: f(g(x)), same shape.
+        transform: ``"hflip"``, ``"vflip"`` or ``"rot90"``.
+
+    Returns:
+        (n_images,) correlations; their mean is the paper's equivariance.
+    """
+    if np.ndim(original) != 4:
+        raise ValueError(f"equivariance needs convolutional maps (n, C, H, W), got shape {np.shape(original)}")
+    a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform)
+    keep = transform_maps(informative_a, transform) & informative_b & _off_fixed_points(a.shape[-2:], transform)
+    return _rowwise_pearson(b[:, keep], transform_maps(a, transform)[:, keep])
+
+
+def _zscored_pair(original, transformed, transform):
+    """Each set z-scored over its own images; mask of units informative in both."""
+    check_option("transform", transform, TRANSFORMS)
+    a = np.asarray(original, dtype=np.float64)
+    b = np.asarray(transformed, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"original and transformed activations differ in shape: {a.shape} vs {b.shape}")
+    informative = []
+    for values in (a, b):
+        informative.append(values.max(axis=0) > values.min(axis=0))
+        sd = values.std(axis=0)
+        values -= values.mean(axis=0)
+        values /= np.where(sd > 0, sd, 1.0)
+    return a, b, informative[0], informative[1]
+
+
+def _is_spatial(array, spatial) -> bool:
+    return array.ndim == 4 if spatial is None else bool(spatial)
+
+
+def _off_fixed_points(shape, transform) -> np.ndarray:
+    """(H, W) mask, False where ``transform`` maps a position onto itself (odd sizes)."""
+    height, width = shape
+    keep = np.ones((height, width), dtype=bool)
+    if transform == "hflip" and width % 2:
+        keep[:, width // 2] = False
+    elif transform == "vflip" and height % 2:
+        keep[height // 2, :] = False
+    elif transform == "rot90" and height % 2 and width % 2:
+        keep[height // 2, width // 2] = False
+    return keep
+
+
+def _rowwise_pearson(a, b) -> np.ndarray:
+    a = a.reshape(len(a), -1)
+    b = b.reshape(len(b), -1)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    return np.einsum("ij,ij->i", a, b) / np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))

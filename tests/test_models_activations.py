@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from rsa_mirror import compute_view_rdms
-from rsa_mirror.activations import extract_activations, model_view_rdms
+from rsa_mirror.activations import extract_activations, measure_equivariance, model_view_rdms
 from rsa_mirror.models import LoadedModel, load_model
 from rsa_mirror.stimuli import StimulusSet
+from rsa_mirror.symmetry import equivariance
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +170,24 @@ def test_importing_the_package_leaves_torch_unloaded():
 
     code = "import sys, rsa_mirror, neural_data; assert 'torch' not in sys.modules; rsa_mirror.load_model"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_measure_equivariance_table(alexnet):
+    """Square images (rot90 needs them); untrained AlexNet; conv layers get both measures."""
+    rng = np.random.default_rng(3)
+    stimuli = StimulusSet(rng.uniform(0, 1, (6, 40, 40)).astype(np.float32))
+    table = measure_equivariance(alexnet, stimuli, ["conv1", "fc6"], transforms=("hflip", "rot90"), device="cpu")
+    assert set(map(tuple, table[["layer", "transform", "measure"]].values)) == {
+        ("conv1", "hflip", "invariance"),
+        ("conv1", "hflip", "equivariance"),
+        ("conv1", "rot90", "invariance"),
+        ("conv1", "rot90", "equivariance"),
+        ("fc6", "hflip", "invariance"),
+        ("fc6", "rot90", "invariance"),
+    }
+    assert (table["n_images"] == 6).all()
+    # the table holds the per-image measures' means, computed independently here
+    original = extract_activations(alexnet, stimuli, ["conv1"], device="cpu")["conv1"]
+    flipped = extract_activations(alexnet, stimuli.transformed("hflip"), ["conv1"], device="cpu")["conv1"]
+    row = table[(table["layer"] == "conv1") & (table["transform"] == "hflip") & (table["measure"] == "equivariance")]
+    assert float(row["mean"].iloc[0]) == pytest.approx(equivariance(original, flipped, "hflip").mean(), abs=1e-12)
