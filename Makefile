@@ -16,6 +16,7 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	@echo "Installing $(TORCH) and rsa_mirror into $(VENV) (the first time takes a few minutes)"
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/rsa-mirror fetch-face-mesh || echo "warning: face mesh not fetched; faces will be procedural heads"
 	touch $@
 
 demo: $(STAMP)

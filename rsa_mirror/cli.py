@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 from ._utils import atomic_path
 
@@ -31,12 +32,57 @@ def main(argv=None) -> int:
         default=None,
         help="folder of neural_vecs_<PATCH>.mat files (or one .mat) instead of simulated data",
     )
+    render = commands.add_parser(
+        "render", help="render the paper's 3D objects or FIV-like faces to a .npz stimulus set"
+    )
+    render.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    render.add_argument("--set", choices=("objects", "faces"), default="objects", help="what to render")
+    render.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category, or identities")
+    render.add_argument("--size", type=int, default=227, help="image size in pixels")
+    render.add_argument("--seed", type=int, default=0)
+    commands.add_parser("fetch-face-mesh", help="download the menpo3d template face mesh (BSD-3-Clause) via pip")
     args = parser.parse_args(argv)
     try:
+        if args.command == "render":
+            return run_render(args.out, which=args.set, n=args.n_exemplars, size=args.size, seed=args.seed)
+        if args.command == "fetch-face-mesh":
+            from .faces import fetch_face_mesh
+
+            print(f"face mesh written to {fetch_face_mesh()}")
+            return 0
         return run_demo(args.out, seed=args.seed, neural=args.neural)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
         print(f"rsa-mirror: error: {error}", file=sys.stderr)
         return 1
+
+
+def run_render(out, *, which="objects", n=25, size=227, seed=0) -> int:
+    """Render a stimulus set to ``out/stimuli.npz`` with a contact sheet ``out/stimuli.png``."""
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .faces import render_faces
+    from .render import render_objects
+
+    if which == "faces":
+        stimuli = render_faces(n_identities=n, size=size, random_state=seed, verbose=True)
+    else:
+        stimuli = render_objects(n_exemplars=n, size=size, random_state=seed, verbose=True)
+    path = stimuli.save(Path(out) / "stimuli.npz")
+    first = [
+        np.flatnonzero(stimuli.descriptors["object"] == obj) for obj in dict.fromkeys(stimuli.descriptors["object"])
+    ]
+    rows = first[:: max(1, len(first) // 9)][:9]
+    figure, axes = plt.subplots(len(rows), len(rows[0]), figsize=(1.2 * len(rows[0]), 1.2 * len(rows)), squeeze=False)
+    for row_axes, indices in zip(axes, rows, strict=True):
+        for ax, index in zip(row_axes, indices, strict=True):
+            ax.imshow(stimuli.images[index], cmap="gray", vmin=0, vmax=1)
+            ax.set_axis_off()
+    with atomic_path(Path(out) / "stimuli.png") as tmp:
+        figure.savefig(tmp, dpi=100)
+    plt.close(figure)
+    print(f"{len(stimuli)} images ({which}) written to {path}; contact sheet {Path(out) / 'stimuli.png'}")
+    return 0
 
 
 def run_demo(out, *, seed=0, neural=None) -> int:

@@ -85,3 +85,13 @@ def test_examples_run(script, tmp_path, monkeypatch, capsys):
     runpy.run_path(str(path), run_name="__main__")
     printed = capsys.readouterr().out
     assert "AL" in printed and "msvt_mean" in printed
+
+
+def test_render_command_writes_a_stimulus_set(tmp_path, capsys):
+    from rsa_mirror.stimuli import load_stimuli
+
+    assert main(["render", "--out", str(tmp_path), "--n-exemplars", "1", "--size", "32", "--seed", "1"]) == 0
+    stimuli = load_stimuli(tmp_path / "stimuli.npz")
+    assert stimuli.images.shape == (81, 32, 32)
+    assert (tmp_path / "stimuli.png").exists()
+    assert "81 images (objects)" in capsys.readouterr().out
