@@ -3,8 +3,10 @@
 ``rsa-mirror demo --out DIR`` is the default study on embedded data: it simulates the three
 face patches (MLMF, AL, AM), writes them in the Freiwald-Tsao lab layout and loads them back
 through the same loader a lab uses, builds the patch RDMs, computes the mirror-symmetric
-viewpoint tuning index per patch, and writes a figure and summary tables. ``--neural PATH``
-runs the same study on recordings of your own.
+viewpoint tuning index per patch; then renders FIV-like faces (25 identities x 5 views),
+feeds them through AlexNet (ImageNet weights when cached, else untrained, as it says) and
+computes the index per layer. Figures and tables go to DIR. ``--neural PATH`` runs the patch
+part on recordings of your own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 
 from ._utils import atomic_path
 
@@ -32,6 +35,7 @@ def main(argv=None) -> int:
         default=None,
         help="folder of neural_vecs_<PATCH>.mat files (or one .mat) instead of simulated data",
     )
+    demo.add_argument("--patches-only", action="store_true", help="skip the rendered faces through AlexNet")
     render = commands.add_parser(
         "render", help="render the paper's 3D objects or FIV-like faces to a .npz stimulus set"
     )
@@ -41,16 +45,32 @@ def main(argv=None) -> int:
     render.add_argument("--size", type=int, default=227, help="image size in pixels")
     render.add_argument("--seed", type=int, default=0)
     commands.add_parser("fetch-face-mesh", help="download the menpo3d template face mesh (BSD-3-Clause) via pip")
+    msvt = commands.add_parser("msvt", help="Figure 2: the index per layer and category, network vs untrained")
+    equivariance = commands.add_parser("equivariance", help="Figure 3: invariance and equivariance per layer")
+    for command in (msvt, equivariance):
+        command.add_argument("--out", type=Path, required=True, help="output folder (created)")
+        command.add_argument("--model", default="alexnet", help="alexnet, vgg16, resnet50, convnext_tiny, vit_b_16")
+        command.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file")
+        command.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+        command.add_argument("--batch-size", type=int, default=32)
+        command.add_argument("--size", type=int, default=None, help="image size (default: the model's)")
+        command.add_argument("--seed", type=int, default=0, help="seed of stimuli and of the untrained network")
+    msvt.add_argument("--stimuli", type=Path, default=None, help=".npz stimulus set (default: render the objects)")
+    msvt.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
+    equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
+    equivariance.add_argument("--n-images", type=int, default=243)
     args = parser.parse_args(argv)
     try:
         if args.command == "render":
             return run_render(args.out, which=args.set, n=args.n_exemplars, size=args.size, seed=args.seed)
+        if args.command in ("msvt", "equivariance"):
+            return run_network_study(args)
         if args.command == "fetch-face-mesh":
             from .faces import fetch_face_mesh
 
             print(f"face mesh written to {fetch_face_mesh()}")
             return 0
-        return run_demo(args.out, seed=args.seed, neural=args.neural)
+        return run_demo(args.out, seed=args.seed, neural=args.neural, network=not args.patches_only)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"rsa-mirror: error: {error}", file=sys.stderr)
         return 1
@@ -78,22 +98,64 @@ def run_render(out, *, which="objects", n=25, size=227, seed=0) -> int:
         for ax, index in zip(row_axes, indices, strict=True):
             ax.imshow(stimuli.images[index], cmap="gray", vmin=0, vmax=1)
             ax.set_axis_off()
-    with atomic_path(Path(out) / "stimuli.png") as tmp:
-        figure.savefig(tmp, dpi=100)
-    plt.close(figure)
+    _save_figure(figure, Path(out) / "stimuli.png")
     print(f"{len(stimuli)} images ({which}) written to {path}; contact sheet {Path(out) / 'stimuli.png'}")
     return 0
 
 
-def run_demo(out, *, seed=0, neural=None) -> int:
+def run_network_study(args) -> int:
+    """``rsa-mirror msvt`` (Figure 2) and ``rsa-mirror equivariance`` (Figure 3)."""
+    matplotlib.use("Agg")
+    from . import load_model, measure_equivariance, model_view_rdms, msvt_by_object, msvt_chance_level
+    from .models import INPUT_SIZE
+    from .render import render_objects
+    from .stimuli import load_stimuli, natural_images, noise_images
+    from .vis import plot_equivariance, plot_msvt_categories
+
+    networks = [load_model(args.model, weights=args.weights, random_state=args.seed)]
+    if args.weights != "untrained":
+        networks.append(load_model(args.model, weights="untrained", random_state=args.seed))
+    size = args.size or INPUT_SIZE.get(args.model, 224)
+    out, options = Path(args.out), {"device": args.device, "batch_size": args.batch_size, "verbose": True}
+    if args.command == "msvt":
+        if args.stimuli is not None:
+            stimuli = load_stimuli(args.stimuli)
+        else:
+            stimuli = render_objects(n_exemplars=args.n_exemplars, size=size, random_state=args.seed, verbose=True)
+        tables = {}
+        for network in networks:
+            table = msvt_by_object(model_view_rdms(network, stimuli, "all", **options))
+            tables[f"{args.model}, {network.weights}"] = table.rename(columns={"name": "layer"})
+        combined = pd.concat([t.assign(network=label) for label, t in tables.items()], ignore_index=True)
+        _write_csv(combined, out / "msvt_by_object.csv", index=False)
+        n_views = len(np.unique(stimuli.descriptors["view_deg"]))
+        figure = plot_msvt_categories(tables, layer_key="layer", chance_level=msvt_chance_level(n_views))
+        _save_figure(figure, out / "msvt_figure2.png")
+        summary = combined.groupby(["network", "layer", "category"], sort=False)["msvt"].mean().unstack("category")
+        print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+        print(f"Wrote {out / 'msvt_by_object.csv'} and {out / 'msvt_figure2.png'}")
+        return 0
+    if args.images == "objects":
+        stimuli = render_objects(n_exemplars=max(1, args.n_images // 81), size=size, random_state=args.seed)
+    else:
+        make = natural_images if args.images == "natural" else noise_images
+        stimuli = make(args.n_images, size=size, random_state=args.seed)
+    tables = {
+        f"{args.model}, {n.weights}, {args.images}": measure_equivariance(n, stimuli, "all", **options)
+        for n in networks
+    }
+    combined = pd.concat([t.assign(network=label) for label, t in tables.items()], ignore_index=True)
+    _write_csv(combined, out / "equivariance.csv", index=False)
+    _save_figure(plot_equivariance(tables), out / "equivariance_figure3.png")
+    print(combined.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'equivariance.csv'} and {out / 'equivariance_figure3.png'}")
+    return 0
+
+
+def run_demo(out, *, seed=0, neural=None, network=True) -> int:
     """Run the default study and write its outputs to ``out`` (see the module docstring)."""
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from neural_data import load_freiwald_tsao, simulate_face_patches
-
-    from . import compute_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
-    from .vis import plot_rdms
 
     out = Path(out)
     if neural is None:
@@ -101,30 +163,70 @@ def run_demo(out, *, seed=0, neural=None) -> int:
         neural = simulate_face_patches(random_state=seed).save(out / "recordings")
     else:
         source = f"recordings in {neural}"
-    recordings = load_freiwald_tsao(neural).mirror_views()
+    print(f"rsa-mirror demo: {source}")
+    _demo_patches(out, load_freiwald_tsao(neural).mirror_views())
+    if network:
+        _demo_network(out, seed=seed)
+    return 0
+
+
+def _demo_patches(out, recordings):
+    """Patch RDMs and the index per patch: patch_rdms.png, msvt_summary.csv, msvt_by_identity.csv."""
+    from . import compute_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
+    from .vis import plot_rdms
+
     rdms = compute_rdms(recordings)
     table = msvt_by_object(recordings, object_key="identity").rename(columns={"name": "patch"})
     summary = summarize_msvt(table, by=("patch",))
     n_views = len(set(recordings[recordings.patches[0]].obs_descriptors["view_deg"]))
     summary.insert(0, "n_neurons", [recordings[p].n_channel for p in summary.index])
     summary["chance_level"] = msvt_chance_level(n_views)
-
-    with atomic_path(out / "msvt_by_identity.csv") as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(out / "msvt_summary.csv") as tmp:
-        summary.to_csv(tmp)
+    _write_csv(table, out / "msvt_by_identity.csv", index=False)
+    _write_csv(summary, out / "msvt_summary.csv")
     titles = [f"{patch}: MSVT index {row.msvt_mean:.2f} ± {row.msvt_sem:.3f}" for patch, row in summary.iterrows()]
-    figure = plot_rdms(rdms, titles=titles)
-    with atomic_path(out / "patch_rdms.png") as tmp:
-        figure.savefig(tmp, dpi=150)
-    plt.close(figure)
-
-    print(f"rsa-mirror demo: {source}")
+    _save_figure(plot_rdms(rdms, titles=titles), out / "patch_rdms.png")
     print(f"Mirror-symmetric viewpoint tuning index per patch (mean ± SEM over identities; {n_views} views):")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"(a view-invariant representation gives {msvt_chance_level(n_views):.3f}, not 0: see msvt_chance_level)")
     print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}")
-    return 0
+
+
+def _demo_network(out, *, seed=0):
+    """Rendered FIV-like faces through AlexNet: the index per layer (msvt_by_layer.csv/.png)."""
+    from . import load_model, model_view_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
+    from .faces import render_faces
+    from .vis import plot_msvt_by_layer
+
+    faces = render_faces(n_identities=25, size=227, random_state=seed)
+    try:
+        model = load_model("alexnet", weights="imagenet")
+    except FileNotFoundError as error:
+        print(f"ImageNet weights unavailable ({str(error).split(',')[0]}): using an untrained AlexNet instead")
+        model = load_model("alexnet", weights="untrained", random_state=seed)
+    view_rdms = model_view_rdms(model, faces, "all", object_key="identity", device="auto")
+    table = msvt_by_object(view_rdms).rename(columns={"name": "layer"})
+    summary = summarize_msvt(table, by=("layer",))
+    _write_csv(summary, out / "msvt_by_layer.csv")
+    label = f"AlexNet, {model.weights}"
+    figure = plot_msvt_by_layer({label: summary}, chance_level=msvt_chance_level(5))
+    figure.axes[0].set_title(f"Rendered faces ({faces.descriptors['mesh'][0]}), 25 identities x 5 views")
+    _save_figure(figure, out / "msvt_by_layer.png")
+    print(f"\nRendered faces through AlexNet ({model.weights}); index per layer (mean ± SEM over identities):")
+    print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'msvt_by_layer.png'}, {out / 'msvt_by_layer.csv'}")
+
+
+def _write_csv(frame, path, **options):
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, **options)
+
+
+def _save_figure(figure, path):
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=150)
+    plt.close(figure)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._utils import atomic_path, check_option
+from ._utils import atomic_path, check_option, check_random_state
 
 TRANSFORMS = ("hflip", "vflip", "rot90")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
+# Photographs shipped inside scikit-image's and scikit-learn's wheels (no download).
+NATURAL_SCENES = (
+    "astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "moon", "coins",
+    "hubble_deep_field", "retina", "immunohistochemistry", "china.jpg", "flower.jpg",
+)  # fmt: skip
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
@@ -210,3 +215,36 @@ def load_stimuli(path) -> StimulusSet:
         masks = contents["masks"] if "masks" in contents else None
         background = float(contents["background"]) if "background" in contents else 0.5
         return StimulusSet(contents["images"], descriptors, background, masks)
+
+
+def natural_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
+    """Random square crops of the photographs shipped with scikit-image and scikit-learn.
+
+    Each crop is taken from a random scene (``NATURAL_SCENES``), with a side of 40-100 % of the
+    scene's shorter side at a random position, converted to gray and resized (antialiased).
+    Descriptors: ``scene``, ``crop`` (row, column, side in source pixels, as a string).
+    """
+    import skimage.data
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+    from sklearn.datasets import load_sample_images
+
+    rng = check_random_state(random_state)
+    samples = dict(zip(("china.jpg", "flower.jpg"), load_sample_images().images, strict=True))
+    images, scenes, crops = [], [], []
+    for _ in range(int(n_images)):
+        scene = NATURAL_SCENES[rng.integers(len(NATURAL_SCENES))]
+        photo = samples[scene] if scene in samples else getattr(skimage.data, scene)()
+        gray = rgb2gray(photo[..., :3]) if photo.ndim == 3 else photo / 255.0
+        side = int(rng.uniform(0.4, 1.0) * min(gray.shape))
+        top, left = rng.integers(gray.shape[0] - side + 1), rng.integers(gray.shape[1] - side + 1)
+        images.append(resize(gray[top : top + side, left : left + side], (size, size), anti_aliasing=True))
+        scenes.append(scene)
+        crops.append(f"{top},{left},{side}")
+    return StimulusSet(np.clip(np.stack(images), 0, 1), {"scene": np.array(scenes), "crop": np.array(crops)})
+
+
+def noise_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
+    """Uniform white-noise images in [0, 1] (Figure 3's noise condition)."""
+    rng = check_random_state(random_state)
+    return StimulusSet(rng.uniform(0.0, 1.0, (int(n_images), size, size)).astype(np.float32))

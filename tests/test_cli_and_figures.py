@@ -27,6 +27,12 @@ def test_demo_writes_figure_tables_and_lab_files(tmp_path, capsys):
     by_identity = pd.read_csv(tmp_path / "msvt_by_identity.csv")
     assert len(by_identity) == 75 and set(by_identity.columns) >= {"patch", "identity", "msvt"}
     assert (tmp_path / "patch_rdms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the network part: rendered faces through AlexNet, weights stated, one row per layer
+    assert "using an untrained AlexNet" in printed or "imagenet (IMAGENET1K_V1)" in printed
+    layers = pd.read_csv(tmp_path / "msvt_by_layer.csv", index_col="layer")
+    assert list(layers.index) == ["conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8"]
+    assert (layers["n_objects"] == 25).all() and layers["msvt_mean"].between(-1, 1).all()
+    assert (tmp_path / "msvt_by_layer.png").exists()
     assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
 
 
@@ -38,7 +44,8 @@ def test_demo_on_own_recordings_with_extra_views(tmp_path, capsys, simulated):
         scipy.io.savemat(
             tmp_path / f"neural_vecs_{patch}.mat", {"neural_vecs": np.r_[simulated[patch].measurements, extra]}
         )
-    assert main(["demo", "--out", str(tmp_path / "out"), "--neural", str(tmp_path)]) == 0
+    assert main(["demo", "--out", str(tmp_path / "out"), "--neural", str(tmp_path), "--patches-only"]) == 0
+    assert not (tmp_path / "out" / "msvt_by_layer.csv").exists()
     assert f"recordings in {tmp_path}" in capsys.readouterr().out
     summary = pd.read_csv(tmp_path / "out" / "msvt_summary.csv", index_col="patch")
     expected = summarize_msvt(msvt_by_object(simulated, object_key="identity"))
@@ -73,7 +80,15 @@ def test_plot_rdms_draws_into_given_axes(simulated):
         plot_rdms(compute_rdms(simulated), axes=axes[:1], titles=["only one"])
 
 
-@pytest.mark.parametrize("script", ["face_patch_symmetry.py", "load_lab_recordings.py"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "face_patch_symmetry.py",
+        "load_lab_recordings.py",
+        pytest.param("figure2_msvt_by_layer.py", marks=pytest.mark.slow),
+        pytest.param("figure3_equivariance.py", marks=pytest.mark.slow),
+    ],
+)
 def test_examples_run(script, tmp_path, monkeypatch, capsys):
     import runpy
     import sys
@@ -84,7 +99,10 @@ def test_examples_run(script, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [str(path)])
     runpy.run_path(str(path), run_name="__main__")
     printed = capsys.readouterr().out
-    assert "AL" in printed and "msvt_mean" in printed
+    if script.startswith("figure"):
+        assert "wrote" in printed and (tmp_path / f"{script[:-3]}.png").exists()
+    else:
+        assert "AL" in printed and "msvt_mean" in printed
 
 
 def test_render_command_writes_a_stimulus_set(tmp_path, capsys):
@@ -95,3 +113,46 @@ def test_render_command_writes_a_stimulus_set(tmp_path, capsys):
     assert stimuli.images.shape == (81, 32, 32)
     assert (tmp_path / "stimuli.png").exists()
     assert "81 images (objects)" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def alexnet_file(tmp_path_factory):
+    """A state-dict file standing in for trained weights (an untrained AlexNet, seed 7)."""
+    import torch
+
+    from rsa_mirror.models import load_model
+
+    path = tmp_path_factory.mktemp("weights") / "alexnet_seed7.pt"
+    torch.save(load_model("alexnet", weights="untrained", random_state=7).module.state_dict(), path)
+    return path
+
+
+def test_msvt_command_compares_with_the_untrained_network(tmp_path, alexnet_file, capsys):
+    from rsa_mirror.render import render_objects
+
+    stimuli = render_objects(categories=("chair", "fruit"), n_exemplars=2, size=64, random_state=0)
+    stimuli.save(tmp_path / "set.npz")
+    args = ["msvt", "--weights", str(alexnet_file), "--stimuli", str(tmp_path / "set.npz"), "--out", str(tmp_path)]
+    assert main([*args, "--device", "cpu", "--batch-size", "9"]) == 0
+    table = pd.read_csv(tmp_path / "msvt_by_object.csv")
+    assert set(table["network"]) == {f"alexnet, file {alexnet_file}", "alexnet, untrained (LeCun normal, seed 0)"}
+    assert len(table) == 2 * 9 * 4  # networks x layers x objects
+    figure = (tmp_path / "msvt_figure2.png").read_bytes()
+    assert figure[:4] == b"\x89PNG"
+
+
+def test_equivariance_command_on_natural_images(tmp_path, capsys):
+    args = ["equivariance", "--weights", "untrained", "--images", "natural", "--n-images", "6", "--size", "64"]
+    assert main([*args, "--out", str(tmp_path), "--device", "cpu"]) == 0
+    table = pd.read_csv(tmp_path / "equivariance.csv")
+    assert set(table["transform"]) == {"hflip", "vflip", "rot90"}
+    assert set(table.loc[table["layer"] == "fc6", "measure"]) == {"invariance"}
+    assert (tmp_path / "equivariance_figure3.png").exists()
+
+
+def test_missing_imagenet_weights_make_a_clear_cli_error(tmp_path, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty_hub"))
+    assert main(["msvt", "--out", str(tmp_path), "--n-exemplars", "1"]) == 1
+    assert "rsa-mirror: error: ImageNet weights for alexnet are not in the torchvision cache" in capsys.readouterr().err

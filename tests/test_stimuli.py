@@ -82,3 +82,14 @@ def test_bad_input():
         StimulusSet(np.zeros((2, 3, 3)), {"view_deg": [0.0]})
     with pytest.raises(ValueError, match="no foreground pixels"):
         StimulusSet(np.full((2, 3, 3), 0.5)).equalize_luminance()
+
+
+def test_natural_and_noise_images():
+    from rsa_mirror.stimuli import natural_images, noise_images
+
+    natural = natural_images(5, size=32, random_state=1)
+    assert natural.images.shape == (5, 32, 32) and 0 <= natural.images.min() and natural.images.max() <= 1
+    assert len(natural.descriptors["scene"]) == 5
+    np.testing.assert_array_equal(natural.images, natural_images(5, size=32, random_state=1).images)
+    noise = noise_images(4, size=16, random_state=2)
+    assert noise.images.shape == (4, 16, 16) and abs(noise.images.mean() - 0.5) < 0.05
