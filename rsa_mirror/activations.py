@@ -150,10 +150,10 @@ def model_view_rdms(
         for name, values in batch.items():
             values = values.reshape(len(values), -1)
             stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
-    units = {name: s.units() for name, s in stats.items()}
+    units = {name: stats.pop(name).units() for name in list(stats)}  # drop the running sums
 
     per_pass = max(1, batch_size // n_views) * n_views
-    blocks, n_units = {name: [] for name in stats}, {}
+    blocks, n_units = {name: [] for name in units}, {}
     for _, batch in iterate_activations(model, stimuli, layers, batch_size=per_pass, order=order, **options):
         for name, values in batch.items():
             r, n_units[name] = _correlations(
@@ -210,8 +210,8 @@ class _UnitStatistics:
         self.count = 0
         self.mean = np.zeros(n_units)
         self.m2 = np.zeros(n_units)
-        self.low = np.full(n_units, np.inf)
-        self.high = np.full(n_units, -np.inf)
+        self.low = np.full(n_units, np.inf, dtype=np.float32)  # activations are float32: exact
+        self.high = np.full(n_units, -np.inf, dtype=np.float32)
 
     def update(self, name, rows):
         width = max(1, 2**22 // len(rows))
@@ -226,8 +226,8 @@ class _UnitStatistics:
             delta = mean - self.mean[cols]
             self.mean[cols] += delta * len(rows) / total
             self.m2[cols] += m2 + delta**2 * self.count * len(rows) / total
-            np.minimum(self.low[cols], chunk.min(axis=0), out=self.low[cols])
-            np.maximum(self.high[cols], chunk.max(axis=0), out=self.high[cols])
+            np.minimum(self.low[cols], rows[:, cols].min(axis=0), out=self.low[cols])
+            np.maximum(self.high[cols], rows[:, cols].max(axis=0), out=self.high[cols])
         self.count = total
 
     def units(self):

@@ -20,8 +20,12 @@ import torchvision
 
 from ._utils import check_option
 
-_VGG16_CONV = ["1_1", "1_2", "2_1", "2_2", "3_1", "3_2", "3_3", "4_1", "4_2", "4_3", "5_1", "5_2", "5_3"]
-_VGG16_RELU = [1, 3, 6, 8, 11, 13, 15, 18, 20, 22, 25, 27, 29]
+# VGG16's ReLU outputs (conv) and max-pool outputs, in network order.
+_VGG16_FEATURES = [
+    ("conv1_1", 1), ("conv1_2", 3), ("pool1", 4), ("conv2_1", 6), ("conv2_2", 8), ("pool2", 9),
+    ("conv3_1", 11), ("conv3_2", 13), ("conv3_3", 15), ("pool3", 16), ("conv4_1", 18), ("conv4_2", 20),
+    ("conv4_3", 22), ("pool4", 23), ("conv5_1", 25), ("conv5_2", 27), ("conv5_3", 29), ("pool5", 30),
+]  # fmt: skip
 
 # Paper names -> module paths. AlexNet's conv layers are the ReLU outputs, as in the paper.
 PRESETS = {
@@ -37,8 +41,7 @@ PRESETS = {
         "fc8": "classifier.6",
     },
     "vgg16": {
-        **{f"conv{c}": f"features.{i}" for c, i in zip(_VGG16_CONV, _VGG16_RELU, strict=True)},
-        **{f"pool{k}": f"features.{i}" for k, i in zip(range(1, 6), (4, 9, 16, 23, 30), strict=True)},
+        **{name: f"features.{index}" for name, index in _VGG16_FEATURES},
         "fc6": "classifier.1",
         "fc7": "classifier.4",
         "fc8": "classifier.6",

@@ -191,3 +191,11 @@ def test_measure_equivariance_table(alexnet):
     flipped = extract_activations(alexnet, stimuli.transformed("hflip"), ["conv1"], device="cpu")["conv1"]
     row = table[(table["layer"] == "conv1") & (table["transform"] == "hflip") & (table["measure"] == "equivariance")]
     assert float(row["mean"].iloc[0]) == pytest.approx(equivariance(original, flipped, "hflip").mean(), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["vgg16", "resnet50", "convnext_tiny", "vit_b_16"])
+def test_every_preset_names_a_module_in_network_order(name):
+    model = load_model(name, weights="untrained")
+    order = {path: i for i, (path, _) in enumerate(model.module.named_modules())}
+    paths = list(model.resolve_layers("all").values())
+    assert [order[p] for p in paths] == sorted(order[p] for p in paths)
