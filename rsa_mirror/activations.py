@@ -11,14 +11,18 @@ otherwise, and a pass stops once every requested layer has fired.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from ._utils import atomic_path
 from .models import LoadedModel
 from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
-from .stimuli import TRANSFORMS, StimulusSet
+from .stimuli import IMAGENET_MEAN, IMAGENET_STD, TRANSFORMS, StimulusSet
 from .symmetry import equivariance, invariance
 
 
@@ -85,23 +89,76 @@ def iterate_activations(model, stimuli, layers, *, device="auto", batch_size=32,
             handle.remove()
 
 
-def extract_activations(model, stimuli, layers, *, device="auto", batch_size=32, dtype=None, verbose=False) -> dict:
-    """Activations of every image at each layer, held in memory.
+def extract_activations(
+    model, stimuli, layers, *, device="auto", batch_size=32, dtype=None, cache_dir=None, verbose=False
+) -> dict:
+    """Activations of every image at each layer, held in memory (or memory-mapped from a cache).
 
     Use ``model_view_rdms`` instead when the layers are too large to hold for all images.
+
+    Args:
+        model: ``LoadedModel`` or ``torch.nn.Module`` (see ``iterate_activations``).
+        stimuli: ``StimulusSet`` or model-input array (n, C, H, W).
+        layers: preset names, module paths, or ``"all"``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... .
+        batch_size: images per forward pass.
+        dtype: autocast dtype (default bfloat16 on CUDA, float32 on CPU).
+        verbose: progress bar.
+        cache_dir: folder for an on-disk cache, or None (no cache). Each layer's array is stored
+            as ``<layer>-<key>.npy``, the key a SHA-256 of the package and torch versions, the
+            model's name, weights and input size, the normalization, the layer's module path,
+            the compute dtype and device type, and the stimulus images. A hit is read
+            memory-mapped, read-only; only missing layers are computed, and written atomically.
 
     Returns:
         dict layer name -> float32 array (n_images, *unit_shape) (e.g. (n, 64, 55, 55)).
     """
-    result = {}
-    for rows, batch in iterate_activations(
-        model, stimuli, layers, device=device, batch_size=batch_size, dtype=dtype, verbose=verbose
-    ):
-        for name, values in batch.items():
-            if name not in result:
-                result[name] = np.empty((len(stimuli), *values.shape[1:]), dtype=np.float32)
-            result[name][rows] = values
-    return result
+    options = {"device": device, "batch_size": batch_size, "dtype": dtype, "verbose": verbose}
+    files = {} if cache_dir is None else _cache_files(model, stimuli, layers, cache_dir, **options)
+    result = {name: np.load(file, mmap_mode="r") for name, file in files.items() if file.exists()}
+    missing = [name for name in (files or _layer_names(model, layers)) if name not in result]
+    if missing:
+        computed = {}
+        for rows, batch in iterate_activations(model, stimuli, missing, **options):
+            for name, values in batch.items():
+                if name not in computed:
+                    computed[name] = np.empty((len(stimuli), *values.shape[1:]), dtype=np.float32)
+                computed[name][rows] = values
+        for name, values in computed.items():
+            if name in files:
+                with atomic_path(files[name]) as tmp:
+                    np.save(tmp, values)
+        result.update(computed)
+    return {name: result[name] for name in (files or _layer_names(model, layers))}
+
+
+def _layer_names(model, layers) -> list:
+    loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
+    return list(loaded.resolve_layers(layers))
+
+
+def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype, verbose) -> dict:
+    """Cache path per layer; the key covers everything the activations depend on."""
+    from . import __version__
+
+    loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
+    device = resolve_device(device)
+    dtype = dtype if dtype is not None or device.type != "cuda" else torch.bfloat16
+    digest = hashlib.sha256()
+    context = [__version__, torch.__version__, loaded.name, loaded.input_size, IMAGENET_MEAN, IMAGENET_STD]
+    digest.update(repr((*context, str(dtype), device.type)).encode())
+    for name, tensor in loaded.module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(tensor.detach().cpu().float().numpy()).data)
+    images = stimuli.images if isinstance(stimuli, StimulusSet) else np.asarray(stimuli)
+    digest.update(repr((type(stimuli).__name__, images.shape, str(images.dtype))).encode())
+    digest.update(np.ascontiguousarray(images).data)
+    folder = Path(cache_dir)
+    files = {}
+    for name, path in loaded.resolve_layers(layers).items():
+        key = hashlib.sha256(digest.digest() + path.encode()).hexdigest()[:24]
+        files[name] = folder / f"{name.replace('/', '_')}-{key}.npy"
+    return files
 
 
 def model_view_rdms(

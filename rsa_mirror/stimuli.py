@@ -196,16 +196,31 @@ class StimulusSet:
         return path
 
 
-def load_stimuli(path) -> StimulusSet:
-    """Read a StimulusSet written by ``StimulusSet.save`` (.npz).
+def load_stimuli(path, *, views_deg=None, background=0.5) -> StimulusSet:
+    """Read a stimulus set from a .npz, a folder of images with a descriptor table, or a .mat.
+
+    - ``.npz``: written by ``StimulusSet.save``.
+    - A folder holding ``descriptors.csv``: one row per image, a column ``file`` (image path
+      relative to the folder: PNG, JPEG, TIFF, ...) and any descriptor columns (``object``,
+      ``category``, ``view_deg``, ...). Images are read as gray in [0, 1]; all must have the
+      same size. ``background`` is their background gray level.
+    - ``.mat`` in the layout of the paper's published stimuli: a cell array ``cm_imgs`` of
+      objects x views (one gray image per cell, uint8 or double), ``names`` (one name per
+      object) and optionally ``cm_bw_masks`` (a binary mask per image). Views are
+      ``views_deg`` (default: the paper's nine, -90..90, when there are nine). ``category``
+      is the name without its trailing exemplar number (``"car_07"`` -> ``"car"``).
 
     Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file holds no ``images`` array.
+        FileNotFoundError: no such file or folder, or an image file listed but missing.
+        ValueError: an unreadable or inconsistent file (named, with the problem).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no stimulus file at {path}")
+    if path.is_dir():
+        return _load_image_folder(path, background)
+    if path.suffix == ".mat":
+        return _load_cell_array_mat(path, views_deg, background)
     with np.load(path, allow_pickle=False) as contents:
         if "images" not in contents:
             raise ValueError(f"{path}: no 'images' array; the file holds {', '.join(contents.files)}")
@@ -213,8 +228,81 @@ def load_stimuli(path) -> StimulusSet:
             k.removeprefix("descriptor_"): contents[k] for k in contents.files if k.startswith("descriptor_")
         }
         masks = contents["masks"] if "masks" in contents else None
-        background = float(contents["background"]) if "background" in contents else 0.5
+        background = float(contents["background"]) if "background" in contents else background
         return StimulusSet(contents["images"], descriptors, background, masks)
+
+
+def _load_image_folder(folder, background) -> StimulusSet:
+    import pandas as pd
+    from skimage.color import rgb2gray
+    from skimage.io import imread
+    from skimage.util import img_as_float32
+
+    table_path = folder / "descriptors.csv"
+    if not table_path.exists():
+        raise FileNotFoundError(f"{folder}: no descriptors.csv (one row per image, a 'file' column and descriptors)")
+    table = pd.read_csv(table_path)
+    if "file" not in table.columns:
+        raise ValueError(f"{table_path}: no 'file' column; columns are {', '.join(table.columns)}")
+    images = []
+    for name in table["file"]:
+        file = folder / name
+        if not file.exists():
+            raise FileNotFoundError(f"{table_path} lists {name}, which is not in {folder}")
+        image = img_as_float32(imread(file))
+        images.append(rgb2gray(image[..., :3]) if image.ndim == 3 else image)
+    shapes = {image.shape for image in images}
+    if len(shapes) > 1:
+        raise ValueError(f"{folder}: images differ in size {sorted(shapes)}; resize them to one size first")
+    descriptors = {column: table[column].to_numpy() for column in table.columns if column != "file"}
+    return StimulusSet(np.stack(images), descriptors, background)
+
+
+def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
+    import re
+
+    import scipy.io
+
+    try:
+        contents = scipy.io.loadmat(path)
+    except Exception as error:
+        raise ValueError(f"{path}: cannot be read as a MATLAB .mat file ({error})") from error
+    for variable in ("cm_imgs", "names"):
+        if variable not in contents:
+            present = ", ".join(k for k in contents if not k.startswith("__"))
+            raise ValueError(
+                f"{path}: no variable {variable!r} (the paper's stimulus layout); the file holds {present}"
+            )
+    cells = contents["cm_imgs"]
+    names = [str(np.squeeze(name)) for name in np.ravel(contents["names"])]
+    if cells.dtype != object or cells.ndim != 2 or cells.shape[0] != len(names):
+        raise ValueError(f"{path}: 'cm_imgs' must be a cell array of {len(names)} objects x views, got {cells.shape}")
+    n_views = cells.shape[1]
+    if views_deg is None:
+        if n_views != 9:
+            raise ValueError(f"{path}: {n_views} views per object; pass views_deg (yaw of each view, left to right)")
+        views_deg = np.linspace(-90.0, 90.0, 9)
+    if len(views_deg) != n_views:
+        raise ValueError(f"views_deg has {len(views_deg)} values for {n_views} views")
+    images = np.stack([_gray(cells[i, j]) for i in range(len(names)) for j in range(n_views)])
+    masks = None
+    if "cm_bw_masks" in contents:
+        masks = np.stack(
+            [np.asarray(contents["cm_bw_masks"][i, j], dtype=bool) for i in range(len(names)) for j in range(n_views)]
+        )
+    descriptors = {
+        "object": np.repeat(names, n_views),
+        "category": np.repeat([re.sub(r"[_\s-]*\d+$", "", name) for name in names], n_views),
+        "view_deg": np.tile(np.asarray(views_deg, dtype=float), len(names)),
+    }
+    return StimulusSet(images, descriptors, background, masks)
+
+
+def _gray(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 3:
+        image = image[..., :3].mean(axis=-1)
+    return image / 255.0 if image.dtype == np.uint8 or image.max() > 1.0 else image.astype(np.float64)
 
 
 def natural_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:

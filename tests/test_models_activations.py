@@ -199,3 +199,26 @@ def test_every_preset_names_a_module_in_network_order(name):
     order = {path: i for i, (path, _) in enumerate(model.module.named_modules())}
     paths = list(model.resolve_layers("all").values())
     assert [order[p] for p in paths] == sorted(order[p] for p in paths)
+
+
+def test_activation_cache_hits_misses_and_keys(alexnet, objects, tmp_path, monkeypatch):
+    first = extract_activations(alexnet, objects, ["conv2", "fc6"], device="cpu", cache_dir=tmp_path)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 2 and files[0].startswith("conv2-") and not any("part" in f for f in files)
+
+    def no_forward(*args, **kwargs):
+        raise AssertionError("the network ran on a cache hit")
+
+    monkeypatch.setattr(alexnet.module, "forward", no_forward)
+    again = extract_activations(alexnet, objects, ["fc6", "conv2"], device="cpu", cache_dir=tmp_path)
+    assert list(again) == ["fc6", "conv2"]
+    np.testing.assert_array_equal(again["fc6"], first["fc6"])
+    assert isinstance(again["conv2"], np.memmap) and not again["conv2"].flags.writeable
+    monkeypatch.undo()
+
+    # other images, other weights: other keys, computed afresh
+    changed = StimulusSet(objects.images[::-1].copy(), objects.descriptors)
+    extract_activations(alexnet, changed, ["fc6"], device="cpu", cache_dir=tmp_path)
+    other = load_model("alexnet", weights="untrained", random_state=3)
+    extract_activations(other, objects, ["fc6"], device="cpu", cache_dir=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 4

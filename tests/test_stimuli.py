@@ -93,3 +93,49 @@ def test_natural_and_noise_images():
     np.testing.assert_array_equal(natural.images, natural_images(5, size=32, random_state=1).images)
     noise = noise_images(4, size=16, random_state=2)
     assert noise.images.shape == (4, 16, 16) and abs(noise.images.mean() - 0.5) < 0.05
+
+
+def test_load_folder_with_descriptor_table(tmp_path):
+    from skimage.io import imsave
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(3):
+        image = (rng.uniform(0, 1, (12, 10)) * 255).astype(np.uint8)
+        imsave(tmp_path / f"img{i}.png", image, check_contrast=False)
+        rows.append(f"img{i}.png,chair_{i},chair,{[-45, 0, 45][i]}")
+    (tmp_path / "descriptors.csv").write_text("file,object,category,view_deg\n" + "\n".join(rows) + "\n")
+    stimuli = load_stimuli(tmp_path)
+    assert stimuli.images.shape == (3, 12, 10)
+    np.testing.assert_array_equal(stimuli.descriptors["view_deg"], [-45, 0, 45])
+    from skimage.io import imread
+
+    np.testing.assert_allclose(stimuli.images[1], imread(tmp_path / "img1.png") / 255.0, atol=1e-6)
+    (tmp_path / "descriptors.csv").write_text("file,object\nmissing.png,x\n")
+    with pytest.raises(FileNotFoundError, match="lists missing.png"):
+        load_stimuli(tmp_path)
+
+
+def test_load_the_papers_cell_array_mat_layout(tmp_path):
+    import scipy.io
+
+    rng = np.random.default_rng(5)
+    names = ["car_01", "face_12"]
+    cells = np.empty((2, 9), dtype=object)
+    masks = np.empty((2, 9), dtype=object)
+    for i in range(2):
+        for j in range(9):
+            cells[i, j] = (rng.uniform(0, 1, (8, 8)) * 255).astype(np.uint8)
+            masks[i, j] = cells[i, j] > 127
+    names_cell = np.empty((1, 2), dtype=object)
+    names_cell[0, :] = names
+    scipy.io.savemat(tmp_path / "stimuli.mat", {"cm_imgs": cells, "names": names_cell, "cm_bw_masks": masks})
+    stimuli = load_stimuli(tmp_path / "stimuli.mat")
+    assert stimuli.images.shape == (18, 8, 8)
+    np.testing.assert_allclose(stimuli.images[9 + 4], cells[1, 4] / 255.0, atol=1e-6)
+    np.testing.assert_array_equal(stimuli.masks[3], masks[0, 3])
+    assert list(stimuli.descriptors["category"][[0, 9]]) == ["car", "face"]
+    np.testing.assert_array_equal(stimuli.descriptors["view_deg"][:9], np.linspace(-90, 90, 9))
+    scipy.io.savemat(tmp_path / "other.mat", {"images": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="no variable 'cm_imgs'"):
+        load_stimuli(tmp_path / "other.mat")
