@@ -110,7 +110,7 @@ def run_network_study(args) -> int:
     from .models import INPUT_SIZE
     from .render import render_objects
     from .stimuli import load_stimuli, natural_images, noise_images
-    from .vis import plot_equivariance, plot_msvt_categories
+    from .vis import plot_equivariance, plot_msvt_categories, plot_view_rdms
 
     networks = [load_model(args.model, weights=args.weights, random_state=args.seed)]
     if args.weights != "untrained":
@@ -122,18 +122,24 @@ def run_network_study(args) -> int:
             stimuli = load_stimuli(args.stimuli)
         else:
             stimuli = render_objects(n_exemplars=args.n_exemplars, size=size, random_state=args.seed, verbose=True)
-        tables = {}
+        tables, view_rdms = {}, {}
         for network in networks:
-            table = msvt_by_object(model_view_rdms(network, stimuli, "all", **options))
+            view_rdms[network.weights] = model_view_rdms(network, stimuli, "all", **options)
+            table = msvt_by_object(view_rdms[network.weights])
             tables[f"{args.model}, {network.weights}"] = table.rename(columns={"name": "layer"})
         combined = pd.concat([t.assign(network=label) for label, t in tables.items()], ignore_index=True)
         _write_csv(combined, out / "msvt_by_object.csv", index=False)
         n_views = len(np.unique(stimuli.descriptors["view_deg"]))
         figure = plot_msvt_categories(tables, layer_key="layer", chance_level=msvt_chance_level(n_views))
         _save_figure(figure, out / "msvt_figure2.png")
+        first = networks[0].weights  # Figure 2A: the first exemplar of each category, every layer
+        examples = list(dict.fromkeys(combined.drop_duplicates("category")["object"]))
+        panels = plot_view_rdms(view_rdms[first], objects=examples, msvt=msvt_by_object(view_rdms[first]))
+        panels.suptitle(f"{args.model}, {first}", fontsize=9)
+        _save_figure(panels, out / "view_rdms_figure2a.png")
         summary = combined.groupby(["network", "layer", "category"], sort=False)["msvt"].mean().unstack("category")
         print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
-        print(f"Wrote {out / 'msvt_by_object.csv'} and {out / 'msvt_figure2.png'}")
+        print(f"Wrote {out / 'msvt_by_object.csv'}, {out / 'msvt_figure2.png'}, {out / 'view_rdms_figure2a.png'}")
         return 0
     if args.images == "objects":
         stimuli = render_objects(n_exemplars=max(1, args.n_images // 81), size=size, random_state=args.seed)

@@ -161,3 +161,50 @@ def plot_equivariance(tables, *, axes=None):
             panel.tick_params(axis="x", labelrotation=45, labelsize=7)
         row[0].legend(fontsize=7)
     return fig
+
+
+def plot_view_rdms(view_rdms, *, objects, layers=None, msvt=None, layer_key="name"):
+    """Figure 2A: per-object view RDMs across layers (rows: objects, columns: layers).
+
+    Args:
+        view_rdms: ``RDMs`` from ``compute_view_rdms`` or ``model_view_rdms``.
+        objects: object names to show (``rdm_descriptors['object']`` values), one row each.
+        layers: layer names (``rdm_descriptors['name']``), one column each; default all.
+        msvt: optional table of ``msvt_by_object(view_rdms)``; its index is written in each
+            panel's corner.
+        layer_key: the column of ``msvt`` naming layers.
+
+    Returns:
+        The ``Figure``.
+    """
+    names = np.asarray(view_rdms.rdm_descriptors["name"])
+    object_names = np.asarray(view_rdms.rdm_descriptors["object"])
+    layers = list(dict.fromkeys(names)) if layers is None else list(layers)
+    matrices = view_rdms.get_matrices()
+    fig, axes = plt.subplots(
+        len(objects), len(layers), figsize=(1.3 * len(layers), 1.4 * len(objects)), squeeze=False, layout="constrained"
+    )
+    for row, obj in zip(axes, objects, strict=True):
+        for ax, layer in zip(row, layers, strict=True):
+            index = np.flatnonzero((names == layer) & (object_names == obj))
+            if len(index) != 1:
+                raise ValueError(f"no view RDM for object {obj!r} in layer {layer!r}")
+            ax.imshow(matrices[index[0]], cmap="viridis", interpolation="none")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if msvt is not None:
+                value = msvt.loc[(msvt[layer_key] == layer) & (msvt["object"] == obj), "msvt"].iloc[0]
+                ax.text(
+                    0.97,
+                    0.03,
+                    f"{value:.2f}",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="bottom",
+                    color="white",
+                    fontsize=7,
+                )
+        row[0].set_ylabel(str(obj), fontsize=8)
+    for ax, layer in zip(axes[0], layers, strict=True):
+        ax.set_title(str(layer), fontsize=8)
+    return fig

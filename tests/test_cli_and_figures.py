@@ -137,8 +137,8 @@ def test_msvt_command_compares_with_the_untrained_network(tmp_path, alexnet_file
     table = pd.read_csv(tmp_path / "msvt_by_object.csv")
     assert set(table["network"]) == {f"alexnet, file {alexnet_file}", "alexnet, untrained (LeCun normal, seed 0)"}
     assert len(table) == 2 * 9 * 4  # networks x layers x objects
-    figure = (tmp_path / "msvt_figure2.png").read_bytes()
-    assert figure[:4] == b"\x89PNG"
+    for figure in ("msvt_figure2.png", "view_rdms_figure2a.png"):
+        assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_equivariance_command_on_natural_images(tmp_path, capsys):
@@ -156,3 +156,26 @@ def test_missing_imagenet_weights_make_a_clear_cli_error(tmp_path, capsys, monke
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty_hub"))
     assert main(["msvt", "--out", str(tmp_path), "--n-exemplars", "1"]) == 1
     assert "rsa-mirror: error: ImageNet weights for alexnet are not in the torchvision cache" in capsys.readouterr().err
+
+
+def test_view_rdm_panels_show_each_objects_rdm_per_layer():
+    from rsa_mirror import compute_view_rdms
+    from rsa_mirror.vis import plot_view_rdms
+
+    rng = np.random.default_rng(0)
+    descriptors = {"object": np.repeat(["a", "b"], 5), "view_deg": np.tile([-90.0, -45.0, 0.0, 45.0, 90.0], 2)}
+    view_rdms = compute_view_rdms(
+        {"l1": rng.standard_normal((10, 20)), "l2": rng.standard_normal((10, 8))}, descriptors=descriptors
+    )
+    table = msvt_by_object(view_rdms)
+    figure = plot_view_rdms(view_rdms, objects=["b", "a"], msvt=table)
+    panels = [ax for ax in figure.axes if ax.images]
+    assert len(panels) == 4
+    # row 0 is object b, column 1 is layer l2: the panel shows exactly that RDM
+    names, objects = (np.asarray(view_rdms.rdm_descriptors[k]) for k in ("name", "object"))
+    index = int(np.flatnonzero((names == "l2") & (objects == "b"))[0])
+    np.testing.assert_allclose(panels[1].images[0].get_array(), view_rdms.get_matrices()[index])
+    expected = table[(table["name"] == "l2") & (table["object"] == "b")]["msvt"].iloc[0]
+    assert panels[1].texts[0].get_text() == f"{expected:.2f}"
+    with pytest.raises(ValueError, match="no view RDM for object 'c'"):
+        plot_view_rdms(view_rdms, objects=["c"])
