@@ -3,8 +3,9 @@
 Activations are either kept in memory or streamed straight into per-object view RDMs, so
 memory stays bounded for any layer size.
 
-Hooks clone their outputs (torchvision's AlexNet and VGG use in-place ReLUs, which would
-otherwise overwrite a stored pre-ReLU output) and are removed in ``finally``. Forward passes run
+Each hook hands its layer's output to the analysis at once, before the next layer runs
+(torchvision's AlexNet and VGG use in-place ReLUs, which would otherwise overwrite a pre-ReLU
+output), so only one layer's output per batch is alive; hooks are removed in ``finally``. Forward passes run
 under ``torch.inference_mode()``; on CUDA they use bfloat16 autocast unless ``dtype`` says
 otherwise, and a pass stops once every requested layer has fired.
 """
@@ -37,8 +38,15 @@ def resolve_device(device) -> torch.device:
     return torch.device(device)
 
 
-def iterate_activations(model, stimuli, layers, *, device="auto", batch_size=32, dtype=None, order=None, verbose=False):
-    """Yield (rows, {layer: float32 numpy (batch, *unit_shape)}) batch by batch.
+def stream_activations(
+    model, stimuli, layers, consume, *, device="auto", batch_size=32, dtype=None, order=None, verbose=False
+):
+    """Run batches through the network and hand each layer's output to ``consume`` at once.
+
+    ``consume(name, rows, values)`` is called from the layer's forward hook, before the next
+    layer runs, with ``values`` a float32 NumPy array (len(rows), *unit_shape) that is only
+    valid during the call (copy what you keep). So only one layer's output per batch is alive
+    beyond what the network itself holds, and an in-place ReLU that follows cannot alter it.
 
     Args:
         model: ``LoadedModel``, or a plain ``torch.nn.Module`` (then ``stimuli`` must be model
@@ -46,11 +54,16 @@ def iterate_activations(model, stimuli, layers, *, device="auto", batch_size=32,
         stimuli: ``StimulusSet`` (converted with the model's input size and ImageNet
             normalization) or a tensor/array (n, C, H, W) of model input.
         layers: names (presets or module paths), or ``"all"`` presets.
+        consume: callable (layer name, image indices (batch,), values) -> None.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... .
         batch_size: images per forward pass.
         dtype: autocast dtype; default bfloat16 on CUDA, none (float32) on CPU.
         order: the image indices to visit, in order (default all, in order).
         verbose: progress bar over batches.
+
+    Raises:
+        ValueError: a requested module runs more than once per forward pass (a shared module,
+            e.g. the ReLU inside a ResNet block: hook the block instead).
     """
     loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
     paths = loaded.resolve_layers(layers)
@@ -59,31 +72,35 @@ def iterate_activations(model, stimuli, layers, *, device="auto", batch_size=32,
         dtype = torch.bfloat16
     network = loaded.module.to(device).eval()
     modules = dict(network.named_modules())
-    captured = {}
+    seen = set()
+    rows = None
 
     def hook_for(name):
         def hook(_module, _inputs, output):
+            if name in seen:
+                raise ValueError(
+                    f"layer {name!r} ({paths[name]}) runs more than once per forward pass; hook its parent"
+                )
+            seen.add(name)
             output = output[0] if isinstance(output, (tuple, list)) else output
-            captured[name] = output.detach().float().clone()
-            if len(captured) == len(paths):
+            consume(name, rows, output.detach().float().cpu().numpy())
+            if len(seen) == len(paths):
                 raise _AllLayersSeen
 
         return hook
 
-    n = len(stimuli)
-    visit = np.arange(n) if order is None else np.asarray(order)
+    visit = np.arange(len(stimuli)) if order is None else np.asarray(order)
     handles = [modules[path].register_forward_hook(hook_for(name)) for name, path in paths.items()]
     try:
         for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
             rows = visit[start : start + batch_size]
             batch = _model_input(stimuli, rows, loaded.input_size).to(device, non_blocking=True)
-            captured.clear()
+            seen.clear()
             with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                 try:
                     network(batch)
                 except _AllLayersSeen:
                     pass
-            yield rows, {name: captured[name].cpu().numpy() for name in paths}
     finally:
         for handle in handles:
             handle.remove()
@@ -97,7 +114,7 @@ def extract_activations(
     Use ``model_view_rdms`` instead when the layers are too large to hold for all images.
 
     Args:
-        model: ``LoadedModel`` or ``torch.nn.Module`` (see ``iterate_activations``).
+        model: ``LoadedModel`` or ``torch.nn.Module`` (see ``stream_activations``).
         stimuli: ``StimulusSet`` or model-input array (n, C, H, W).
         layers: preset names, module paths, or ``"all"``.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... .
@@ -119,11 +136,13 @@ def extract_activations(
     missing = [name for name in (files or _layer_names(model, layers)) if name not in result]
     if missing:
         computed = {}
-        for rows, batch in iterate_activations(model, stimuli, missing, **options):
-            for name, values in batch.items():
-                if name not in computed:
-                    computed[name] = np.empty((len(stimuli), *values.shape[1:]), dtype=np.float32)
-                computed[name][rows] = values
+
+        def keep(name, rows, values):
+            if name not in computed:
+                computed[name] = np.empty((len(stimuli), *values.shape[1:]), dtype=np.float32)
+            computed[name][rows] = values
+
+        stream_activations(model, stimuli, missing, keep, **options)
         for name, values in computed.items():
             if name in files:
                 with atomic_path(files[name]) as tmp:
@@ -182,14 +201,14 @@ def model_view_rdms(
     few float64 vectors per unit plus one batch.
 
     Args:
-        model: as in ``iterate_activations``.
+        model: as in ``stream_activations``.
         stimuli: a ``StimulusSet`` holding ``object_key`` and ``view_key`` descriptors.
-        layers: as in ``iterate_activations``.
+        layers: as in ``stream_activations``.
         object_key: descriptor naming the object, as in ``compute_view_rdms``.
         view_key: descriptor holding the yaw in degrees, as in ``compute_view_rdms``.
-        device: as in ``iterate_activations``.
+        device: as in ``stream_activations``.
         batch_size: images per pass; rounded down to whole objects in pass 2 (at least one).
-        dtype: as in ``iterate_activations``.
+        dtype: as in ``stream_activations``.
         verbose: progress bars over batches.
 
     Returns:
@@ -203,20 +222,24 @@ def model_view_rdms(
     options = {"device": device, "dtype": dtype, "verbose": verbose}
 
     stats = {}
-    for _, batch in iterate_activations(model, stimuli, layers, batch_size=batch_size, **options):
-        for name, values in batch.items():
-            values = values.reshape(len(values), -1)
-            stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
+
+    def accumulate(name, rows, values):
+        values = values.reshape(len(values), -1)
+        stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
+
+    stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, **options)
     units = {name: stats.pop(name).units() for name in list(stats)}  # drop the running sums
 
-    per_pass = max(1, batch_size // n_views) * n_views
     blocks, n_units = {name: [] for name in units}, {}
-    for _, batch in iterate_activations(model, stimuli, layers, batch_size=per_pass, order=order, **options):
-        for name, values in batch.items():
-            r, n_units[name] = _correlations(
-                name, values, chunk_bytes=DEFAULT_CHUNK_BYTES, block=n_views, units=units[name]
-            )
-            blocks[name].append(r)
+
+    def correlate(name, rows, values):
+        r, n_units[name] = _correlations(
+            name, values, chunk_bytes=DEFAULT_CHUNK_BYTES, block=n_views, units=units[name]
+        )
+        blocks[name].append(r)
+
+    per_pass = max(1, batch_size // n_views) * n_views
+    stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=order, **options)
     correlations = {name: np.concatenate(parts) for name, parts in blocks.items()}
     return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
 
@@ -228,11 +251,11 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
     layer set; use a moderate number of images (hundreds) for large layers.
 
     Args:
-        model: as in ``iterate_activations``.
+        model: as in ``stream_activations``.
         stimuli: ``StimulusSet``; transforms act on its images (``rot90`` needs square ones).
-        layers: as in ``iterate_activations``.
+        layers: as in ``stream_activations``.
         transforms: any of ``"hflip"``, ``"vflip"``, ``"rot90"``.
-        device: as in ``iterate_activations``.
+        device: as in ``stream_activations``.
         batch_size: images per forward pass.
         verbose: progress bars.
 

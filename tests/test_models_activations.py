@@ -222,3 +222,12 @@ def test_activation_cache_hits_misses_and_keys(alexnet, objects, tmp_path, monke
     other = load_model("alexnet", weights="untrained", random_state=3)
     extract_activations(other, objects, ["fc6"], device="cpu", cache_dir=tmp_path)
     assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_a_module_used_twice_per_pass_is_refused():
+    relu = torch.nn.ReLU()
+    shared = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 1), relu, torch.nn.Conv2d(2, 2, 1), relu, torch.nn.Conv2d(2, 1, 1)
+    )
+    with pytest.raises(ValueError, match="runs more than once per forward pass; hook its parent"):
+        extract_activations(shared, torch.zeros(2, 1, 3, 3), ["1", "4"], device="cpu")
