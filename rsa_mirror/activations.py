@@ -247,8 +247,11 @@ def model_view_rdms(
 def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, verbose=False):
     """Figure 3's numbers: invariance (Eq. 2) and equivariance (Eq. 3) per layer and transform.
 
-    Activations of the images and of each transformed copy are held in memory, layer by
-    layer set; use a moderate number of images (hundreds) for large layers.
+    Streamed, so memory stays bounded for any layer size: the images and their transformed
+    copies go through the network together, batch by batch; pass 1 accumulates each unit's
+    mean and standard deviation within each set (originals, and each transform), pass 2
+    z-scores with them and correlates every image's pattern with its transformed partner's.
+    The result equals ``invariance`` / ``equivariance`` on activations held in memory.
 
     Args:
         model: as in ``stream_activations``.
@@ -256,7 +259,7 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
         layers: as in ``stream_activations``.
         transforms: any of ``"hflip"``, ``"vflip"``, ``"rot90"``.
         device: as in ``stream_activations``.
-        batch_size: images per forward pass.
+        batch_size: original images per forward pass (each with its transformed copies).
         verbose: progress bars.
 
     Returns:
@@ -264,18 +267,47 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
         ``measure`` (``invariance`` or ``equivariance``; the latter only for layers with
         spatial maps), ``mean`` and ``sem`` over images, ``n_images``.
     """
-    options = {"device": device, "batch_size": batch_size, "verbose": verbose}
-    original = extract_activations(model, stimuli, layers, **options)
-    rows = []
-    for transform in transforms:
-        transformed = extract_activations(model, stimuli.transformed(transform), layers, **options)
-        for layer, values in original.items():
-            measures = {"invariance": invariance(values, transformed[layer], transform)}
+    n, sets = len(stimuli), [stimuli] + [stimuli.transformed(t) for t in transforms]
+    together = StimulusSet(np.concatenate([s.images for s in sets]))
+    order = np.concatenate(
+        [
+            np.arange(start, min(start + batch_size, n)) + k * n
+            for start in range(0, n, batch_size)
+            for k in range(len(sets))
+        ]
+    )
+    options = {"device": device, "batch_size": batch_size * len(sets), "order": order, "verbose": verbose}
+    stats, shapes = {}, {}
+
+    def accumulate(name, rows, values):
+        shapes[name] = values.shape[1:]
+        for k in range(len(sets)):
+            part = values[rows // n == k].reshape(-1, int(np.prod(values.shape[1:])))
+            stats.setdefault((name, k), _UnitStatistics(part.shape[1])).update(name, part)
+
+    stream_activations(model, together, layers, accumulate, **options)
+    units = {key: tuple(v.reshape(shapes[key[0]]) for v in s.units()) for key, s in stats.items()}
+    stats.clear()
+    values_by = {}
+
+    def correlate(name, rows, values):
+        original = values[rows // n == 0]
+        for k, transform in enumerate(transforms, start=1):
+            statistics = (units[(name, 0)], units[(name, k)])
+            transformed = values[rows // n == k]
+            measures = {"invariance": invariance(original, transformed, transform, statistics=statistics)}
             if values.ndim == 4:
-                measures["equivariance"] = equivariance(values, transformed[layer], transform)
+                measures["equivariance"] = equivariance(original, transformed, transform, statistics=statistics)
             for measure, r in measures.items():
-                sem = r.std(ddof=1) / np.sqrt(len(r)) if len(r) > 1 else np.nan
-                rows.append((layer, transform, measure, r.mean(), sem, len(r)))
+                values_by.setdefault((name, transform, measure), []).append(r)
+
+    stream_activations(model, together, layers, correlate, **options)
+    rows = []
+    for (layer, transform, measure), parts in values_by.items():
+        r = np.concatenate(parts)
+        sem = r.std(ddof=1) / np.sqrt(len(r)) if len(r) > 1 else np.nan
+        rows.append((layer, transform, measure, r.mean(), sem, len(r)))
+    # keys were first met in network order of layers, then transforms, then measures
     return pd.DataFrame(rows, columns=["layer", "transform", "measure", "mean", "sem", "n_images"])
 
 

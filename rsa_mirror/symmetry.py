@@ -132,7 +132,7 @@ def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
     return pd.DataFrame({"msvt_mean": grouped.mean(), "msvt_sem": grouped.sem(ddof=1), "n_objects": grouped.count()})
 
 
-def invariance(original, transformed, transform, *, spatial=None) -> np.ndarray:
+def invariance(original, transformed, transform, *, spatial=None, statistics=None) -> np.ndarray:
     """Eq. 2 per image: Pearson r across units between f(x) and f(g(x)).
 
     Each unit is z-scored within each set (over the originals, and over the transformed
@@ -147,18 +147,21 @@ def invariance(original, transformed, transform, *, spatial=None) -> np.ndarray:
         transformed: activations f(g(x)) of the transformed images, same shape.
         transform: ``"hflip"``, ``"vflip"`` or ``"rot90"``.
         spatial: whether the last two axes are a visual map; default: arrays of 4 dimensions.
+        statistics: ((mean, sd) of the originals, (mean, sd) of the transformed images), each
+            of the unit shape, when measured on more images than given here (streaming); sd =
+            inf marks constant units. Default: ``unit_statistics`` of the arrays given.
 
     Returns:
         (n_images,) correlations; their mean is the paper's invariance.
     """
-    a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform)
+    a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform, statistics)
     keep = informative_a & informative_b
     if _is_spatial(a, spatial):
         keep &= _off_fixed_points(a.shape[-2:], transform)
     return _rowwise_pearson(a[:, keep], b[:, keep])
 
 
-def equivariance(original, transformed, transform) -> np.ndarray:
+def equivariance(original, transformed, transform, *, statistics=None) -> np.ndarray:
     """Eq. 3 per image: Pearson r across units between f(g(x)) and g(f(x)).
 
     The same z-scoring as ``invariance``; g acts on the (H, W) axes of the z-scored maps of
@@ -169,31 +172,39 @@ def equivariance(original, transformed, transform) -> np.ndarray:
         original: convolutional maps f(x), (n_images, C, H, W).
         transformed: f(g(x)), same shape.
         transform: ``"hflip"``, ``"vflip"`` or ``"rot90"``.
+        statistics: as in ``invariance``.
 
     Returns:
         (n_images,) correlations; their mean is the paper's equivariance.
     """
     if np.ndim(original) != 4:
         raise ValueError(f"equivariance needs convolutional maps (n, C, H, W), got shape {np.shape(original)}")
-    a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform)
+    a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform, statistics)
     keep = transform_maps(informative_a, transform) & informative_b & _off_fixed_points(a.shape[-2:], transform)
     return _rowwise_pearson(b[:, keep], transform_maps(a, transform)[:, keep])
 
 
-def _zscored_pair(original, transformed, transform):
-    """Each set z-scored over its own images; mask of units informative in both."""
+def _zscored_pair(original, transformed, transform, statistics=None):
+    """Each set z-scored (a copy), by its own statistics unless ``statistics`` gives them."""
     check_option("transform", transform, TRANSFORMS)
-    a = np.asarray(original, dtype=np.float64)
-    b = np.asarray(transformed, dtype=np.float64)
+    a = np.array(original, dtype=np.float64)
+    b = np.array(transformed, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"original and transformed activations differ in shape: {a.shape} vs {b.shape}")
-    informative = []
-    for values in (a, b):
-        informative.append(values.max(axis=0) > values.min(axis=0))
-        sd = values.std(axis=0)
-        values -= values.mean(axis=0)
-        values /= np.where(sd > 0, sd, 1.0)
-    return a, b, informative[0], informative[1]
+    if statistics is None:
+        statistics = [unit_statistics(values) for values in (a, b)]
+    for values, (mean, sd) in zip((a, b), statistics, strict=True):
+        values -= mean
+        values /= sd  # inf for constant units: their z-scores become 0 and they are masked out
+    return a, b, np.isfinite(statistics[0][1]), np.isfinite(statistics[1][1])
+
+
+def unit_statistics(values):
+    """(mean, sd) of each unit over the first axis; sd = inf for units that never change."""
+    values = np.asarray(values)
+    sd = values.std(axis=0, dtype=np.float64)
+    sd[values.max(axis=0) == values.min(axis=0)] = np.inf
+    return values.mean(axis=0, dtype=np.float64), sd
 
 
 def _is_spatial(array, spatial) -> bool:

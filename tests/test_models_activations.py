@@ -8,7 +8,7 @@ from rsa_mirror import compute_view_rdms
 from rsa_mirror.activations import extract_activations, measure_equivariance, model_view_rdms
 from rsa_mirror.models import LoadedModel, load_model
 from rsa_mirror.stimuli import StimulusSet
-from rsa_mirror.symmetry import equivariance
+from rsa_mirror.symmetry import equivariance, invariance
 
 
 @pytest.fixture(scope="module")
@@ -173,27 +173,35 @@ def test_importing_the_package_leaves_torch_unloaded():
 
 
 def test_measure_equivariance_table(alexnet):
-    """Square images (rot90 needs them); untrained AlexNet; conv layers get both measures."""
+    """Streamed in batches of 4 (and a partial one); every row equals the in-memory measure."""
     rng = np.random.default_rng(3)
     stimuli = StimulusSet(rng.uniform(0, 1, (6, 40, 40)).astype(np.float32))
-    table = measure_equivariance(alexnet, stimuli, ["conv1", "fc6"], transforms=("hflip", "rot90"), device="cpu")
-    assert set(map(tuple, table[["layer", "transform", "measure"]].values)) == {
+    transforms = ("hflip", "rot90")
+    table = measure_equivariance(alexnet, stimuli, ["conv1", "fc6"], transforms=transforms, device="cpu", batch_size=4)
+    assert list(map(tuple, table[["layer", "transform", "measure"]].values)) == [
         ("conv1", "hflip", "invariance"),
         ("conv1", "hflip", "equivariance"),
         ("conv1", "rot90", "invariance"),
         ("conv1", "rot90", "equivariance"),
         ("fc6", "hflip", "invariance"),
         ("fc6", "rot90", "invariance"),
-    }
+    ]
     assert (table["n_images"] == 6).all()
-    # the table holds the per-image measures' means, computed independently here
-    original = extract_activations(alexnet, stimuli, ["conv1"], device="cpu")["conv1"]
-    flipped = extract_activations(alexnet, stimuli.transformed("hflip"), ["conv1"], device="cpu")["conv1"]
-    row = table[(table["layer"] == "conv1") & (table["transform"] == "hflip") & (table["measure"] == "equivariance")]
-    assert float(row["mean"].iloc[0]) == pytest.approx(equivariance(original, flipped, "hflip").mean(), abs=1e-12)
+    original = extract_activations(alexnet, stimuli, ["conv1", "fc6"], device="cpu")
+    for transform in transforms:
+        moved = extract_activations(alexnet, stimuli.transformed(transform), ["conv1", "fc6"], device="cpu")
+        for layer in ("conv1", "fc6"):
+            measures = {"invariance": invariance(original[layer], moved[layer], transform)}
+            if layer == "conv1":
+                measures["equivariance"] = equivariance(original[layer], moved[layer], transform)
+            for measure, r in measures.items():
+                row = table[
+                    (table["layer"] == layer) & (table["transform"] == transform) & (table["measure"] == measure)
+                ]
+                assert float(row["mean"].iloc[0]) == pytest.approx(r.mean(), abs=1e-6)
+                assert float(row["sem"].iloc[0]) == pytest.approx(r.std(ddof=1) / np.sqrt(6), abs=1e-6)
 
 
-@pytest.mark.parametrize("name", ["vgg16", "resnet50", "convnext_tiny", "vit_b_16"])
 def test_every_preset_names_a_module_in_network_order(name):
     model = load_model(name, weights="untrained")
     order = {path: i for i, (path, _) in enumerate(model.module.named_modules())}
