@@ -25,8 +25,8 @@ except FileNotFoundError:
 
 image_sets = {
     "objects": render_objects(n_exemplars=1, size=227, random_state=0),
-    "natural": natural_images(81, size=227, random_state=0),
-    "noise": noise_images(81, size=227, random_state=0),
+    "natural": natural_images(45, size=227, random_state=0),
+    "noise": noise_images(45, size=227, random_state=0),
 }
 tables = {
     f"{name} ({network.weights})": measure_equivariance(network, images, "all") for name, images in image_sets.items()

@@ -65,7 +65,7 @@ def stream_activations(
         ValueError: a requested module runs more than once per forward pass (a shared module,
             e.g. the ReLU inside a ResNet block: hook the block instead).
     """
-    loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
+    loaded = _as_loaded(model)
     paths = loaded.resolve_layers(layers)
     device = resolve_device(device)
     if dtype is None and device.type == "cuda":
@@ -132,8 +132,9 @@ def extract_activations(
     """
     options = {"device": device, "batch_size": batch_size, "dtype": dtype, "verbose": verbose}
     files = {} if cache_dir is None else _cache_files(model, stimuli, layers, cache_dir, **options)
+    names = list(files) if files else list(_as_loaded(model).resolve_layers(layers))
     result = {name: np.load(file, mmap_mode="r") for name, file in files.items() if file.exists()}
-    missing = [name for name in (files or _layer_names(model, layers)) if name not in result]
+    missing = [name for name in names if name not in result]
     if missing:
         computed = {}
 
@@ -148,19 +149,18 @@ def extract_activations(
                 with atomic_path(files[name]) as tmp:
                     np.save(tmp, values)
         result.update(computed)
-    return {name: result[name] for name in (files or _layer_names(model, layers))}
+    return {name: result[name] for name in names}
 
 
-def _layer_names(model, layers) -> list:
-    loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
-    return list(loaded.resolve_layers(layers))
+def _as_loaded(model) -> LoadedModel:
+    return model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
 
 
 def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype, verbose) -> dict:
     """Cache path per layer; the key covers everything the activations depend on."""
     from . import __version__
 
-    loaded = model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
+    loaded = _as_loaded(model)
     device = resolve_device(device)
     dtype = dtype if dtype is not None or device.type != "cuda" else torch.bfloat16
     digest = hashlib.sha256()
