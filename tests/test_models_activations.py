@@ -202,6 +202,7 @@ def test_measure_equivariance_table(alexnet):
                 assert float(row["sem"].iloc[0]) == pytest.approx(r.std(ddof=1) / np.sqrt(6), abs=1e-6)
 
 
+@pytest.mark.parametrize("name", ["vgg16", "resnet50", "convnext_tiny", "vit_b_16"])
 def test_every_preset_names_a_module_in_network_order(name):
     model = load_model(name, weights="untrained")
     order = {path: i for i, (path, _) in enumerate(model.module.named_modules())}
