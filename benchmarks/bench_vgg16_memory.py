@@ -42,7 +42,9 @@ def main():
     n_units = int(np.sum(table.drop_duplicates("name")["n_units"]))
     print(f"VGG16, {table['name'].nunique()} layers, {n_units / 1e6:.1f} M informative units per image")
     print(f"model_view_rdms: {seconds / 60:.1f} min; peak resident memory {peak_gib():.2f} GiB")
-    print(f"naive (all layers x all images, float32): {len(stimuli) * n_units * 4 / 1e9:.0f} GB")
+    print(
+        f"naive (all informative units of all layers x all images, float32): {len(stimuli) * n_units * 4 / 1e9:.0f} GB"
+    )
     print(table.groupby(["name", "category"], sort=False)["msvt"].mean().unstack().round(2).to_string())
 
 

@@ -39,7 +39,17 @@ def resolve_device(device) -> torch.device:
 
 
 def stream_activations(
-    model, stimuli, layers, consume, *, device="auto", batch_size=32, dtype=None, order=None, verbose=False
+    model,
+    stimuli,
+    layers,
+    consume,
+    *,
+    device="auto",
+    batch_size=32,
+    dtype=None,
+    order=None,
+    as_numpy=True,
+    verbose=False,
 ):
     """Run batches through the network and hand each layer's output to ``consume`` at once.
 
@@ -59,6 +69,9 @@ def stream_activations(
         batch_size: images per forward pass.
         dtype: autocast dtype; default bfloat16 on CUDA, none (float32) on CPU.
         order: the image indices to visit, in order (default all, in order).
+        as_numpy: hand ``consume`` a float32 NumPy array in host memory (default), or else the
+            layer's output tensor as it is, on the device and in the autocast dtype, for
+            consumers that keep their work on the GPU.
         verbose: progress bar over batches.
 
     Raises:
@@ -83,7 +96,7 @@ def stream_activations(
                 )
             seen.add(name)
             output = output[0] if isinstance(output, (tuple, list)) else output
-            consume(name, rows, output.detach().float().cpu().numpy())
+            consume(name, rows, output.detach().float().cpu().numpy() if as_numpy else output.detach())
             if len(seen) == len(paths):
                 raise _AllLayersSeen
 

@@ -240,3 +240,19 @@ def test_a_module_used_twice_per_pass_is_refused():
     )
     with pytest.raises(ValueError, match="runs more than once per forward pass; hook its parent"):
         extract_activations(shared, torch.zeros(2, 1, 3, 3), ["1", "4"], device="cpu")
+
+
+def test_stream_can_hand_over_device_tensors():
+    from rsa_mirror.activations import stream_activations
+
+    received = {}
+    x = torch.randn(3, 1, 4, 4)
+    stream_activations(
+        toy_network(),
+        x,
+        ["0"],
+        lambda name, rows, values: received.update({name: values}),
+        device="cpu",
+        as_numpy=False,
+    )
+    assert torch.is_tensor(received["0"]) and received["0"].shape == (3, 2, 4, 4)
