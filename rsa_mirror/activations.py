@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from ._utils import atomic_path
 from .models import LoadedModel
-from .rdm import _assemble_view_rdms, _object_view_order, _pattern_descriptors
+from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
 from .stimuli import IMAGENET_MEAN, IMAGENET_STD, TRANSFORMS, StimulusSet
 from .symmetry import equivariance, invariance
 
@@ -238,18 +238,21 @@ def model_view_rdms(
 
     def accumulate(name, rows, values):
         values = values.reshape(len(values), -1)
-        stats.setdefault(name, _UnitStatistics(values.shape[1], values.device)).update(values)
+        stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
 
-    stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, as_numpy=False, **options)
-    units = {name: stats.pop(name).units(name) for name in list(stats)}  # drop the running sums
-    n_units = {name: int(torch.isfinite(sd).sum()) for name, (_, sd) in units.items()}
-    blocks = {name: [] for name in units}
+    stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, **options)
+    units = {name: stats.pop(name).units() for name in list(stats)}  # drop the running sums
+
+    blocks, n_units = {name: [] for name in units}, {}
 
     def correlate(name, rows, values):
-        blocks[name].append(_view_correlations(name, values.reshape(len(values), -1), units[name], n_views))
+        r, n_units[name] = _correlations(
+            name, values, chunk_bytes=DEFAULT_CHUNK_BYTES, block=n_views, units=units[name]
+        )
+        blocks[name].append(r)
 
     per_pass = max(1, batch_size // n_views) * n_views
-    stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=order, as_numpy=False, **options)
+    stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=order, **options)
     correlations = {name: np.concatenate(parts) for name, parts in blocks.items()}
     return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
 
@@ -290,13 +293,13 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
     stats, shapes = {}, {}
 
     def accumulate(name, rows, values):
-        shapes[name] = tuple(values.shape[1:])
+        shapes[name] = values.shape[1:]
         for k in range(len(sets)):
-            part = values[torch.as_tensor(rows // n == k, device=values.device)].reshape(-1, int(np.prod(shapes[name])))
-            stats.setdefault((name, k), _UnitStatistics(part.shape[1], values.device)).update(part)
+            part = values[rows // n == k].reshape(-1, int(np.prod(values.shape[1:])))
+            stats.setdefault((name, k), _UnitStatistics(part.shape[1])).update(name, part)
 
-    stream_activations(model, together, layers, accumulate, as_numpy=False, **options)
-    units = {key: tuple(v.cpu().numpy().reshape(shapes[key[0]]) for v in s.units(key[0])) for key, s in stats.items()}
+    stream_activations(model, together, layers, accumulate, **options)
+    units = {key: tuple(v.reshape(shapes[key[0]]) for v in s.units()) for key, s in stats.items()}
     stats.clear()
     values_by = {}
 
@@ -322,71 +325,41 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
 
 
 class _UnitStatistics:
-    """Running per-unit mean, sum of squared deviations and range, on the data's device (torch).
+    """Running per-unit mean, sum of squared deviations and range over batches of rows.
 
     Batches are merged with Chan's parallel update in float64, a column chunk at a time, so the
-    temporaries stay small for layers of millions of units; on a GPU nothing leaves it.
+    temporaries stay small for layers of millions of units.
     """
 
-    def __init__(self, n_units, device):
+    def __init__(self, n_units):
         self.count = 0
-        self.mean = torch.zeros(n_units, dtype=torch.float64, device=device)
-        self.m2 = torch.zeros(n_units, dtype=torch.float64, device=device)
-        self.low = torch.full((n_units,), torch.inf, device=device)  # float32, like the activations
-        self.high = torch.full((n_units,), -torch.inf, device=device)
+        self.mean = np.zeros(n_units)
+        self.m2 = np.zeros(n_units)
+        self.low = np.full(n_units, np.inf, dtype=np.float32)  # activations are float32: exact
+        self.high = np.full(n_units, -np.inf, dtype=np.float32)
 
-    def update(self, rows):
-        """Add a batch: tensor (n_rows, n_units)."""
+    def update(self, name, rows):
         width = max(1, 2**22 // len(rows))
         total = self.count + len(rows)
         for start in range(0, rows.shape[1], width):
             cols = slice(start, start + width)
-            chunk = rows[:, cols].double()
-            mean = chunk.mean(dim=0)
+            chunk = rows[:, cols].astype(np.float64)
+            mean = chunk.mean(axis=0)
+            if not np.all(np.isfinite(mean)):
+                raise ValueError(f"layer {name!r} produced NaN or Inf activations")
+            m2 = ((chunk - mean) ** 2).sum(axis=0)
             delta = mean - self.mean[cols]
-            self.m2[cols] += ((chunk - mean) ** 2).sum(dim=0) + delta**2 * (self.count * len(rows) / total)
-            self.mean[cols] += delta * (len(rows) / total)
-            torch.minimum(self.low[cols], rows[:, cols].float().amin(dim=0), out=self.low[cols])
-            torch.maximum(self.high[cols], rows[:, cols].float().amax(dim=0), out=self.high[cols])
+            self.mean[cols] += delta * len(rows) / total
+            self.m2[cols] += m2 + delta**2 * self.count * len(rows) / total
+            np.minimum(self.low[cols], rows[:, cols].min(axis=0), out=self.low[cols])
+            np.maximum(self.high[cols], rows[:, cols].max(axis=0), out=self.high[cols])
         self.count = total
 
-    def units(self, name):
-        """(mean, sd) float64 tensors over all rows seen; sd = inf for units that never changed.
-
-        Raises:
-            ValueError: the layer produced NaN or Inf.
-        """
-        if not bool(torch.isfinite(self.mean).all()):
-            raise ValueError(f"layer {name!r} produced NaN or Inf activations")
-        sd = torch.sqrt(self.m2 / self.count)
-        sd[self.high == self.low] = torch.inf
+    def units(self):
+        """(mean, sd) over all rows seen, sd = inf for units that never changed."""
+        sd = np.sqrt(self.m2 / self.count)
+        sd[self.high == self.low] = np.inf
         return self.mean, sd
-
-
-def _view_correlations(name, values, units, n_views):
-    """(n_objects, n_views, n_views) Pearson r across units, z-scored with ``units``, in torch.
-
-    ``values`` (n_objects * n_views, n_units) holds whole objects, views consecutive. Float64,
-    over column chunks; row centring by the exact identity c_i . c_j = z_i . z_j - s_i s_j / p.
-    """
-    mean, sd = units
-    kept = int(torch.isfinite(sd).sum())
-    if kept < 2:
-        raise ValueError(f"layer {name!r}: {kept} units vary across stimuli; at least 2 are needed")
-    n_objects = len(values) // n_views
-    gram = torch.zeros((n_objects, n_views, n_views), dtype=torch.float64, device=values.device)
-    sums = torch.zeros((n_objects, n_views), dtype=torch.float64, device=values.device)
-    width = max(1, 2**22 // len(values))
-    for start in range(0, values.shape[1], width):
-        cols = slice(start, start + width)
-        z = ((values[:, cols].double() - mean[cols]) / sd[cols]).reshape(n_objects, n_views, -1)
-        gram += z @ z.transpose(1, 2)
-        sums += z.sum(dim=2)
-    gram -= sums[:, :, None] * sums[:, None, :] / kept
-    norms = torch.sqrt(torch.diagonal(gram, dim1=1, dim2=2).clamp(min=0))
-    if bool((norms <= 1e-6 * kept**0.5).any()):
-        raise ValueError(f"layer {name!r}: an image has the same z-score on every unit; its correlation is undefined")
-    return (gram / norms[:, :, None] / norms[:, None, :]).clamp(-1.0, 1.0).cpu().numpy()
 
 
 def _model_input(stimuli, rows, input_size) -> torch.Tensor:

@@ -220,7 +220,7 @@ def _object_view_order(patterns, object_key, view_key):
     return np.concatenate(order), objects, views
 
 
-def _correlations(name, values, *, chunk_bytes, order=None, block=None):
+def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=None):
     """Pearson r across z-scored units between stimuli, in one pass over column chunks.
 
     Each chunk of units is z-scored on its own (the statistics of a unit need only its
@@ -229,6 +229,10 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
     algebra: c_i . c_j = z'_i . z'_j - s_i s_j / p, with s the row sums of the shifted z-scores
     z' and p the number of informative units; the shift only keeps that subtraction small, so
     float32 products lose no accuracy to it.
+
+    ``units``, when given, is a pair of float64 arrays (mean, sd) of shape (n_units,) measured
+    on a larger set than ``values`` holds (sd = inf marks a constant unit); the units are then
+    z-scored with them instead of with statistics of ``values``.
 
     Returns (r, n_units_kept) where r is (n, n), or (n // block, block, block) for the diagonal
     blocks of the stimuli taken in ``order`` (used for per-object view RDMs); r is symmetric up
@@ -250,7 +254,7 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
         cols = slice(start, min(start + width, p))
         chunk = buffer[:, : cols.stop - cols.start]
         source = matrix[:, cols] if rows is None else matrix[rows, cols]
-        mean = source.mean(axis=0, dtype=np.float64)
+        mean = source.mean(axis=0, dtype=np.float64) if units is None else units[0][cols]
         if not np.all(np.isfinite(mean)):
             _raise_not_finite(name, matrix, cols)
         # Centre with the float64 mean split into two float32 parts, so float32 data far from
@@ -259,7 +263,10 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None):
         np.subtract(source, mean_high, out=chunk, casting="unsafe")
         if dtype is np.float32:
             chunk -= (mean - mean_high).astype(dtype)
-        sd = _standard_deviations(chunk, source, mean)
+        if units is None:
+            sd = _standard_deviations(chunk, source, mean)
+        else:
+            sd = units[1][cols]
         constant = np.flatnonzero(np.isinf(sd))
         chunk *= (1.0 / sd).astype(dtype)
         informative = chunk.shape[1] - len(constant)
