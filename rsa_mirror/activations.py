@@ -67,7 +67,8 @@ def stream_activations(
         consume: callable (layer name, image indices (batch,), values) -> None.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... .
         batch_size: images per forward pass.
-        dtype: autocast dtype; default bfloat16 on CUDA, none (float32) on CPU.
+        dtype: autocast dtype; default bfloat16 on CUDA, none (float32) on CPU;
+            ``torch.float32`` runs in full precision on any device.
         order: the image indices to visit, in order (default all, in order).
         as_numpy: hand ``consume`` a float32 NumPy array in host memory (default), or else the
             layer's output tensor as it is, on the device and in the autocast dtype, for
@@ -83,6 +84,7 @@ def stream_activations(
     device = resolve_device(device)
     if dtype is None and device.type == "cuda":
         dtype = torch.bfloat16
+    autocast = dtype is not None and dtype != torch.float32
     network = loaded.module.to(device).eval()
     modules = dict(network.named_modules())
     seen = set()
@@ -96,7 +98,8 @@ def stream_activations(
                 )
             seen.add(name)
             output = output[0] if isinstance(output, (tuple, list)) else output
-            consume(name, rows, output.detach().float().cpu().numpy() if as_numpy else output.detach())
+            # bfloat16 crosses to the host as it is (half the bytes) and is widened there
+            consume(name, rows, output.detach().cpu().float().numpy() if as_numpy else output.detach())
             if len(seen) == len(paths):
                 raise _AllLayersSeen
 
@@ -107,9 +110,9 @@ def stream_activations(
     try:
         for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
             rows = visit[start : start + batch_size]
-            batch = _model_input(stimuli, rows, loaded.input_size).to(device, non_blocking=True)
+            batch = _model_input(stimuli, rows, loaded.input_size, device)
             seen.clear()
-            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=autocast):
                 try:
                     network(batch)
                 except _AllLayersSeen:
@@ -257,7 +260,9 @@ def model_view_rdms(
     return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
 
 
-def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, verbose=False):
+def measure_equivariance(
+    model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, dtype=None, verbose=False
+):
     """Figure 3's numbers: invariance (Eq. 2) and equivariance (Eq. 3) per layer and transform.
 
     Streamed, so memory stays bounded for any layer size: the images and their transformed
@@ -273,6 +278,7 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
         transforms: any of ``"hflip"``, ``"vflip"``, ``"rot90"``.
         device: as in ``stream_activations``.
         batch_size: original images per forward pass (each with its transformed copies).
+        dtype: as in ``stream_activations``.
         verbose: progress bars.
 
     Returns:
@@ -289,7 +295,13 @@ def measure_equivariance(model, stimuli, layers, *, transforms=TRANSFORMS, devic
             for k in range(len(sets))
         ]
     )
-    options = {"device": device, "batch_size": batch_size * len(sets), "order": order, "verbose": verbose}
+    options = {
+        "device": device,
+        "batch_size": batch_size * len(sets),
+        "order": order,
+        "dtype": dtype,
+        "verbose": verbose,
+    }
     stats, shapes = {}, {}
 
     def accumulate(name, rows, values):
@@ -362,7 +374,13 @@ class _UnitStatistics:
         return self.mean, sd
 
 
-def _model_input(stimuli, rows, input_size) -> torch.Tensor:
+def _model_input(stimuli, rows, input_size, device) -> torch.Tensor:
+    """Model input for ``rows`` (image indices) on ``device``; a run of consecutive rows is sliced."""
+    consecutive = len(rows) > 1 and np.all(np.diff(rows) == 1)
+    index = slice(int(rows[0]), int(rows[-1]) + 1) if consecutive else rows
     if isinstance(stimuli, StimulusSet):
-        return stimuli.to_tensor(rows, size=input_size)
-    return torch.as_tensor(np.asarray(stimuli[rows]) if not torch.is_tensor(stimuli) else stimuli[rows]).float()
+        return stimuli.to_tensor(index, size=input_size, device=device)
+    if torch.is_tensor(stimuli):
+        index = index if consecutive else torch.as_tensor(rows, device=stimuli.device)
+        return stimuli[index].to(device, non_blocking=True).float()
+    return torch.as_tensor(np.asarray(stimuli[index])).to(device).float()

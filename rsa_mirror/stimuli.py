@@ -160,20 +160,24 @@ class StimulusSet:
             matched if self.images.ndim == 4 else matched[:, 0], dict(self.descriptors), self.background, foreground
         )
 
-    def to_tensor(self, indices=None, *, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    def to_tensor(self, indices=None, *, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, device=None):
         """Model input: torch float32 (n, 3, size, size), resized and normalized.
 
         Args:
-            indices: which images (default all); convert batch by batch for large sets.
+            indices: which images (default all): a slice, indices or mask; convert batch by
+                batch for large sets.
             size: output height and width in pixels (224 for most torchvision models, 227 for
                 the paper's AlexNet); resizing is bilinear with antialiasing.
             mean: per-channel mean subtracted (ImageNet's by default); None to skip normalizing.
             std: per-channel standard deviation divided by (ImageNet's by default).
+            device: where the result lives (default CPU). The images are copied there as they
+                are (one channel for grayscale) and converted there, so on a GPU the host sends
+                a third of the bytes and does none of the resizing.
         """
         import torch
 
         images = self.images if indices is None else self.images[indices]
-        batch = torch.from_numpy(np.ascontiguousarray(images))
+        batch = torch.from_numpy(np.ascontiguousarray(images)).to(device)
         if batch.ndim == 3:
             batch = batch[:, None].expand(-1, 3, -1, -1)
         if batch.shape[-2:] != (size, size):
@@ -181,7 +185,8 @@ class StimulusSet:
                 batch, size=(size, size), mode="bilinear", antialias=True, align_corners=False
             )
         if mean is not None:
-            batch = (batch - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+            mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
+            batch = (batch - mean) / std
         return batch.contiguous()
 
     def save(self, path) -> Path:
