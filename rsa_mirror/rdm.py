@@ -22,12 +22,14 @@ from rsatoolbox.rdm import RDMs
 from scipy.spatial.distance import squareform
 from tqdm.auto import tqdm
 
-from ._utils import format_indices
+from ._utils import check_option, format_indices
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20
 
 
-def compute_rdms(activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYTES, verbose=False) -> RDMs:
+def compute_rdms(
+    activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYTES, flat_patterns="raise", verbose=False
+) -> RDMs:
     """Correlation-distance RDMs, one per layer or patch.
 
     Args:
@@ -42,6 +44,10 @@ def compute_rdms(activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYT
             omitted and the entries are Datasets, their (identical) ``obs_descriptors`` are used.
         chunk_bytes: size in bytes of the working buffer (n_stimuli x chunk of units); the
             peak extra memory is about this plus two n_stimuli x n_stimuli float64 matrices.
+        flat_patterns: a stimulus whose z-scored pattern is the same on every unit (e.g. a
+            frontal view in the reflection-sensitive part of a representation, which is
+            exactly zero) has no defined correlation: ``"raise"`` (default) or
+            ``"uncorrelated"`` (dissimilarity 1 to every other stimulus).
         verbose: show a progress bar over the entries.
 
     Returns:
@@ -52,15 +58,17 @@ def compute_rdms(activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYT
     Raises:
         ValueError: fewer than 3 stimuli, stimuli counts that differ between entries, NaN or
             Inf values (the message names the entry, stimuli and units), fewer than 2 units with
-            non-zero variance, or a stimulus whose z-scored pattern is constant across units.
+            non-zero variance, or (with ``flat_patterns="raise"``) a stimulus whose z-scored
+            pattern is constant across units.
     """
+    check_option("flat_patterns", flat_patterns, ("raise", "uncorrelated"))
     entries = _as_entries(activations)
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
     vectors = np.empty((len(entries), n_stimuli * (n_stimuli - 1) // 2))
     n_units = []
     for i, (name, matrix) in enumerate(tqdm(entries.items(), desc="RDMs", disable=not verbose)):
-        r, kept = _correlations(name, matrix, chunk_bytes=chunk_bytes)
+        r, kept = _correlations(name, matrix, chunk_bytes=chunk_bytes, flat_patterns=flat_patterns)
         dissimilarity = np.subtract(1.0, r, out=r)
         vectors[i] = squareform(dissimilarity, checks=False)  # upper triangle, row by row
         n_units.append(kept)
@@ -220,7 +228,7 @@ def _object_view_order(patterns, object_key, view_key):
     return np.concatenate(order), objects, views
 
 
-def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=None):
+def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=None, flat_patterns="raise"):
     """Pearson r across z-scored units between stimuli, in one pass over column chunks.
 
     Each chunk of units is z-scored on its own (the statistics of a unit need only its
@@ -233,6 +241,10 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=No
     ``units``, when given, is a pair of float64 arrays (mean, sd) of shape (n_units,) measured
     on a larger set than ``values`` holds (sd = inf marks a constant unit); the units are then
     z-scored with them instead of with statistics of ``values``.
+
+    ``flat_patterns``: what to do with a stimulus whose z-scored pattern is constant across
+    units (its correlation is undefined): ``"raise"``, or ``"uncorrelated"`` (r = 0 with every
+    other stimulus).
 
     Returns (r, n_units_kept) where r is (n, n), or (n // block, block, block) for the diagonal
     blocks of the stimuli taken in ``order`` (used for per-object view RDMs); r is symmetric up
@@ -289,17 +301,18 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=No
     sums = row_sums if block is None else row_sums.reshape(n // block, block)
     gram -= sums[..., :, None] * (sums[..., None, :] / kept)
     norms = np.sqrt(np.clip(np.diagonal(gram, axis1=-2, axis2=-1), 0.0, None))
-    if np.any(norms <= 1e-6 * np.sqrt(kept)):
-        flat = np.flatnonzero((norms <= 1e-6 * np.sqrt(kept)).ravel())
-        stimuli = flat if rows is None else rows[flat]
+    flat = norms <= 1e-6 * np.sqrt(kept)
+    if np.any(flat) and flat_patterns == "raise":
+        stimuli = np.flatnonzero(flat.ravel()) if rows is None else rows[np.flatnonzero(flat.ravel())]
         raise ValueError(
             f"activations[{name!r}]: stimuli {format_indices(stimuli)} have the same z-score on every unit; "
             "their correlation is undefined"
         )
     r = gram
-    r /= norms[..., :, None]
-    r /= norms[..., None, :]
+    r /= np.where(flat, 1.0, norms)[..., :, None]
+    r /= np.where(flat, 1.0, norms)[..., None, :]
     np.clip(r, -1.0, 1.0, out=r)
+    r[np.broadcast_to(flat[..., :, None] | flat[..., None, :], r.shape)] = 0.0  # "uncorrelated"
     diagonal = np.arange(r.shape[-1])
     r[..., diagonal, diagonal] = 1.0
     return r, kept

@@ -167,3 +167,15 @@ def test_view_rdm_design_errors():
         compute_view_rdms(acts, descriptors={"object": [0, 0, 0, 1, 1, 1], "view_deg": [-45, 0, 45, -45, 0, np.nan]})
     with pytest.raises(ValueError, match="need 'object'"):
         compute_view_rdms(acts, descriptors={"view_deg": [-45, 0, 45] * 2})
+
+
+def test_flat_patterns_are_an_error_or_uncorrelated():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 20))
+    values = np.array([a, -a, b, -b, np.zeros(20)])  # unit means exactly 0: stimulus 4 is flat
+    with pytest.raises(ValueError, match="stimuli 4 have the same z-score on every unit"):
+        compute_rdms({"x": values})
+    rdm = compute_rdms({"x": values}, flat_patterns="uncorrelated").get_matrices()[0]
+    assert np.array_equal(rdm[4], [1.0, 1.0, 1.0, 1.0, 0.0]) and np.array_equal(rdm[:, 4], rdm[4])
+    z = values[:4] / values.std(axis=0)
+    np.testing.assert_allclose(rdm[:4, :4], 1 - np.corrcoef(z), atol=1e-12)
