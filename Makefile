@@ -28,6 +28,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute_rdms.py
 	$(BIN)/python benchmarks/bench_render.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_bootstrap.py
+	$(BIN)/python benchmarks/bench_demo.py
 
 clean:
 	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache

@@ -5,8 +5,10 @@ face patches (MLMF, AL, AM), writes them in the Freiwald-Tsao lab layout and loa
 through the same loader a lab uses, builds the patch RDMs, computes the mirror-symmetric
 viewpoint tuning index per patch; then renders FIV-like faces (25 identities x 5 views),
 feeds them through AlexNet (ImageNet weights when cached, else untrained, as it says) and
-computes the index per layer. Figures and tables go to DIR. ``--neural PATH`` runs the patch
-part on recordings of your own.
+computes the index per layer; then compares every layer with every patch (Figure 6: stimulus
+bootstrap, split-half noise ceilings, Shapley split into reflection-invariant and -sensitive
+parts). Figures and tables go to DIR. ``--neural PATH`` runs the patch part on recordings of
+your own. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
 """
 
 from __future__ import annotations
@@ -59,12 +61,33 @@ def main(argv=None) -> int:
     msvt.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
     equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
     equivariance.add_argument("--n-images", type=int, default=243)
+    align = commands.add_parser(
+        "align", help="Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
+    )
+    source = align.add_mutually_exclusive_group(required=True)
+    source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
+    source.add_argument("--simulate", action="store_true", help="simulated MLMF/AL/AM recordings (seed --seed)")
+    align.add_argument(
+        "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat) with identity and view_deg"
+    )
+    align.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    align.add_argument("--model", default="alexnet", help="alexnet, vgg16, resnet50, convnext_tiny, vit_b_16")
+    align.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file")
+    align.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    align.add_argument("--batch-size", type=int, default=32)
+    align.add_argument("--n-bootstrap", type=int, default=1000)
+    align.add_argument("--n-splits", type=int, default=100, help="neuron splits per noise ceiling")
+    align.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson")
+    align.add_argument("--seed", type=int, default=0)
+    align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
     args = parser.parse_args(argv)
     try:
         if args.command == "render":
             return run_render(args.out, which=args.set, n=args.n_exemplars, size=args.size, seed=args.seed)
         if args.command in ("msvt", "equivariance"):
             return run_network_study(args)
+        if args.command == "align":
+            return run_align(args)
         if args.command == "fetch-face-mesh":
             from .faces import fetch_face_mesh
 
@@ -164,15 +187,22 @@ def run_demo(out, *, seed=0, neural=None, network=True) -> int:
     from neural_data import load_freiwald_tsao, simulate_face_patches
 
     out = Path(out)
-    if neural is None:
+    simulated = neural is None
+    if simulated:
         source = f"simulated recordings (seed {seed}), written to and read back from {out / 'recordings'}"
         neural = simulate_face_patches(random_state=seed).save(out / "recordings")
     else:
         source = f"recordings in {neural}"
     print(f"rsa-mirror demo: {source}")
-    _demo_patches(out, load_freiwald_tsao(neural).mirror_views())
+    recordings = load_freiwald_tsao(neural).mirror_views()
+    _demo_patches(out, recordings)
     if network:
-        _demo_network(out, seed=seed)
+        model, faces = _demo_network(out, recordings, seed=seed)
+        if simulated:  # the rendered faces stand in for the simulated recordings' stimuli
+            options = {"n_bootstrap": 1000, "n_splits": 100, "method": "pearson", "n_jobs": None}
+            _alignment_study(out, recordings, faces, model, seed=seed, device="auto", batch_size=32, **options)
+        else:
+            print("(no alignment: your recordings' images are not the rendered faces; use rsa-mirror align --stimuli)")
     return 0
 
 
@@ -197,13 +227,15 @@ def _demo_patches(out, recordings):
     print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}")
 
 
-def _demo_network(out, *, seed=0):
-    """Rendered FIV-like faces through AlexNet: the index per layer (msvt_by_layer.csv/.png)."""
+def _demo_network(out, recordings, *, seed=0):
+    """Rendered FIV-like faces through AlexNet: the index per layer (msvt_by_layer.csv/.png).
+
+    Returns the model and the faces (for the alignment that follows).
+    """
     from . import load_model, model_view_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
-    from .faces import render_faces
     from .vis import plot_msvt_by_layer
 
-    faces = render_faces(n_identities=25, size=227, random_state=seed)
+    faces = _rendered_faces(recordings, size=227, seed=seed)
     try:
         model = load_model("alexnet", weights="imagenet")
     except FileNotFoundError as error:
@@ -220,6 +252,112 @@ def _demo_network(out, *, seed=0):
     print(f"\nRendered faces through AlexNet ({model.weights}); index per layer (mean ± SEM over identities):")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'msvt_by_layer.png'}, {out / 'msvt_by_layer.csv'}")
+    return model, faces
+
+
+def run_align(args) -> int:
+    """``rsa-mirror align``: Figure 6 for one model against recorded or simulated patches."""
+    matplotlib.use("Agg")
+    from neural_data import load_freiwald_tsao, simulate_face_patches
+
+    from . import load_model
+    from .models import INPUT_SIZE
+    from .stimuli import load_stimuli
+
+    if args.simulate:
+        recordings = simulate_face_patches(random_state=args.seed)
+        print(f"rsa-mirror align: simulated recordings (seed {args.seed})")
+    else:
+        recordings = load_freiwald_tsao(args.neural).mirror_views()
+        print(f"rsa-mirror align: recordings in {args.neural}")
+    size = INPUT_SIZE.get(args.model, 224)
+    if args.stimuli is not None:
+        stimuli = load_stimuli(args.stimuli)
+    elif args.simulate:
+        stimuli = _rendered_faces(recordings, size=size, seed=args.seed)
+    else:
+        raise ValueError("--neural needs --stimuli: the images shown, with identity and view_deg descriptors")
+    model = load_model(args.model, weights=args.weights, random_state=args.seed)
+    options = {
+        key: getattr(args, key) for key in ("n_bootstrap", "n_splits", "method", "n_jobs", "device", "batch_size")
+    }
+    _alignment_study(args.out, recordings, stimuli, model, seed=args.seed, **options)
+    return 0
+
+
+def _rendered_faces(recordings, *, size, seed):
+    """FIV-like rendered faces for the identities and yaw views of the recordings."""
+    from .faces import render_faces
+
+    patterns = recordings[recordings.patches[0]].obs_descriptors
+    views = sorted(set(np.asarray(patterns["view_deg"]).tolist()))
+    n_identities = len(set(np.asarray(patterns["identity"]).tolist()))
+    return render_faces(n_identities=n_identities, views_deg=views, size=size, random_state=seed)
+
+
+def _alignment_study(
+    out, recordings, stimuli, model, *, n_bootstrap, n_splits, method, seed, n_jobs, device, batch_size
+):
+    """Activations of the stimuli and their mirror images, then Figure 6: CSV, figure, samples."""
+    import matplotlib.pyplot as plt
+
+    from .activations import extract_activations
+    from .inference import brain_alignment
+    from .vis import plot_alignment, plot_shapley
+
+    out = Path(out)
+    stimuli = stimuli.aligned_to(recordings[recordings.patches[0]].obs_descriptors)
+    options = {"device": device, "batch_size": batch_size}
+    f_x = extract_activations(model, stimuli, "all", **options)
+    f_gx = extract_activations(model, stimuli.mirrored(), "all", **options)
+    result = brain_alignment(
+        f_x,
+        f_gx,
+        recordings,
+        n_bootstrap=n_bootstrap,
+        n_splits=n_splits,
+        method=method,
+        random_state=seed,
+        n_jobs=n_jobs,
+    )
+    del f_x, f_gx
+    summary = result.summary()
+    _write_csv(summary, out / "alignment.csv", index=False)
+    comparison = result.comparison
+    with atomic_path(out / "bootstrap_samples.npz") as tmp, open(tmp, "wb") as file:
+        np.savez_compressed(
+            file,
+            samples=comparison.samples,
+            indices=comparison.indices,
+            patches=np.array(comparison.brain_names),
+            layers=np.array(comparison.model_names),
+            shapley_samples=result.shapley.samples,
+            components=np.array(result.shapley.component_names),
+        )
+    n_patches = len(comparison.brain_names)
+    figure, axes = plt.subplots(
+        2, n_patches, figsize=(3.6 * n_patches, 6.8), sharey="row", squeeze=False, layout="constrained"
+    )
+    plot_alignment(comparison, axes=axes[0])
+    plot_shapley(result.shapley, axes=axes[1])
+    figure.suptitle(f"{model.name} ({model.weights}) vs face patches, {n_bootstrap} stimulus resamples", fontsize=10)
+    _save_figure(figure, out / "alignment_figure6.png")
+    best = summary.loc[summary.groupby("patch", sort=False)["estimate"].idxmax()]
+    columns = [
+        "patch",
+        "layer",
+        "estimate",
+        "std",
+        "ceiling_lower",
+        "ceiling_upper",
+        "invariant",
+        "sensitive",
+    ]
+    print(f"\nModel-brain alignment ({model.name}, {model.weights}; {method} r, bootstrap SD, split-half ceiling")
+    print("bounds, Shapley parts of r); best layer per patch:")
+    print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")
+    return result
 
 
 def _write_csv(frame, path, **options):

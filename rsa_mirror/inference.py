@@ -31,6 +31,7 @@ METHODS = ("pearson", "spearman", "tau-a")
 _RSATOOLBOX_METHOD = {"pearson": "corr", "spearman": "spearman", "tau-a": "tau-a"}
 # about this many float64 values per working array (samples x cells); 4 M = 32 MiB
 _CHUNK_VALUES = 4 * 2**20
+_CHUNK_SAMPLES = 250  # resamples per task: four tasks at n_bootstrap=1000
 
 
 @dataclass
@@ -197,7 +198,8 @@ def bootstrap_compare(
     n = _common_stimuli(model_rdms, brain_rdms)
     indices = _draw_indices(n, n_bootstrap, random_state, indices)
     estimate = _correlate_samples(np.ones((1, n), dtype=np.int64), models, brains, method)[0]
-    chunks = _chunks(len(indices), models.shape[1] * (1 if method == "pearson" else 1 + len(models) + len(brains)))
+    per_sample = models.shape[1] * (1 if method == "pearson" else 1 + len(models) + len(brains))
+    chunks = _chunks(len(indices), per_sample)
     parts = joblib.Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
         joblib.delayed(_correlate_samples)(_counts(indices[chunk], n), models, brains, method) for chunk in chunks
     )
@@ -427,34 +429,27 @@ def shapley_decomposition(
     """
     layers = list(components)
     names = list(components[layers[0]])
-    n_players = len(names)
-    coalitions, degenerate = [], np.zeros((len(layers), 2**n_players), dtype=bool)
+    n_players, n_cells = len(names), brain_rdms.n_cond * (brain_rdms.n_cond - 1) // 2
+    shape = (len(layers), 2**n_players - 1)  # coalition k + 1 in column k: bit j = component j
+    vectors = np.zeros((shape[0] * shape[1], n_cells))  # degenerate coalitions stay constant: r = 0
+    degenerate = np.zeros((len(layers), 2**n_players), dtype=bool)
     degenerate[:, 0] = True
-    for m, layer in enumerate(layers):
-        parts = [np.asarray(components[layer][c], dtype=np.float64) for c in names]
+    for m, layer in enumerate(layers):  # one layer's coalitions in memory at a time
         if list(components[layer]) != names:
             raise ValueError(f"layer {layer!r} has components {list(components[layer])}, expected {names}")
+        parts = [np.asarray(components[layer][c]) for c in names]
         parts = [p.reshape(len(p), -1) for p in parts]
-        scale = np.var(sum(parts), axis=0).sum()
+        scale = np.var(sum(parts), axis=0, dtype=np.float64).sum()
         for k in range(1, 2**n_players):
             total = sum(p for j, p in enumerate(parts) if k >> j & 1)
-            if np.var(total, axis=0).sum() <= rtol * scale:
+            if np.var(total, axis=0, dtype=np.float64).sum() <= rtol * scale:
                 degenerate[m, k] = True
-                coalitions.append(None)
             else:
-                coalitions.append(total)
-    n_stimuli = len(next(c for c in coalitions if c is not None)) if any(c is not None for c in coalitions) else None
-    if n_stimuli is None:
+                rdm = compute_rdms({layer: total}, flat_patterns="uncorrelated")
+                vectors[m * shape[1] + k - 1] = rdm.dissimilarities[0]
+    if degenerate[:, 1:].all():
         raise ValueError("every coalition is constant across stimuli: nothing to decompose")
-    shape = (len(layers), 2**n_players - 1)
-    entries = {f"{m}:{k}": c for (m, k), c in zip(np.ndindex(shape), coalitions, strict=True) if c is not None}
-    kept = compute_rdms(entries, descriptors=_pattern_dict(brain_rdms), flat_patterns="uncorrelated")
-    vectors = np.zeros((shape[0] * shape[1], kept.dissimilarities.shape[1]))
-    where = [int(m) * shape[1] + int(k) for m, k in (key.split(":") for key in entries)]
-    vectors[where] = kept.dissimilarities  # degenerate rows stay constant (0): correlation 0
-    model = RDMs(
-        vectors, pattern_descriptors=kept.pattern_descriptors, rdm_descriptors={"name": list(range(len(vectors)))}
-    )
+    model = RDMs(vectors, pattern_descriptors=_pattern_dict(brain_rdms))
     result = bootstrap_compare(
         model,
         brain_rdms,
@@ -525,7 +520,12 @@ def _pair_weights(counts) -> np.ndarray:
 
 
 def _chunks(n_samples, values_per_sample) -> list:
-    step = max(1, _CHUNK_VALUES // max(1, values_per_sample))
+    """Slices of at most ``_CHUNK_SAMPLES`` samples and about ``_CHUNK_VALUES`` values.
+
+    The slicing never depends on the number of workers, so results are bit-identical whatever
+    ``n_jobs`` or backend runs them.
+    """
+    step = max(1, min(_CHUNK_VALUES // max(1, values_per_sample), _CHUNK_SAMPLES))
     return [slice(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
 
 
@@ -670,3 +670,79 @@ def _common_stimuli(model_rdms, brain_rdms) -> int:
                 f"{np.asarray(a)[first]!r} vs {np.asarray(b)[first]!r}; reorder one of them"
             )
     return model_rdms.n_cond
+
+
+# -- the whole Figure-6 comparison -----------------------------------------------------------
+
+
+@dataclass
+class AlignmentResult:
+    """Figure 6: bootstrap comparison with ceilings, and its Shapley split, on shared resamples.
+
+    Attributes:
+        comparison: ``BootstrapResult`` of patches x layers, ``ceilings`` filled per patch.
+        shapley: ``ShapleyResult`` of the mirror components on the same resamples.
+    """
+
+    comparison: BootstrapResult
+    shapley: ShapleyResult
+
+    def summary(self) -> pd.DataFrame:
+        """One row per (patch, layer): r, bootstrap SD and 95% interval, ceiling, component values and shares."""
+        frame = self.comparison.to_frame().rename(columns={"brain": "patch", "model": "layer"})
+        frame = frame.drop(columns=["n_bootstrap", "method", "ci_level"])
+        for name, ceiling in self.comparison.ceilings.items():
+            frame.loc[frame.patch == name, "ceiling_lower"] = ceiling.lower
+            frame.loc[frame.patch == name, "ceiling_upper"] = ceiling.upper
+        for c, component in enumerate(self.shapley.component_names):
+            frame[component] = self.shapley.values[:, :, c].ravel()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frame[f"{component}_share"] = (self.shapley.values[:, :, c] / self.shapley.full).ravel()
+        return frame
+
+    def to_dict(self) -> dict:
+        """Plain arrays, lists and nested dicts (for JSON or .mat export)."""
+        return {"comparison": self.comparison.to_dict(), "shapley": self.shapley.to_dict()}
+
+
+def brain_alignment(
+    activations,
+    mirror_activations,
+    recordings,
+    *,
+    n_bootstrap=1000,
+    n_splits=100,
+    method="pearson",
+    random_state=None,
+    n_jobs=None,
+) -> AlignmentResult:
+    """Compare every layer with every patch: bootstrap r, split-half ceilings, Shapley split.
+
+    Args:
+        activations: mapping layer -> (n_stimuli, ...) activations of the stimuli, in the row
+            order of the recordings.
+        mirror_activations: the same layers for the mirror images of those stimuli, same order.
+        recordings: mapping patch -> rsatoolbox ``Dataset`` (stimuli x neurons), e.g.
+            ``neural_data.Recordings``.
+        n_bootstrap: stimulus resamples, shared by the comparison, the ceilings and Shapley.
+        n_splits: random neuron splits per ceiling.
+        method: as in ``bootstrap_compare``.
+        random_state: one seed for resamples and splits (bit-identical results).
+        n_jobs: as in ``bootstrap_compare``.
+
+    Returns:
+        ``AlignmentResult``.
+    """
+    rng = check_random_state(random_state)
+    brains = compute_rdms(dict(recordings))
+    models = compute_rdms(dict(activations), descriptors=_pattern_dict(brains))
+    comparison = bootstrap_compare(
+        models, brains, n_bootstrap=n_bootstrap, method=method, random_state=rng, n_jobs=n_jobs
+    )
+    for patch, dataset in recordings.items():
+        comparison.ceilings[patch] = split_half_ceiling(
+            dataset, n_splits=n_splits, random_state=rng, indices=comparison.indices, name=patch
+        )
+    components = {layer: mirror_components(activations[layer], mirror_activations[layer]) for layer in activations}
+    shapley = shapley_decomposition(components, brains, indices=comparison.indices, method=method, n_jobs=n_jobs)
+    return AlignmentResult(comparison=comparison, shapley=shapley)

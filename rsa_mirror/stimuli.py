@@ -116,6 +116,33 @@ class StimulusSet:
             None if self.masks is None else self.masks[rows],
         )
 
+    def aligned_to(self, descriptors, keys=("identity", "view_deg")) -> StimulusSet:
+        """The images in the row order of another table (e.g. a recording's), matched on ``keys``.
+
+        Args:
+            descriptors: mapping key -> sequence, one value per wanted row (e.g. a Dataset's
+                ``obs_descriptors``).
+            keys: descriptors that identify an image together.
+
+        Raises:
+            ValueError: a key is missing on either side, or a row has no matching image.
+        """
+        missing = [key for key in keys if key not in self.descriptors or key not in descriptors]
+        if missing:
+            raise ValueError(f"both the stimulus set and the rows need descriptors {missing} to be matched")
+        lookup = {
+            tuple(values): row
+            for row, values in enumerate(zip(*(self.descriptors[k].tolist() for k in keys), strict=True))
+        }
+        wanted = list(zip(*(np.asarray(descriptors[k]).tolist() for k in keys), strict=True))
+        absent = [values for values in wanted if values not in lookup]
+        if absent:
+            raise ValueError(f"no image with {dict(zip(keys, absent[0], strict=True))} ({len(absent)} rows unmatched)")
+        rows = [lookup[values] for values in wanted]
+        masks = None if self.masks is None else self.masks[rows]
+        chosen = {key: np.asarray(value)[rows] for key, value in self.descriptors.items()}
+        return StimulusSet(self.images[rows], chosen, self.background, masks)
+
     def mirrored(self) -> StimulusSet:
         """Left-right mirror images; ``view_deg`` (when present) is negated."""
         descriptors = dict(self.descriptors)

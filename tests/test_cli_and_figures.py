@@ -33,6 +33,18 @@ def test_demo_writes_figure_tables_and_lab_files(tmp_path, capsys):
     assert list(layers.index) == ["conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8"]
     assert (layers["n_objects"] == 25).all() and layers["msvt_mean"].between(-1, 1).all()
     assert (tmp_path / "msvt_by_layer.png").exists()
+    # the alignment: 3 patches x 9 layers, Shapley parts summing to r, ceilings, replayable samples
+    alignment = pd.read_csv(tmp_path / "alignment.csv")
+    assert len(alignment) == 27 and list(alignment.patch.unique()) == ["MLMF", "AL", "AM"]
+    np.testing.assert_allclose(alignment.invariant + alignment.sensitive, alignment.estimate, atol=1e-12)
+    assert (alignment.ceiling_lower <= alignment.ceiling_upper).all() and alignment.ceiling_upper.le(1).all()
+    assert (alignment["std"] > 0).all() and (alignment.ci_low <= alignment.estimate).mean() > 0.9
+    sensitive = alignment.groupby("patch").sensitive.mean()
+    assert sensitive["MLMF"] > sensitive["AL"] + 0.3  # view-specific MLMF needs the sensitive part
+    with np.load(tmp_path / "bootstrap_samples.npz") as saved:
+        assert saved["samples"].shape == (3, 9, 1000) and saved["indices"].shape == (1000, 125)
+        assert saved["shapley_samples"].shape == (3, 9, 2, 1000)
+    assert "best layer per patch" in printed and (tmp_path / "alignment_figure6.png").exists()
     assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
 
 
@@ -87,6 +99,7 @@ def test_plot_rdms_draws_into_given_axes(simulated):
         "load_lab_recordings.py",
         pytest.param("figure2_msvt_by_layer.py", marks=pytest.mark.slow),
         pytest.param("figure3_equivariance.py", marks=pytest.mark.slow),
+        pytest.param("figure6_alignment.py", marks=pytest.mark.slow),
     ],
 )
 def test_examples_run(script, tmp_path, monkeypatch, capsys):
@@ -179,3 +192,33 @@ def test_view_rdm_panels_show_each_objects_rdm_per_layer():
     assert panels[1].texts[0].get_text() == f"{expected:.2f}"
     with pytest.raises(ValueError, match="no view RDM for object 'c'"):
         plot_view_rdms(view_rdms, objects=["c"])
+
+
+def test_align_command_matches_stimuli_to_recordings(tmp_path, capsys):
+    """Recordings are view-major, rendered faces identity-major: align must pair them by
+    (identity, view) before correlating. Checked against an independent computation."""
+    from neural_data import simulate_face_patches
+    from rsa_mirror.activations import extract_activations
+    from rsa_mirror.faces import render_faces
+    from rsa_mirror.models import load_model
+
+    recordings = simulate_face_patches(random_state=2)  # the FIV layout: 25 identities x 5 views
+    folder = recordings.save(tmp_path / "recordings")
+    faces = render_faces(n_identities=25, size=32, random_state=2)
+    faces.save(tmp_path / "faces.npz")
+    args = ["align", "--neural", str(folder), "--stimuli", str(tmp_path / "faces.npz"), "--out", str(tmp_path / "out")]
+    options = ["--weights", "untrained", "--n-bootstrap", "20", "--n-splits", "5", "--device", "cpu"]
+    assert main([*args, *options]) == 0
+    alignment = pd.read_csv(tmp_path / "out" / "alignment.csv")
+    order = [
+        np.flatnonzero((faces.descriptors["identity"] == i) & (faces.descriptors["view_deg"] == v))[0]
+        for i, v in zip(*(recordings["AL"].obs_descriptors[k] for k in ("identity", "view_deg")), strict=True)
+    ]
+    conv2 = extract_activations(load_model("alexnet", weights="untrained"), faces, ["conv2"], device="cpu")["conv2"]
+    model = compute_rdms({"conv2": conv2[order]}).get_vectors()[0]
+    brain = compute_rdms(load_freiwald_tsao(folder)).get_vectors()[1]  # AL
+    expected = np.corrcoef(model, brain)[0, 1]
+    row = alignment[(alignment.patch == "AL") & (alignment.layer == "conv2")].iloc[0]
+    assert row.estimate == pytest.approx(expected, abs=1e-6)
+    assert main(["align", "--neural", str(folder), "--out", str(tmp_path / "x")]) == 1
+    assert "--neural needs --stimuli" in capsys.readouterr().err

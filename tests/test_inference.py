@@ -284,3 +284,19 @@ def test_simulated_patches_split_as_their_tuning_says():
     share = dict(zip(result.brain_names, result.values[:, 0, 1] / result.full[:, 0], strict=True))
     assert share["AL"] < 0.1 and share["AM"] < 0.1
     assert share["MLMF"] > 0.25
+
+
+def test_a_dask_cluster_runs_the_resamples_through_joblib(pair):
+    distributed = pytest.importorskip("distributed")
+    joblib = pytest.importorskip("joblib")
+    models, brains = pair
+    expected = bootstrap_compare(models, brains, n_bootstrap=600, random_state=0)  # 3 tasks of 250
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as client, joblib.parallel_config(backend="dask"):
+        with distributed.get_task_stream(client) as stream:
+            result = bootstrap_compare(models, brains, n_bootstrap=600, random_state=0, n_jobs=2)
+        workers = {task["worker"] for task in stream.data}
+    assert len(workers) >= 1 and len(stream.data) >= 2  # the chunks ran as tasks on the cluster
+    assert np.array_equal(result.samples, expected.samples)

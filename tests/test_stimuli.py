@@ -139,3 +139,16 @@ def test_load_the_papers_cell_array_mat_layout(tmp_path):
     scipy.io.savemat(tmp_path / "other.mat", {"images": np.zeros((2, 2))})
     with pytest.raises(ValueError, match="no variable 'cm_imgs'"):
         load_stimuli(tmp_path / "other.mat")
+
+
+def test_aligned_to_follows_the_rows_of_a_recording():
+    images = np.arange(6, dtype=np.float32)[:, None, None] * np.ones((6, 4, 4), np.float32) / 6
+    stimuli = StimulusSet(images, {"identity": np.repeat([0, 1], 3), "view_deg": np.tile([-45.0, 0.0, 45.0], 2)})
+    rows = {"identity": [1, 0, 1, 0], "view_deg": [45.0, 45.0, -45.0, 0.0]}  # view-major, a subset
+    aligned = stimuli.aligned_to(rows)
+    assert aligned.images[:, 0, 0].tolist() == pytest.approx(np.array([5, 2, 3, 1]) / 6)
+    assert aligned.descriptors["identity"].tolist() == [1, 0, 1, 0]
+    with pytest.raises(ValueError, match=r"no image with \{'identity': 2, 'view_deg': 0.0\}"):
+        stimuli.aligned_to({"identity": [2], "view_deg": [0.0]})
+    with pytest.raises(ValueError, match=r"need descriptors \['view_deg'\]"):
+        stimuli.aligned_to({"identity": [0]})
