@@ -23,6 +23,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from rsatoolbox.rdm import RDMs
+from threadpoolctl import threadpool_limits
 
 from ._utils import check_option, check_random_state
 from .rdm import compute_rdms
@@ -530,7 +531,16 @@ def _chunks(n_samples, values_per_sample) -> list:
 
 
 def _correlate_samples(counts, models, brains, method) -> np.ndarray:
-    """(n_samples, n_brain, n_model) weighted correlations for resamples with these counts."""
+    """(n_samples, n_brain, n_model) weighted correlations for resamples with these counts.
+
+    BLAS runs on one thread here: its sums then do not depend on the thread count of the
+    process (a joblib or Dask worker usually has one), so results are bit-identical anywhere.
+    """
+    with threadpool_limits(1, user_api="blas"):
+        return _correlate(counts, models, brains, method)
+
+
+def _correlate(counts, models, brains, method) -> np.ndarray:
     if method == "tau-a":
         return _tau_a_samples(counts, models, brains)
     weights = _pair_weights(counts)
