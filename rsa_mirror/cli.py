@@ -38,6 +38,8 @@ def main(argv=None) -> int:
         help="folder of neural_vecs_<PATCH>.mat files (or one .mat) instead of simulated data",
     )
     demo.add_argument("--patches-only", action="store_true", help="skip the rendered faces through AlexNet")
+    mat_help = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
+    demo.add_argument("--mat", type=Path, default=None, help=mat_help)
     render = commands.add_parser(
         "render", help="render the paper's 3D objects or FIV-like faces to a .npz stimulus set"
     )
@@ -50,6 +52,7 @@ def main(argv=None) -> int:
     msvt = commands.add_parser("msvt", help="Figure 2: the index per layer and category, network vs untrained")
     equivariance = commands.add_parser("equivariance", help="Figure 3: invariance and equivariance per layer")
     for command in (msvt, equivariance):
+        command.add_argument("--mat", type=Path, default=None, help=mat_help)
         command.add_argument("--out", type=Path, required=True, help="output folder (created)")
         command.add_argument("--model", default="alexnet", help="alexnet, vgg16, resnet50, convnext_tiny, vit_b_16")
         command.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file")
@@ -80,6 +83,22 @@ def main(argv=None) -> int:
     align.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson")
     align.add_argument("--seed", type=int, default=0)
     align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
+    align.add_argument("--mat", type=Path, default=None, help=mat_help)
+    export = commands.add_parser("export-mat", help="patch RDMs to a .mat file in the MATLAB RSA toolbox layout")
+    export_source = export.add_mutually_exclusive_group(required=True)
+    export_source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
+    export_source.add_argument("--simulate", action="store_true", help="simulated recordings (seed --seed)")
+    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--out", type=Path, required=True, help="the .mat file to write")
+    export.add_argument("--format", choices=("v7", "v7.3"), default="v7")
+    imported = commands.add_parser("import-mat", help="RDMs from a MATLAB .mat file to rsatoolbox's HDF5 format")
+    imported.add_argument(
+        "mat", type=Path, help=".mat file (struct array, 3-D stack, vectors, cell array; any version)"
+    )
+    imported.add_argument(
+        "--variable", default=None, help="variable holding the RDMs (default: RDMs, RDM or the only one)"
+    )
+    imported.add_argument("--out", type=Path, required=True, help="rsatoolbox RDMs file to write (.hdf5)")
     args = parser.parse_args(argv)
     try:
         if args.command == "render":
@@ -88,13 +107,15 @@ def main(argv=None) -> int:
             return run_network_study(args)
         if args.command == "align":
             return run_align(args)
+        if args.command in ("export-mat", "import-mat"):
+            return run_mat_exchange(args)
         if args.command == "fetch-face-mesh":
             from .faces import fetch_face_mesh
 
             print(f"face mesh written to {fetch_face_mesh()}")
             return 0
-        return run_demo(args.out, seed=args.seed, neural=args.neural, network=not args.patches_only)
-    except (OSError, ValueError, RuntimeError) as error:
+        return run_demo(args.out, seed=args.seed, neural=args.neural, network=not args.patches_only, mat=args.mat)
+    except (OSError, ValueError, RuntimeError, TypeError) as error:
         print(f"rsa-mirror: error: {error}", file=sys.stderr)
         return 1
 
@@ -152,6 +173,7 @@ def run_network_study(args) -> int:
             tables[f"{args.model}, {network.weights}"] = table.rename(columns={"name": "layer"})
         combined = pd.concat([t.assign(network=label) for label, t in tables.items()], ignore_index=True)
         _write_csv(combined, out / "msvt_by_object.csv", index=False)
+        _write_mat(args.mat, {"msvt_by_object": combined})
         n_views = len(np.unique(stimuli.descriptors["view_deg"]))
         figure = plot_msvt_categories(tables, layer_key="layer", chance_level=msvt_chance_level(n_views))
         _save_figure(figure, out / "msvt_figure2.png")
@@ -175,13 +197,14 @@ def run_network_study(args) -> int:
     }
     combined = pd.concat([t.assign(network=label) for label, t in tables.items()], ignore_index=True)
     _write_csv(combined, out / "equivariance.csv", index=False)
+    _write_mat(args.mat, {"equivariance": combined})
     _save_figure(plot_equivariance(tables), out / "equivariance_figure3.png")
     print(combined.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'equivariance.csv'} and {out / 'equivariance_figure3.png'}")
     return 0
 
 
-def run_demo(out, *, seed=0, neural=None, network=True) -> int:
+def run_demo(out, *, seed=0, neural=None, network=True, mat=None) -> int:
     """Run the default study and write its outputs to ``out`` (see the module docstring)."""
     matplotlib.use("Agg")
     from neural_data import load_freiwald_tsao, simulate_face_patches
@@ -195,14 +218,18 @@ def run_demo(out, *, seed=0, neural=None, network=True) -> int:
         source = f"recordings in {neural}"
     print(f"rsa-mirror demo: {source}")
     recordings = load_freiwald_tsao(neural).mirror_views()
-    _demo_patches(out, recordings)
+    results = {"msvt_by_patch": _demo_patches(out, recordings)}
     if network:
-        model, faces = _demo_network(out, recordings, seed=seed)
+        model, faces, results["msvt_by_layer"] = _demo_network(out, recordings, seed=seed)
         if simulated:  # the rendered faces stand in for the simulated recordings' stimuli
             options = {"n_bootstrap": 1000, "n_splits": 100, "method": "pearson", "n_jobs": None}
-            _alignment_study(out, recordings, faces, model, seed=seed, device="auto", batch_size=32, **options)
+            alignment = _alignment_study(
+                out, recordings, faces, model, seed=seed, device="auto", batch_size=32, **options
+            )
+            results["alignment"] = alignment
         else:
             print("(no alignment: your recordings' images are not the rendered faces; use rsa-mirror align --stimuli)")
+    _write_mat(mat, results)
     return 0
 
 
@@ -225,6 +252,7 @@ def _demo_patches(out, recordings):
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"(a view-invariant representation gives {msvt_chance_level(n_views):.3f}, not 0: see msvt_chance_level)")
     print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}")
+    return summary
 
 
 def _demo_network(out, recordings, *, seed=0):
@@ -252,7 +280,7 @@ def _demo_network(out, recordings, *, seed=0):
     print(f"\nRendered faces through AlexNet ({model.weights}); index per layer (mean ± SEM over identities):")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'msvt_by_layer.png'}, {out / 'msvt_by_layer.csv'}")
-    return model, faces
+    return model, faces, summary
 
 
 def run_align(args) -> int:
@@ -281,7 +309,8 @@ def run_align(args) -> int:
     options = {
         key: getattr(args, key) for key in ("n_bootstrap", "n_splits", "method", "n_jobs", "device", "batch_size")
     }
-    _alignment_study(args.out, recordings, stimuli, model, seed=args.seed, **options)
+    result = _alignment_study(args.out, recordings, stimuli, model, seed=args.seed, **options)
+    _write_mat(args.mat, result)
     return 0
 
 
@@ -358,6 +387,43 @@ def _alignment_study(
     print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")
     return result
+
+
+def run_mat_exchange(args) -> int:
+    """``rsa-mirror export-mat`` (patch RDMs -> .mat) and ``import-mat`` (.mat RDMs -> rsatoolbox)."""
+    from matlab_bridge import load_rdms, save_rdms
+
+    from . import compute_rdms
+
+    if args.command == "export-mat":
+        from neural_data import load_freiwald_tsao, simulate_face_patches
+
+        if args.simulate:
+            recordings = simulate_face_patches(random_state=args.seed)
+        else:
+            recordings = load_freiwald_tsao(args.neural).mirror_views()
+        rdms = compute_rdms(recordings)
+        save_rdms(args.out, rdms, format=args.format)
+        names = ", ".join(rdms.rdm_descriptors["name"])
+        print(f"{rdms.n_rdm} RDMs ({names}; {rdms.n_cond} stimuli) written to {args.out}")
+        return 0
+    rdms = load_rdms(args.mat, variable=args.variable)
+    with atomic_path(args.out) as tmp:
+        rdms.save(str(tmp), file_type="hdf5", overwrite=True)
+    names = rdms.rdm_descriptors.get("name", [str(i + 1) for i in range(rdms.n_rdm)])
+    print(f"{rdms.n_rdm} RDMs of {rdms.n_cond} stimuli ({', '.join(map(str, names))}) read from {args.mat}")
+    print(f"written to {args.out} (rsatoolbox.rdm.load_rdm reads it)")
+    return 0
+
+
+def _write_mat(path, result):
+    """Write the results of a command to ``path`` (when --mat was given)."""
+    if path is None:
+        return
+    from matlab_bridge import save_results
+
+    save_results(path, result)
+    print(f"Wrote {path} (MATLAB/Octave: r = rsa_mirror_load('{path}'))")
 
 
 def _write_csv(frame, path, **options):

@@ -156,9 +156,12 @@ def test_msvt_command_compares_with_the_untrained_network(tmp_path, alexnet_file
 
 def test_equivariance_command_on_natural_images(tmp_path, capsys):
     args = ["equivariance", "--weights", "untrained", "--images", "natural", "--n-images", "6", "--size", "64"]
-    assert main([*args, "--out", str(tmp_path), "--device", "cpu"]) == 0
+    assert main([*args, "--out", str(tmp_path), "--device", "cpu", "--mat", str(tmp_path / "eq.mat")]) == 0
     table = pd.read_csv(tmp_path / "equivariance.csv")
     assert set(table["transform"]) == {"hflip", "vflip", "rot90"}
+    from matlab_bridge import load_results
+
+    pd.testing.assert_frame_equal(load_results(tmp_path / "eq.mat")["equivariance"], table, check_exact=False)
     assert set(table.loc[table["layer"] == "fc6", "measure"]) == {"invariance"}
     assert (tmp_path / "equivariance_figure3.png").exists()
 
