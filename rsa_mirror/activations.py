@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from ._utils import atomic_path
 from .models import LoadedModel
 from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
-from .stimuli import IMAGENET_MEAN, IMAGENET_STD, TRANSFORMS, StimulusSet
+from .stimuli import TRANSFORMS, StimulusSet
 from .symmetry import equivariance, invariance
 
 
@@ -110,7 +110,7 @@ def stream_activations(
     try:
         for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
             rows = visit[start : start + batch_size]
-            batch = _model_input(stimuli, rows, loaded.input_size, device)
+            batch = _model_input(stimuli, rows, loaded, device)
             seen.clear()
             with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=autocast):
                 try:
@@ -180,7 +180,7 @@ def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype
     device = resolve_device(device)
     dtype = dtype if dtype is not None or device.type != "cuda" else torch.bfloat16
     digest = hashlib.sha256()
-    context = [__version__, torch.__version__, loaded.name, loaded.input_size, IMAGENET_MEAN, IMAGENET_STD]
+    context = [__version__, torch.__version__, loaded.name, loaded.input_size, loaded.mean, loaded.std]
     digest.update(repr((*context, str(dtype), device.type)).encode())
     for name, tensor in loaded.module.state_dict().items():
         digest.update(name.encode())
@@ -374,12 +374,12 @@ class _UnitStatistics:
         return self.mean, sd
 
 
-def _model_input(stimuli, rows, input_size, device) -> torch.Tensor:
+def _model_input(stimuli, rows, loaded, device) -> torch.Tensor:
     """Model input for ``rows`` (image indices) on ``device``; a run of consecutive rows is sliced."""
     consecutive = len(rows) > 1 and np.all(np.diff(rows) == 1)
     index = slice(int(rows[0]), int(rows[-1]) + 1) if consecutive else rows
     if isinstance(stimuli, StimulusSet):
-        return stimuli.to_tensor(index, size=input_size, device=device)
+        return stimuli.to_tensor(index, size=loaded.input_size, mean=loaded.mean, std=loaded.std, device=device)
     if torch.is_tensor(stimuli):
         index = index if consecutive else torch.as_tensor(rows, device=stimuli.device)
         return stimuli[index].to(device, non_blocking=True).float()

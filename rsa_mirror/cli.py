@@ -84,6 +84,19 @@ def main(argv=None) -> int:
     align.add_argument("--seed", type=int, default=0)
     align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
     align.add_argument("--mat", type=Path, default=None, help=mat_help)
+    training = commands.add_parser("train", help="Figure 4: train a control network, then its index per layer")
+    training.add_argument("--dataset", choices=("digits", "rendered", "cifar10", "svhn"), default="digits")
+    training.add_argument("--regime", choices=("original", "mirror_invariant", "mirror_sensitive"), default="original")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes from its checkpoint)")
+    training.add_argument("--epochs", type=int, default=None, help="default: the dataset's schedule (see README)")
+    training.add_argument("--batch-size", type=int, default=None)
+    training.add_argument("--lr", type=float, default=None)
+    training.add_argument("--device", default="auto")
+    training.add_argument("--root", type=Path, default=None, help="folder of torchvision's cifar10/svhn files")
+    training.add_argument("--download", action="store_true", help="let torchvision download cifar10/svhn (internet)")
+    training.add_argument("--n-per-class", type=int, default=1000, help="images per category of 'rendered'")
+    training.add_argument("--mat", type=Path, default=None, help=mat_help)
     export = commands.add_parser("export-mat", help="patch RDMs to a .mat file in the MATLAB RSA toolbox layout")
     export_source = export.add_mutually_exclusive_group(required=True)
     export_source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
@@ -109,6 +122,8 @@ def main(argv=None) -> int:
             return run_align(args)
         if args.command in ("export-mat", "import-mat"):
             return run_mat_exchange(args)
+        if args.command == "train":
+            return run_train(args)
         if args.command == "fetch-face-mesh":
             from .faces import fetch_face_mesh
 
@@ -258,28 +273,45 @@ def _demo_patches(out, recordings):
 def _demo_network(out, recordings, *, seed=0):
     """Rendered FIV-like faces through AlexNet: the index per layer (msvt_by_layer.csv/.png).
 
-    Returns the model and the faces (for the alignment that follows).
+    Without ImageNet weights the AlexNet is untrained, and the shipped control network (trained
+    on rendered symmetric categories, no faces) is measured beside it, so that the figure still
+    compares a trained with an untrained network (msvt_by_layer_control.csv).
+
+    Returns the model and the faces (for the alignment that follows), and the summary table.
     """
+    import matplotlib.pyplot as plt
+
     from . import load_model, model_view_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
     from .vis import plot_msvt_by_layer
 
     faces = _rendered_faces(recordings, size=227, seed=seed)
+    networks = []
     try:
         model = load_model("alexnet", weights="imagenet")
     except FileNotFoundError as error:
-        print(f"ImageNet weights unavailable ({str(error).split(',')[0]}): using an untrained AlexNet instead")
+        print(f"ImageNet weights unavailable ({str(error).split(',')[0]}): using an untrained AlexNet instead,")
+        print("and beside it the shipped control network trained on rendered symmetric categories (no faces)")
+        from .training import load_shipped_network
+
         model = load_model("alexnet", weights="untrained", random_state=seed)
-    view_rdms = model_view_rdms(model, faces, "all", object_key="identity", device="auto")
-    table = msvt_by_object(view_rdms).rename(columns={"name": "layer"})
-    summary = summarize_msvt(table, by=("layer",))
-    _write_csv(summary, out / "msvt_by_layer.csv")
-    label = f"AlexNet, {model.weights}"
-    figure = plot_msvt_by_layer({label: summary}, chance_level=msvt_chance_level(5))
-    figure.axes[0].set_title(f"Rendered faces ({faces.descriptors['mesh'][0]}), 25 identities x 5 views")
+        networks.append(("control network", load_shipped_network().loaded(), out / "msvt_by_layer_control.csv"))
+    networks.insert(0, ("AlexNet", model, out / "msvt_by_layer.csv"))
+    figure, axes = plt.subplots(
+        1, len(networks), figsize=(6.0 * len(networks), 3.6), squeeze=False, layout="constrained"
+    )
+    summaries = []
+    for ax, (name, network, csv) in zip(axes[0], networks, strict=True):
+        view_rdms = model_view_rdms(network, faces, "all", object_key="identity", device="auto")
+        summary = summarize_msvt(msvt_by_object(view_rdms).rename(columns={"name": "layer"}), by=("layer",))
+        _write_csv(summary, csv)
+        plot_msvt_by_layer({f"{name}, {network.weights}": summary}, chance_level=msvt_chance_level(5), ax=ax)
+        print(f"\nRendered faces through {name} ({network.weights}); index per layer (mean ± SEM over identities):")
+        print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
+        summaries.append(summary)
+    figure.suptitle(f"Rendered faces ({faces.descriptors['mesh'][0]}), 25 identities x 5 views", fontsize=10)
     _save_figure(figure, out / "msvt_by_layer.png")
-    print(f"\nRendered faces through AlexNet ({model.weights}); index per layer (mean ± SEM over identities):")
-    print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
-    print(f"Wrote {out / 'msvt_by_layer.png'}, {out / 'msvt_by_layer.csv'}")
+    print(f"Wrote {out / 'msvt_by_layer.png'}, {', '.join(str(csv) for _, _, csv in networks)}")
+    summary = summaries[0]
     return model, faces, summary
 
 
@@ -387,6 +419,48 @@ def _alignment_study(
     print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")
     return result
+
+
+def run_train(args) -> int:
+    """``rsa-mirror train``: one control network, its history and its index per layer."""
+    matplotlib.use("Agg")
+    from . import msvt_chance_level, summarize_msvt
+    from .render import render_objects
+    from .training import control_msvt, load_dataset, save_network, train
+    from .vis import plot_control_networks, plot_training_curves
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_dataset(
+        args.dataset, root=args.root, download=args.download, n_per_class=args.n_per_class, random_state=args.seed
+    )
+    options = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    result = train(
+        data,
+        regime=args.regime,
+        random_state=args.seed,
+        device=args.device,
+        checkpoint=out / "checkpoint.pt",
+        verbose=True,
+        **options,
+    )
+    save_network(out / "network.pt", result)
+    _write_csv(result.history, out / "history.csv", index=False)
+    label = f"{args.dataset}, {args.regime}, seed {args.seed}"
+    _save_figure(plot_training_curves({label: result.history}), out / "training_curves.png")
+    objects = render_objects(n_exemplars=3, size=64, random_state=args.seed)
+    table = control_msvt(result, objects, device=args.device)
+    _write_csv(table, out / "msvt_by_object.csv", index=False)
+    dashed = (label,) if args.regime == "mirror_sensitive" else ()
+    figure = plot_control_networks({label: table}, dashed=dashed, chance_level=msvt_chance_level(9))
+    _save_figure(figure, out / "msvt_figure4.png")
+    last = result.history.iloc[-1]
+    print(f"{label}: {len(result.history)} epochs, validation accuracy {last.val_accuracy:.3f}")
+    summary = summarize_msvt(table, by=("layer", "category")).msvt_mean.unstack("category")
+    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"Wrote {out / 'network.pt'}, history.csv, training_curves.png, msvt_by_object.csv, msvt_figure4.png")
+    _write_mat(args.mat, {"history": result.history, "msvt_by_object": table})
+    return 0
 
 
 def run_mat_exchange(args) -> int:

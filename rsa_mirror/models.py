@@ -19,6 +19,7 @@ import torch
 import torchvision
 
 from ._utils import check_option
+from .stimuli import IMAGENET_MEAN, IMAGENET_STD
 
 # VGG16's ReLU outputs (conv) and max-pool outputs, in network order.
 _VGG16_FEATURES = [
@@ -84,6 +85,8 @@ class LoadedModel:
         weights: what the weights are, for reports (e.g. ``"imagenet (IMAGENET1K_V1)"``).
         layers: preset name -> module path (the paper's layer names).
         input_size: image height and width in pixels.
+        mean, std: per-channel input normalization applied to stimuli (ImageNet's by default;
+            None for networks trained on raw [0, 1] images, like the control networks).
     """
 
     name: str
@@ -91,6 +94,8 @@ class LoadedModel:
     weights: str
     layers: dict = field(default_factory=dict)
     input_size: int = 224
+    mean: tuple | None = IMAGENET_MEAN
+    std: tuple | None = IMAGENET_STD
 
     def resolve_layers(self, layers) -> dict:
         """Map requested names (presets or module paths; ``"all"`` = every preset) to module paths.

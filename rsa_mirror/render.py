@@ -504,8 +504,24 @@ def _face_template():
         return None
 
 
-def render_mesh(mesh, yaw_deg, *, size=227, supersample=2, camera_distance=4.0, fill=0.85, backend="auto"):
+def render_mesh(
+    mesh,
+    yaw_deg,
+    *,
+    size=227,
+    supersample=2,
+    camera_distance=4.0,
+    fill=0.85,
+    elevation_deg=0.0,
+    light=None,
+    backend="auto",
+):
     """Render one mesh (fitting the unit sphere) at one yaw.
+
+    ``elevation_deg`` tilts the object towards (+) or away from the camera before the yaw;
+    ``light`` is a unit direction in the camera frame (default ``LIGHT``, in the camera's
+    vertical plane so that +yaw and -yaw views are exact mirrors). Both vary only in the
+    training images of the control networks.
 
     Returns:
         (image, coverage): float32 (size, size) arrays; image in [0, 1] on a ``BACKGROUND``
@@ -516,8 +532,10 @@ def render_mesh(mesh, yaw_deg, *, size=227, supersample=2, camera_distance=4.0, 
     if backend == "numba" and _rasterize_compiled is None:
         raise ImportError("backend='numba' needs numba: pip install numba")
     vertices = mesh.vertices @ _rotation(0, yaw_deg, 0).T
+    if elevation_deg:
+        vertices = vertices @ _rotation(elevation_deg, 0, 0).T
     normals = _vertex_normals(vertices, mesh.faces)
-    shade = mesh.albedo * (0.3 + 0.7 * np.clip(normals @ LIGHT, 0.0, None))
+    shade = mesh.albedo * (0.3 + 0.7 * np.clip(normals @ (LIGHT if light is None else light), 0.0, None))
     pixels = size * supersample
     depth = camera_distance - vertices[:, 2]
     focal = fill * (pixels / 2) / np.tan(np.arcsin(1.0 / camera_distance))

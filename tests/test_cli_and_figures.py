@@ -33,6 +33,10 @@ def test_demo_writes_figure_tables_and_lab_files(tmp_path, capsys):
     assert list(layers.index) == ["conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8"]
     assert (layers["n_objects"] == 25).all() and layers["msvt_mean"].between(-1, 1).all()
     assert (tmp_path / "msvt_by_layer.png").exists()
+    if "using an untrained AlexNet" in printed:  # then the shipped trained control network stands beside it
+        control = pd.read_csv(tmp_path / "msvt_by_layer_control.csv", index_col="layer")
+        assert list(control.index) == ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2", "fc3"]
+        assert "trained on rendered (original, seed 0)" in printed
     # the alignment: 3 patches x 9 layers, Shapley parts summing to r, ceilings, replayable samples
     alignment = pd.read_csv(tmp_path / "alignment.csv")
     assert len(alignment) == 27 and list(alignment.patch.unique()) == ["MLMF", "AL", "AM"]
@@ -225,3 +229,19 @@ def test_align_command_matches_stimuli_to_recordings(tmp_path, capsys):
     assert row.estimate == pytest.approx(expected, abs=1e-6)
     assert main(["align", "--neural", str(folder), "--out", str(tmp_path / "x")]) == 1
     assert "--neural needs --stimuli" in capsys.readouterr().err
+
+
+def test_train_command_trains_measures_and_resumes(tmp_path, capsys):
+    args = ["train", "--dataset", "digits", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path)]
+    assert main([*args, "--mat", str(tmp_path / "train.mat")]) == 0
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert history.epoch.tolist() == [1] and (tmp_path / "network.pt").exists()
+    table = pd.read_csv(tmp_path / "msvt_by_object.csv")
+    assert set(table.layer) == {"conv1", "conv2", "conv3", "conv4", "fc1", "fc2", "fc3"}
+    assert set(table.category) >= {"face", "car", "fruit"}
+    for figure in ("training_curves.png", "msvt_figure4.png"):
+        assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG"
+    assert "digits, original, seed 0: 1 epochs" in capsys.readouterr().out
+    assert main([*args[:-4], "--epochs", "2", "--device", "cpu", "--out", str(tmp_path)]) == 0  # resumes at epoch 2
+    assert pd.read_csv(tmp_path / "history.csv").epoch.tolist() == [1, 2]
+    assert pd.read_csv(tmp_path / "history.csv").train_loss.iloc[0] == pytest.approx(history.train_loss.iloc[0])
