@@ -1,0 +1,333 @@
+"""Importance maps (Figure 5): RISE, insertion/deletion images, component shuffle, mirror units.
+
+RISE (Petsi et al. 2018; METHODS.md "Importance maps"): each image is shown through many random
+masks (a coarse random binary grid, bilinearly upsampled and shifted by a random fraction of a
+cell); hidden pixels take the background gray. A unit's importance map is the average of the
+masks weighted by its response, sum_i r_i M_i / (N p). Masks are made on the device in batches,
+one forward pass serves every selected unit, and the maps of each object are written to an
+atomic checkpoint so that a killed run restarted with the same arguments finishes with the
+same maps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import ndimage, stats
+from tqdm.auto import tqdm
+
+from ._utils import atomic_path, check_option, check_random_state
+from .activations import _as_loaded, resolve_device
+from .models import LoadedModel
+from .stimuli import StimulusSet
+
+
+def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict", alpha=0.05) -> pd.DataFrame:
+    """Mirror-symmetric units of one object from their view-tuning curves.
+
+    Args:
+        tuning: (n_units, n_views) responses of each unit to the object's views.
+        views_deg: (n_views,) yaw of each view, mirror-paired (-v and v both present).
+        fraction: share of all units kept by the strict criterion (top 5% by default).
+        criterion: ``"strict"`` (the paper's: the curve correlates positively with the V-shaped
+            template |angle|, then the top ``fraction`` of units by the correlation of the curve
+            with its mirror reversal) or ``"baek"`` (our reading of Baek et al. 2021: the
+            curve correlates with its mirror reversal, one-sided p < ``alpha``, n_views points).
+        alpha: significance level of the ``"baek"`` criterion.
+
+    Returns:
+        DataFrame of the selected units, best first: ``unit`` (index), ``r_template``,
+        ``r_mirror``.
+    """
+    check_option("criterion", criterion, ("strict", "baek"))
+    tuning = np.asarray(tuning, dtype=np.float64)
+    views = np.asarray(views_deg, dtype=float)
+    order = np.argsort(views)
+    curves = tuning[:, order]
+    mirrored = curves[:, ::-1]  # views sorted, so reversal maps v to -v
+    if not np.allclose(views[order], -views[order][::-1]):
+        raise ValueError(f"views must come in mirror pairs, got {views.tolist()}")
+    r_template = _row_correlation(curves, np.abs(views[order])[None, :])
+    r_mirror = _row_correlation(curves, mirrored)
+    table = pd.DataFrame({"unit": np.arange(len(curves)), "r_template": r_template, "r_mirror": r_mirror})
+    if criterion == "strict":
+        candidates = table[table.r_template > 0].sort_values("r_mirror", ascending=False, kind="stable")
+        return candidates.head(int(np.ceil(fraction * len(curves)))).reset_index(drop=True)
+    n = curves.shape[1]
+    t = table.r_mirror * np.sqrt((n - 2) / np.clip(1 - table.r_mirror**2, 1e-12, None))
+    keep = stats.t.sf(t, n - 2) < alpha
+    return table[keep].sort_values("r_mirror", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _row_correlation(a, b) -> np.ndarray:
+    a = a - a.mean(axis=1, keepdims=True)
+    b = np.broadcast_to(b - b.mean(axis=1, keepdims=True), a.shape)
+    denominator = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (a * b).sum(1) / np.where(denominator > 0, denominator, 1), 0.0)
+
+
+def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") -> torch.Tensor:
+    """(n_masks, H, W) RISE masks in [0, 1], made on ``device``.
+
+    A (grid x grid) Bernoulli(p) grid is upsampled bilinearly to (grid + 1) cells of
+    ceil(H / grid) pixels and cropped at a random shift within one cell.
+    """
+    return _masks(*_mask_draws(n_masks, size, grid, p, generator, device), size)
+
+
+def _mask_draws(n_masks, size, grid, p, generator, device) -> tuple:
+    """The random part of ``n_masks`` masks: coarse grids (n, grid, grid) and shifts (n,), (n,)."""
+    height, width = (size, size) if np.isscalar(size) else size
+    coarse = (torch.rand(n_masks, grid, grid, generator=generator, device=device) < p).float()
+    dy = torch.randint(0, int(np.ceil(height / grid)), (n_masks,), generator=generator, device=device)
+    dx = torch.randint(0, int(np.ceil(width / grid)), (n_masks,), generator=generator, device=device)
+    return coarse, dy, dx
+
+
+def _masks(coarse, dy, dx, size) -> torch.Tensor:
+    """Masks from their draws: upsample each grid, crop at its shift."""
+    height, width = (size, size) if np.isscalar(size) else size
+    grid = coarse.shape[-1]
+    cell = (int(np.ceil(height / grid)), int(np.ceil(width / grid)))
+    up = torch.nn.functional.interpolate(
+        coarse[:, None], size=((grid + 1) * cell[0], (grid + 1) * cell[1]), mode="bilinear", align_corners=False
+    )[:, 0]
+    device = coarse.device
+    rows = dy[:, None] + torch.arange(height, device=device)[None, :]
+    cols = dx[:, None] + torch.arange(width, device=device)[None, :]
+    return up[torch.arange(len(coarse), device=device)[:, None, None], rows[:, :, None], cols[:, None, :]].clamp_(0, 1)
+
+
+def rise_maps(
+    model,
+    stimuli,
+    layer,
+    units,
+    *,
+    n_masks=5000,
+    grid=7,
+    p=0.5,
+    batch_size=256,
+    device="auto",
+    random_state=None,
+    checkpoint_dir=None,
+    verbose=False,
+) -> np.ndarray:
+    """RISE importance maps of selected units for every image.
+
+    Args:
+        model: ``LoadedModel`` (its input size and normalization are applied) or a plain
+            ``torch.nn.Module`` fed the images as they are, three channels.
+        stimuli: ``StimulusSet`` or an array (n, H, W) of grayscale images in [0, 1]
+            (background gray 0.5 for an array).
+        layer: preset name or module path; None for the model's output.
+        units: (n_units,) indices into the layer's flattened output.
+        n_masks: masks per image.
+        grid: cells per side of the coarse mask grid.
+        p: probability that a cell is shown.
+        batch_size: masked images per forward pass.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``; bfloat16 autocast on CUDA.
+        random_state: int seed; image k's masks come from (seed, k), so maps do not depend on
+            batching or on which images are computed in one call.
+        checkpoint_dir: folder for one atomic file per object (``descriptors['object']``, or
+            per image); a restarted run with the same arguments reuses them.
+        verbose: progress bar over images.
+
+    Returns:
+        float32 array (n_units, n_images, H, W).
+    """
+    images, background, objects = _grayscale(stimuli)
+    loaded = _as_loaded(model)
+    device = resolve_device(device)
+    units = torch.as_tensor(np.asarray(units, dtype=np.int64), device=device)
+    seed = int(check_random_state(random_state).integers(2**62)) if not isinstance(random_state, int) else random_state
+    network = loaded.module.to(device).eval()
+    path = None if layer is None else loaded.resolve_layers([layer])[layer]
+    key = _checkpoint_key(loaded, layer, units, n_masks, grid, p, seed, images)
+    preprocess = loaded if isinstance(model, LoadedModel) else None
+    n, height, width = images.shape
+    maps = np.zeros((len(units), n, height, width), dtype=np.float32)
+    groups = pd.Series(np.arange(n)).groupby(objects, sort=False).apply(list) if objects is not None else None
+    groups = list(groups) if groups is not None else [[k] for k in range(n)]
+    autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
+    for rows in tqdm(groups, desc="RISE", disable=not verbose):
+        file = None if checkpoint_dir is None else Path(checkpoint_dir) / f"rise-{key}-{rows[0]:06d}.npy"
+        if file is not None and file.exists():
+            maps[:, rows] = np.load(file)
+            continue
+        for k in rows:
+            maps[:, k] = _one_image(
+                network,
+                path,
+                preprocess,
+                images[k],
+                background,
+                units,
+                n_masks,
+                grid,
+                p,
+                seed,
+                k,
+                batch_size,
+                device,
+                autocast,
+            )
+        if file is not None:
+            with atomic_path(file) as tmp:
+                np.save(tmp, maps[:, rows])
+    return maps
+
+
+def _one_image(
+    network, path, loaded, image, background, units, n_masks, grid, p, seed, k, batch_size, device, autocast
+):
+    generator = torch.Generator(device=device).manual_seed(seed * 1_000_003 + k)
+    image = torch.as_tensor(image, device=device)
+    draws = _mask_draws(n_masks, image.shape, grid, p, generator, device)  # all at once: batching-independent
+    total = torch.zeros(len(units), image.numel(), device=device)
+    for start in range(0, n_masks, batch_size):
+        masks = _masks(*(d[start : start + batch_size] for d in draws), image.shape)
+        masked = image * masks + background * (1 - masks)
+        with torch.inference_mode(), torch.autocast(**autocast):
+            response = _responses(network, path, loaded, masked)[:, units].float()
+        total += response.T @ masks.reshape(len(masks), -1)
+    return (total / (n_masks * p)).reshape(len(units), *image.shape).cpu().numpy()
+
+
+def _responses(network, path, loaded, gray) -> torch.Tensor:
+    """(batch, n_units_of_layer) flattened responses to grayscale (batch, H, W) images.
+
+    ``loaded`` None: a plain module, fed the images as they are (three channels).
+    """
+    batch = gray[:, None].expand(-1, 3, -1, -1)
+    if loaded is not None and batch.shape[-1] != loaded.input_size:
+        batch = torch.nn.functional.interpolate(
+            batch, size=(loaded.input_size, loaded.input_size), mode="bilinear", antialias=True, align_corners=False
+        )
+    if loaded is not None and loaded.mean is not None:
+        mean = torch.tensor(loaded.mean, device=batch.device).view(1, 3, 1, 1)
+        std = torch.tensor(loaded.std, device=batch.device).view(1, 3, 1, 1)
+        batch = (batch - mean) / std
+    if path is None:
+        return network(batch).flatten(1)
+    captured = {}
+
+    class _Done(Exception):
+        pass
+
+    def hook(_module, _inputs, output):
+        captured["value"] = output.flatten(1)
+        raise _Done
+
+    handle = dict(network.named_modules())[path].register_forward_hook(hook)
+    try:
+        network(batch)
+    except _Done:
+        pass
+    finally:
+        handle.remove()
+    return captured["value"]
+
+
+def unit_responses(model, stimuli, layer, units, *, device="auto", batch_size=256) -> np.ndarray:
+    """(n_units, n_images) responses of selected units (``layer`` None: the output) to images."""
+    images, _, _ = _grayscale(stimuli)
+    loaded = _as_loaded(model)
+    device = resolve_device(device)
+    network = loaded.module.to(device).eval()
+    path = None if layer is None else loaded.resolve_layers([layer])[layer]
+    units = torch.as_tensor(np.asarray(units, dtype=np.int64), device=device)
+    preprocess = loaded if isinstance(model, LoadedModel) else None
+    parts = []
+    for start in range(0, len(images), batch_size):
+        batch = torch.as_tensor(images[start : start + batch_size], device=device)
+        with torch.inference_mode():
+            parts.append(_responses(network, path, preprocess, batch)[:, units].float().cpu().numpy())
+    return np.concatenate(parts).T
+
+
+def insertion_deletion(image, importance, foreground, fraction, *, background=0.5) -> tuple:
+    """Insertion and deletion images at one threshold.
+
+    Args:
+        image: (H, W) grayscale.
+        importance: (H, W) importance map.
+        foreground: (H, W) bool, the object's pixels.
+        fraction: share of the foreground pixels counted as most important (0.1 .. 0.9).
+        background: gray of the hidden pixels.
+
+    Returns:
+        (insertion, deletion, kept): insertion shows only the most important foreground
+        pixels, deletion hides them; ``kept`` is their bool mask.
+    """
+    foreground = np.asarray(foreground, dtype=bool)
+    values = np.where(foreground, importance, -np.inf)
+    n_keep = int(round(fraction * foreground.sum()))
+    order = np.argsort(values, axis=None, kind="stable")[::-1][:n_keep]
+    kept = np.zeros(image.shape, dtype=bool)
+    kept.flat[order] = True
+    insertion = np.where(kept, image, background).astype(np.float32)
+    deletion = np.where(kept, background, image).astype(np.float32)
+    return insertion, deletion, kept
+
+
+def shuffle_components(image, kept, *, background=0.5, random_state=None, max_tries=1000) -> np.ndarray:
+    """The kept pixels' connected components moved to random places, without overlap, in the frame.
+
+    Local features stay intact; their global arrangement is destroyed. Components are placed
+    largest first; one that finds no free place in ``max_tries`` draws keeps its position
+    if that is free, else is dropped (rare; the count is not returned).
+    """
+    rng = check_random_state(random_state)
+    labels, count = ndimage.label(kept)
+    out = np.full(image.shape, background, dtype=np.float32)
+    occupied = np.zeros(image.shape, dtype=bool)
+    sizes = ndimage.sum(kept, labels, index=np.arange(1, count + 1))
+    for index in np.argsort(sizes)[::-1] + 1:
+        ys, xs = np.nonzero(labels == index)
+        top, left = ys.min(), xs.min()
+        height, width = ys.max() - top + 1, xs.max() - left + 1
+        for _ in range(max_tries):
+            y = rng.integers(0, image.shape[0] - height + 1)
+            x = rng.integers(0, image.shape[1] - width + 1)
+            target = (ys - top + y, xs - left + x)
+            if not occupied[target].any():
+                break
+        else:
+            target = (ys, xs)
+            if occupied[target].any():
+                continue
+        out[target] = image[ys, xs]
+        occupied[target] = True
+    return out
+
+
+def _grayscale(stimuli) -> tuple:
+    """(images (n, H, W) float32, background, objects or None) from a StimulusSet or an array."""
+    if isinstance(stimuli, StimulusSet):
+        images = stimuli.images if stimuli.images.ndim == 3 else stimuli.images.mean(axis=1)
+        return (
+            np.ascontiguousarray(images, dtype=np.float32),
+            float(stimuli.background),
+            stimuli.descriptors.get("object"),
+        )
+    images = np.asarray(stimuli, dtype=np.float32)
+    if images.ndim != 3:
+        raise ValueError(f"images must be (n, H, W) grayscale, got shape {images.shape}")
+    return images, 0.5, None
+
+
+def _checkpoint_key(loaded, layer, units, n_masks, grid, p, seed, images) -> str:
+    digest = hashlib.sha256()
+    settings = [loaded.name, loaded.weights, str(layer), units.cpu().tolist(), n_masks, grid, p, seed]
+    digest.update(json.dumps(settings).encode())
+    for tensor in loaded.module.state_dict().values():
+        digest.update(np.ascontiguousarray(tensor.detach().cpu().float().numpy()).data)
+    digest.update(images.tobytes())
+    return digest.hexdigest()[:16]

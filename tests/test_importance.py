@@ -1,0 +1,147 @@
+"""Importance maps (issue 7): RISE on a toy network with known receptive fields, resume, shuffles."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from rsa_mirror.importance import (
+    insertion_deletion,
+    make_masks,
+    rise_maps,
+    select_mirror_units,
+    shuffle_components,
+    unit_responses,
+)
+
+SIZE = 24
+TOY = """
+import torch
+class Toy(torch.nn.Module):
+    '''Unit 0: mean of channel 0 over the top-left 6 x 6 square; unit 1: over the bottom-right one.'''
+    def __init__(self, size=24):
+        super().__init__()
+        self.read = torch.nn.Linear(3 * size * size, 2, bias=False)
+        weight = torch.zeros(2, 3, size, size)
+        weight[0, 0, 2:8, 2:8] = 1 / 36
+        weight[1, 0, 16:22, 16:22] = 1 / 36
+        with torch.no_grad():
+            self.read.weight.copy_(weight.reshape(2, -1))
+    def forward(self, x):
+        return self.read(x.flatten(1))
+"""
+namespace = {}
+exec(TOY, namespace)
+Toy = namespace["Toy"]
+
+
+@pytest.fixture(scope="module")
+def images():
+    """Three 'objects' (one view each): white squares on gray."""
+    out = np.full((3, SIZE, SIZE), 0.5, dtype=np.float32)
+    out[:, 1:23, 1:23] = 1.0
+    out[1, 10:14] = 0.0
+    return out
+
+
+def test_masks_are_seeded_coarse_and_shifted():
+    g = torch.Generator().manual_seed(0)
+    masks = make_masks(400, SIZE, grid=4, p=0.5, generator=g)
+    assert masks.shape == (400, SIZE, SIZE) and float(masks.min()) >= 0 and float(masks.max()) <= 1
+    assert float(masks.mean()) == pytest.approx(0.5, abs=0.03)
+    again = make_masks(400, SIZE, grid=4, p=0.5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(masks, again)
+
+
+def test_maps_peak_where_the_unit_reads(images):
+    maps = rise_maps(Toy(), images, None, [0, 1], n_masks=600, grid=6, batch_size=128, random_state=0, device="cpu")
+    assert maps.shape == (2, 3, SIZE, SIZE)
+    inside0 = np.zeros((SIZE, SIZE), bool)
+    inside0[2:8, 2:8] = True
+    inside1 = np.zeros((SIZE, SIZE), bool)
+    inside1[16:22, 16:22] = True
+    for k in range(3):
+        assert maps[0, k][inside0].mean() > maps[0, k][~inside0].mean() + 0.02
+        assert maps[1, k][inside1].mean() > maps[1, k][~inside1].mean() + 0.02
+        peak = np.unravel_index(maps[0, k].argmax(), (SIZE, SIZE))
+        assert 0 <= peak[0] < 11 and 0 <= peak[1] < 11  # within about a mask cell of the region
+
+
+def test_many_units_in_one_pass_equal_one_at_a_time_and_seeds_reproduce(images):
+    options = {"n_masks": 200, "grid": 5, "batch_size": 64, "device": "cpu"}
+    both = rise_maps(Toy(), images, None, [0, 1], random_state=3, **options)
+    first = rise_maps(Toy(), images, None, [0], random_state=3, **options)
+    second = rise_maps(Toy(), images, None, [1], random_state=3, **options)
+    np.testing.assert_allclose(both, np.concatenate([first, second]), atol=1e-6)
+    assert np.array_equal(both, rise_maps(Toy(), images, None, [0, 1], random_state=3, **options))
+    assert not np.array_equal(both, rise_maps(Toy(), images, None, [0, 1], random_state=4, **options))
+    batched = rise_maps(Toy(), images, None, [0, 1], random_state=3, **{**options, "batch_size": 50})
+    np.testing.assert_allclose(batched, both, atol=1e-6)  # masks do not depend on batching
+
+
+def test_a_killed_run_resumes_to_the_same_maps(tmp_path, images):
+    np.save(tmp_path / "images.npy", np.repeat(images, 4, axis=0))  # 12 images, one file each
+    script = f"""{TOY}
+import numpy as np
+from rsa_mirror.importance import rise_maps
+images = np.load({str(tmp_path / "images.npy")!r})
+rise_maps(Toy(), images, None, [0, 1], n_masks=3000, grid=5, batch_size=100, random_state=7, device="cpu",
+          checkpoint_dir={str(tmp_path / "ckpt")!r})
+"""
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((tmp_path / "ckpt").glob("rise-*.npy"))) < 2:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    done = sorted((tmp_path / "ckpt").glob("rise-*.npy"))
+    assert 2 <= len(done) < 12, "the run should be killed midway"
+    stamps = {f: f.stat().st_mtime_ns for f in done}
+    every = np.load(tmp_path / "images.npy")
+    options = {"n_masks": 3000, "grid": 5, "batch_size": 100, "random_state": 7, "device": "cpu"}
+    resumed = rise_maps(Toy(), every, None, [0, 1], checkpoint_dir=tmp_path / "ckpt", **options)
+    assert all(f.stat().st_mtime_ns == stamp for f, stamp in stamps.items())  # reused, not recomputed
+    assert np.array_equal(resumed, rise_maps(Toy(), every, None, [0, 1], **options))
+    assert not list((tmp_path / "ckpt").glob(".*"))  # no partial files
+
+
+def test_select_mirror_units_strict_and_baek():
+    views = np.linspace(-90, 90, 9)
+    v_shaped = np.abs(views) / 90  # mirror-symmetric, V-template positive
+    peaked = np.exp(-(views**2) / 800)  # mirror-symmetric but inverted V
+    slope = views / 90  # view-specific
+    noise = np.random.default_rng(0).normal(size=(37, 9))
+    tuning = np.vstack([slope, peaked, v_shaped + 0.01 * np.arange(9) % 2, noise])
+    strict = select_mirror_units(tuning, views, fraction=0.05)
+    assert len(strict) == 2 and strict.unit.iloc[0] == 2  # ceil(0.05 * 40) units, V-shaped first
+    assert 1 not in strict.unit.values and 0 not in strict.unit.values
+    baek = select_mirror_units(tuning, views, criterion="baek")
+    assert {1, 2} <= set(baek.unit) and 0 not in set(baek.unit)  # the looser criterion keeps both
+    with pytest.raises(ValueError, match="mirror pairs"):
+        select_mirror_units(tuning, np.arange(9.0))
+
+
+def test_insertion_deletion_and_component_shuffle():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (20, 20)).astype(np.float32)
+    foreground = np.zeros((20, 20), bool)
+    foreground[4:16, 4:16] = True
+    importance = np.zeros((20, 20))
+    importance[4:7, 4:7], importance[12:16, 10:14] = 2.0, 1.0
+    insertion, deletion, kept = insertion_deletion(image, importance, foreground, 25 / 144)
+    assert kept.sum() == 25 and kept[4:7, 4:7].all() and not kept[~foreground].any()
+    assert np.array_equal(insertion[kept], image[kept]) and (insertion[~kept] == 0.5).all()
+    assert (deletion[kept] == 0.5).all() and np.array_equal(deletion[~kept], image[~kept])
+    shuffled = shuffle_components(image, kept, random_state=1)
+    assert np.array_equal(np.sort(shuffled[shuffled != 0.5]), np.sort(image[kept]))  # every pixel kept, once
+    assert np.array_equal(shuffled, shuffle_components(image, kept, random_state=1))
+    assert not np.array_equal(shuffled, insertion)
+
+
+def test_unit_responses_match_the_toy_closed_form(images):
+    responses = unit_responses(Toy(), images, None, [0, 1], device="cpu")
+    np.testing.assert_allclose(responses[0], images[:, 2:8, 2:8].mean(axis=(1, 2)), atol=1e-6)
+    np.testing.assert_allclose(responses[1], images[:, 16:22, 16:22].mean(axis=(1, 2)), atol=1e-6)
