@@ -97,6 +97,19 @@ def main(argv=None) -> int:
     training.add_argument("--download", action="store_true", help="let torchvision download cifar10/svhn (internet)")
     training.add_argument("--n-per-class", type=int, default=1000, help="images per category of 'rendered'")
     training.add_argument("--mat", type=Path, default=None, help=mat_help)
+    importance = commands.add_parser("importance", help="Figure 5: RISE maps of mirror-symmetric units, insertion")
+    importance.add_argument("--out", type=Path, required=True, help="output folder (RISE checkpoints kept there)")
+    importance.add_argument("--model", default="alexnet")
+    importance.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file")
+    importance.add_argument("--layer", default="fc6")
+    importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"])
+    importance.add_argument("--n-exemplars", type=int, default=1)
+    importance.add_argument("--n-masks", type=int, default=5000)
+    importance.add_argument("--size", type=int, default=227, help="rendered image size")
+    importance.add_argument("--batch-size", type=int, default=256)
+    importance.add_argument("--device", default="auto")
+    importance.add_argument("--seed", type=int, default=0)
+    importance.add_argument("--mat", type=Path, default=None, help=mat_help)
     export = commands.add_parser("export-mat", help="patch RDMs to a .mat file in the MATLAB RSA toolbox layout")
     export_source = export.add_mutually_exclusive_group(required=True)
     export_source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
@@ -124,6 +137,8 @@ def main(argv=None) -> int:
             return run_mat_exchange(args)
         if args.command == "train":
             return run_train(args)
+        if args.command == "importance":
+            return run_importance(args)
         if args.command == "fetch-face-mesh":
             from .faces import fetch_face_mesh
 
@@ -460,6 +475,49 @@ def run_train(args) -> int:
     print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
     print(f"Wrote {out / 'network.pt'}, history.csv, training_curves.png, msvt_by_object.csv, msvt_figure4.png")
     _write_mat(args.mat, {"history": result.history, "msvt_by_object": table})
+    return 0
+
+
+def run_importance(args) -> int:
+    """``rsa-mirror importance``: Figure 5 on rendered objects (resumable)."""
+    matplotlib.use("Agg")
+    from . import load_model
+    from .importance import importance_study
+    from .render import render_objects
+    from .vis import plot_importance_study
+
+    out = Path(args.out)
+    model = load_model(args.model, weights=args.weights, random_state=args.seed)
+    stimuli = render_objects(
+        categories=args.categories, n_exemplars=args.n_exemplars, size=args.size, random_state=args.seed
+    )
+    result = importance_study(
+        model,
+        stimuli,
+        args.layer,
+        n_masks=args.n_masks,
+        batch_size=args.batch_size,
+        device=args.device,
+        random_state=args.seed,
+        checkpoint_dir=out / "rise_checkpoints",
+        verbose=True,
+    )
+    for name in ("tuning", "similarity", "msvt"):
+        _write_csv(getattr(result, name), out / f"{name}.csv", index=False)
+    with atomic_path(out / "maps.npz") as tmp, open(tmp, "wb") as file:
+        np.savez_compressed(file, **{str(k): v for k, v in result.maps.items()})
+    _save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
+    print(
+        f"{args.model} ({model.weights}), {args.layer}: mirror units per object "
+        f"{', '.join(f'{k} {len(v)}' for k, v in result.units.items())}"
+    )
+    print(
+        result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]]
+        .mean()
+        .to_string(float_format=lambda v: f"{v:.3f}")
+    )
+    print(f"Wrote {out / 'figure5.png'}, tuning.csv, similarity.csv, msvt.csv, maps.npz")
+    _write_mat(args.mat, {"tuning": result.tuning, "similarity": result.similarity, "msvt": result.msvt})
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +146,7 @@ def rise_maps(
     images, background, objects = _grayscale(stimuli)
     loaded = _as_loaded(model)
     device = resolve_device(device)
-    units = torch.as_tensor(np.asarray(units, dtype=np.int64), device=device)
+    units = torch.as_tensor(np.array(units, dtype=np.int64), device=device)
     seed = int(check_random_state(random_state).integers(2**62)) if not isinstance(random_state, int) else random_state
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
@@ -236,19 +237,21 @@ def _responses(network, path, loaded, gray) -> torch.Tensor:
 
 
 def unit_responses(model, stimuli, layer, units, *, device="auto", batch_size=256) -> np.ndarray:
-    """(n_units, n_images) responses of selected units (``layer`` None: the output) to images."""
+    """(n_units, n_images) responses of selected units (None: all; ``layer`` None: the output)."""
     images, _, _ = _grayscale(stimuli)
     loaded = _as_loaded(model)
     device = resolve_device(device)
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
-    units = torch.as_tensor(np.asarray(units, dtype=np.int64), device=device)
+    every = units is None
+    units = None if every else torch.as_tensor(np.array(units, dtype=np.int64), device=device)
     preprocess = loaded if isinstance(model, LoadedModel) else None
     parts = []
     for start in range(0, len(images), batch_size):
         batch = torch.as_tensor(images[start : start + batch_size], device=device)
         with torch.inference_mode():
-            parts.append(_responses(network, path, preprocess, batch)[:, units].float().cpu().numpy())
+            response = _responses(network, path, preprocess, batch)
+            parts.append((response if every else response[:, units]).float().cpu().numpy())
     return np.concatenate(parts).T
 
 
@@ -331,3 +334,169 @@ def _checkpoint_key(loaded, layer, units, n_masks, grid, p, seed, images) -> str
         digest.update(np.ascontiguousarray(tensor.detach().cpu().float().numpy()).data)
     digest.update(images.tobytes())
     return digest.hexdigest()[:16]
+
+
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass
+class ImportanceResult:
+    """Figure 5 on a set of objects (each seen at mirror-paired views).
+
+    Attributes:
+        layer: the analysed layer.
+        units: object -> (n_selected,) indices of its mirror-symmetric units.
+        maps: object -> (n_views, H, W) importance map of its unit population (mean of the
+            selected units' RISE maps).
+        tuning: tidy table: ``object``, ``threshold``, ``images`` (original, insertion,
+            deletion, shuffled), ``view_deg``, ``response`` (mean over the selected units).
+        similarity: ``object``, ``threshold``, ``r_insertion``, ``r_deletion``: correlation of
+            the population's tuning curve on insertion / deletion images with the original one.
+        msvt: ``object``, ``images``, ``threshold``, ``msvt``: the layer's index on each image set.
+    """
+
+    layer: str
+    units: dict
+    maps: dict
+    tuning: pd.DataFrame
+    similarity: pd.DataFrame
+    msvt: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        """Plain arrays and tables (for .mat export)."""
+        return {
+            "layer": self.layer,
+            "units": {str(k): v for k, v in self.units.items()},
+            "maps": {str(k): v for k, v in self.maps.items()},
+            "tuning": self.tuning,
+            "similarity": self.similarity,
+            "msvt": self.msvt,
+        }
+
+
+def importance_study(
+    model,
+    stimuli,
+    layer,
+    *,
+    n_masks=5000,
+    grid=7,
+    fraction=0.05,
+    thresholds=THRESHOLDS,
+    shuffle_threshold=0.25,
+    batch_size=256,
+    device="auto",
+    random_state=0,
+    checkpoint_dir=None,
+    verbose=False,
+) -> ImportanceResult:
+    """Figure 5: mirror units per object, their importance maps, and the tuning they keep.
+
+    For each object: the layer's units are ranked on the object's views (``select_mirror_units``,
+    strict criterion, top ``fraction``); their RISE maps are averaged into one map per view;
+    insertion and deletion images keep / hide the most important ``thresholds`` of the
+    foreground; the insertion images at ``shuffle_threshold`` are also component-shuffled. The
+    selected population's tuning is measured on every image set, and the layer's mirror-symmetric
+    viewpoint tuning index on the original, insertion and shuffled sets.
+
+    Args:
+        model: ``LoadedModel`` (or plain module; see ``rise_maps``).
+        stimuli: ``StimulusSet`` with ``object`` and ``view_deg`` (mirror-paired views) and masks
+            or a uniform background.
+        layer: preset name or module path.
+        n_masks: RISE masks per image (``rise_maps``).
+        grid: cells per side of the coarse mask grid.
+        fraction: share of units called mirror-symmetric per object.
+        thresholds: shares of the foreground for insertion / deletion.
+        shuffle_threshold: the insertion share whose images are shuffled.
+        batch_size: images per forward pass.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``.
+        random_state: int seed (masks and shuffles).
+        checkpoint_dir: RISE checkpoints (a killed run resumes).
+        verbose: progress bars.
+
+    Returns:
+        ``ImportanceResult``.
+    """
+    from .rdm import compute_view_rdms
+    from .symmetry import msvt_index
+
+    images, background, objects = _grayscale(stimuli)
+    foreground = stimuli.foreground if hasattr(stimuli, "foreground") else np.abs(images - background) > 1 / 512
+    views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
+    rng = check_random_state(random_state)
+    units, maps, tuning, similarity, sets = {}, {}, [], [], {}
+    everything = unit_responses(model, images, layer, None, device=device, batch_size=batch_size)
+    for index, obj in enumerate(tqdm(list(dict.fromkeys(objects)), desc="objects", disable=not verbose)):
+        rows = np.flatnonzero(objects == obj)
+        rows = rows[np.argsort(views[rows])]
+        chosen = select_mirror_units(everything[:, rows], views[rows], fraction=fraction).unit.to_numpy()
+        units[obj] = chosen
+        one_object = StimulusSet(images[rows], {"object": objects[rows]}, background)
+        object_maps = rise_maps(
+            model,
+            one_object,
+            layer,
+            chosen,
+            n_masks=n_masks,
+            grid=grid,
+            batch_size=batch_size,
+            device=device,
+            random_state=int(random_state) * 100_003 + index,  # masks differ between objects
+            checkpoint_dir=checkpoint_dir,
+        ).mean(axis=0)
+        maps[obj] = object_maps
+        made = {("original", 0.0): images[rows]}
+        for q in sorted({*thresholds, shuffle_threshold}):
+            cut = [
+                insertion_deletion(images[r], m, foreground[r], q, background=background)
+                for r, m in zip(rows, object_maps, strict=True)
+            ]
+            made[("insertion", q)] = np.stack([c[0] for c in cut])
+            made[("deletion", q)] = np.stack([c[1] for c in cut])
+            if q == shuffle_threshold:
+                made[("shuffled", q)] = np.stack(
+                    [
+                        shuffle_components(images[r], c[2], background=background, random_state=rng)
+                        for r, c in zip(rows, cut, strict=True)
+                    ]
+                )
+        responses = {
+            key: unit_responses(model, value, layer, chosen, device=device).mean(axis=0) for key, value in made.items()
+        }
+        for (kind, q), curve in responses.items():
+            tuning += [(obj, q, kind, v, r) for v, r in zip(views[rows], curve, strict=True)]
+        for q in thresholds:
+            similarity.append(
+                (
+                    obj,
+                    q,
+                    *(
+                        np.corrcoef(responses[(kind, q)], responses[("original", 0.0)])[0, 1]
+                        for kind in ("insertion", "deletion")
+                    ),
+                )
+            )
+        sets[obj] = {
+            key: made[key]
+            for key in (("original", 0.0), ("insertion", shuffle_threshold), ("shuffled", shuffle_threshold))
+        }
+    msvt_rows = []
+    for key in (("original", 0.0), ("insertion", shuffle_threshold), ("shuffled", shuffle_threshold)):
+        stack = np.concatenate([sets[obj][key] for obj in sets])
+        descriptors = {
+            "object": np.repeat(list(sets), [len(sets[obj][key]) for obj in sets]),
+            "view_deg": np.concatenate([np.sort(views[objects == obj]) for obj in sets]),
+        }
+        activations = unit_responses(model, stack, layer, None, device=device, batch_size=batch_size).T
+        view_rdms = compute_view_rdms({layer: activations}, descriptors=descriptors)
+        for obj, matrix in zip(view_rdms.rdm_descriptors["object"], view_rdms.get_matrices(), strict=True):
+            msvt_rows.append((obj, key[0], key[1], msvt_index(matrix)))
+    return ImportanceResult(
+        layer=str(layer),
+        units=units,
+        maps=maps,
+        tuning=pd.DataFrame(tuning, columns=["object", "threshold", "images", "view_deg", "response"]),
+        similarity=pd.DataFrame(similarity, columns=["object", "threshold", "r_insertion", "r_deletion"]),
+        msvt=pd.DataFrame(msvt_rows, columns=["object", "images", "threshold", "msvt"]),
+    )

@@ -343,3 +343,69 @@ def plot_training_curves(histories, *, axes=None):
     axes[1].set_ylabel("validation accuracy")
     axes[0].legend(fontsize=6)
     return axes[0].figure
+
+
+def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 90.0)):
+    """Figure 5 from an ``ImportanceResult``.
+
+    Top rows (A/B), one per example object: the importance map of its mirror-symmetric units
+    over a few views, and the units' mean tuning on original, insertion, deletion and shuffled
+    images (25% or the study's shuffle threshold). Bottom row: (C) correlation of the tuning on
+    insertion / deletion images with the original tuning across thresholds (mean ± SEM over
+    objects); (D) the layer's index on insertion vs shuffled images across objects, with the
+    variance explained.
+
+    Args:
+        result: ``ImportanceResult``.
+        stimuli: the ``StimulusSet`` the study ran on.
+        objects: example objects (default the first two).
+        views: yaw views shown for each example.
+
+    Returns:
+        The ``Figure``.
+    """
+    objects = list(result.maps)[:2] if objects is None else list(objects)
+    names = np.asarray(stimuli.descriptors["object"])
+    yaw = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
+    columns = len(views) + 1
+    fig, axes = plt.subplots(
+        len(objects) + 1, columns, figsize=(2.6 * columns, 2.5 * (len(objects) + 1)), squeeze=False
+    )
+    shuffled_at = result.tuning.loc[result.tuning.images == "shuffled", "threshold"]
+    q = float(shuffled_at.iloc[0]) if len(shuffled_at) else 0.25
+    for row, obj in zip(axes[:-1], objects, strict=True):
+        rows = np.flatnonzero(names == obj)
+        rows = rows[np.argsort(yaw[rows])]
+        for ax, view in zip(row[:-1], views, strict=True):
+            k = int(np.argmin(np.abs(yaw[rows] - view)))
+            image = stimuli.images[rows[k]]
+            ax.imshow(image if image.ndim == 2 else image.mean(0), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(result.maps[obj][k], cmap="inferno", alpha=0.5)
+            ax.set_title(f"{obj}, {yaw[rows[k]]:+.0f}°", fontsize=8)
+            ax.set_axis_off()
+        tuning = result.tuning[result.tuning.object == obj]
+        for kind, style in (("original", "k-"), ("insertion", "C0-"), ("deletion", "C3--"), ("shuffled", "C2:")):
+            curve = tuning[(tuning.images == kind) & ((tuning.threshold == q) | (kind == "original"))]
+            row[-1].plot(curve.view_deg, curve.response, style, marker="o", markersize=3, label=kind)
+        row[-1].set_title(f"{len(result.units[obj])} mirror units, {q:.0%}", fontsize=8)
+        row[-1].set_xlabel("view (deg)", fontsize=8)
+    axes[0, -1].legend(fontsize=6)
+    c, d = axes[-1, 0], axes[-1, 1]
+    stats = result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].agg(["mean", "sem"])
+    for kind, color in (("r_insertion", "C0"), ("r_deletion", "C3")):
+        c.errorbar(
+            stats.index, stats[(kind, "mean")], yerr=stats[(kind, "sem")], color=color, marker="o", label=kind[2:]
+        )
+    c.set_xlabel("share of foreground kept / removed")
+    c.set_ylabel("r with original tuning")
+    c.legend(fontsize=7)
+    pivot = result.msvt.pivot_table(index="object", columns="images", values="msvt")
+    d.scatter(pivot["insertion"], pivot["shuffled"], s=12)
+    r = np.corrcoef(pivot["insertion"], pivot["shuffled"])[0, 1] if len(pivot) > 2 else np.nan
+    d.set_title(f"explained variance {r**2:.2f}" if np.isfinite(r) else "", fontsize=8)
+    d.set_xlabel("index, insertion images")
+    d.set_ylabel("index, shuffled images")
+    for ax in axes[-1, 2:]:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig

@@ -145,3 +145,20 @@ def test_unit_responses_match_the_toy_closed_form(images):
     responses = unit_responses(Toy(), images, None, [0, 1], device="cpu")
     np.testing.assert_allclose(responses[0], images[:, 2:8, 2:8].mean(axis=(1, 2)), atol=1e-6)
     np.testing.assert_allclose(responses[1], images[:, 16:22, 16:22].mean(axis=(1, 2)), atol=1e-6)
+
+
+def test_importance_study_end_to_end_on_rendered_objects(tmp_path, capsys):
+    from rsa_mirror.cli import main
+
+    args = ["importance", "--weights", "untrained", "--categories", "car", "face", "--n-masks", "40"]
+    assert main([*args, "--size", "32", "--layer", "conv5", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    similarity = __import__("pandas").read_csv(tmp_path / "similarity.csv")
+    assert list(similarity.threshold.unique()) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    assert similarity.r_insertion.between(-1, 1).all() and set(similarity.object) == {"car_00", "face_00"}
+    msvt = __import__("pandas").read_csv(tmp_path / "msvt.csv")
+    assert set(msvt.images) == {"original", "insertion", "shuffled"} and msvt.msvt.between(-1, 1).all()
+    with np.load(tmp_path / "maps.npz") as maps:
+        assert maps["car_00"].shape == (9, 32, 32)
+    assert (tmp_path / "figure5.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(list((tmp_path / "rise_checkpoints").glob("rise-*.npy"))) == 2  # one per object
+    assert "mirror units per object" in capsys.readouterr().out
