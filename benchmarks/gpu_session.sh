@@ -3,14 +3,8 @@
 # Wheels for what the machine lacks (rsatoolbox, plyfile) travel in .whl (see the device README);
 # the package runs from the checkout. Logs go to $OUT when set.
 set -o pipefail
-OUT=${OUT:-/tmp/gpu_session}; mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1
+source benchmarks/device_env.sh gpu_session
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
-if compgen -G ".whl/*.whl" >/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 python3 -c "import torch, torchvision, numpy; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'numpy', numpy.__version__)"
 echo "cached weights:"; timeout 20 find "$(python3 -c 'import torch; print(torch.hub.get_dir())')" /root /opt /home /data /mnt \
   -name '*.pth' -size +1M 2>/dev/null | head -20

@@ -4,13 +4,7 @@
 # schedule (benchmarks/bench_training.py --full-schedule). Carry .whl (rsatoolbox, plyfile
 # wheels) and rsa_mirror/data (the face mesh). Outputs go to $OUT when set.
 set -o pipefail
-OUT=${OUT:-/tmp/gpu_training}; mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1
-if compgen -G ".whl/*.whl" >/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+source benchmarks/device_env.sh gpu_training
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 timeout "${EXPERIMENT_S:-150}" python3 -W ignore examples/figure4_control_networks.py --device cuda --out "$OUT/figure4" \
   2>&1 | tee "$OUT/figure4.log"
