@@ -65,6 +65,34 @@ def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict",
     return table[keep].sort_values("r_mirror", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def count_mirror_units(model, stimuli, layer, *, alpha=0.05, device="auto") -> pd.DataFrame:
+    """How many units of a layer are mirror-symmetric for each object, under two criteria.
+
+    Counting needs thresholds rather than the top-5% rule of ``select_mirror_units``:
+    ``baek``: the tuning curve correlates with its mirror reversal (one-sided p < ``alpha``);
+    ``strict``: that, and the curve also correlates positively with the V-shaped template
+    |angle| (so frontal-peaked, view-invariant-like curves do not count). Silent units (no
+    response to any view of the object) count for neither.
+
+    Returns:
+        DataFrame per object: ``object``, ``category``, ``n_units``, ``n_baek``, ``n_strict``.
+    """
+    images, _, objects = _grayscale(stimuli)
+    views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
+    categories = np.asarray(stimuli.descriptors.get("category", objects))
+    responses = unit_responses(model, images, layer, None, device=device)
+    rows = []
+    for obj in dict.fromkeys(objects):
+        picked = np.flatnonzero(objects == obj)
+        picked = picked[np.argsort(views[picked])]
+        tuning = responses[:, picked]
+        active = np.ptp(tuning, axis=1) > 0
+        table = select_mirror_units(tuning, views[picked], criterion="baek", alpha=alpha)
+        table = table[active[table.unit]]
+        rows.append((obj, categories[picked[0]], len(tuning), len(table), int((table.r_template > 0).sum())))
+    return pd.DataFrame(rows, columns=["object", "category", "n_units", "n_baek", "n_strict"])
+
+
 def _row_correlation(a, b) -> np.ndarray:
     a = a - a.mean(axis=1, keepdims=True)
     b = np.broadcast_to(b - b.mean(axis=1, keepdims=True), a.shape)

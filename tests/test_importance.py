@@ -162,3 +162,17 @@ def test_importance_study_end_to_end_on_rendered_objects(tmp_path, capsys):
     assert (tmp_path / "figure5.png").read_bytes()[:4] == b"\x89PNG"
     assert len(list((tmp_path / "rise_checkpoints").glob("rise-*.npy"))) == 2  # one per object
     assert "mirror units per object" in capsys.readouterr().out
+
+
+def test_count_mirror_units_on_known_tuning():
+    from rsa_mirror.importance import count_mirror_units
+    from rsa_mirror.stimuli import StimulusSet
+
+    views = np.linspace(-90, 90, 9)
+    images = np.full((9, SIZE, SIZE), 0.5, dtype=np.float32)
+    for k, v in enumerate(views):
+        images[k, 2:8, 2:8] = abs(v) / 90  # unit 0: V-shaped, mirror-symmetric
+        images[k, 16:22, 16:22] = 0.5 + v / 200  # unit 1: view-specific
+    stimuli = StimulusSet(images, {"object": np.array(["x"] * 9), "category": np.array(["c"] * 9), "view_deg": views})
+    table = count_mirror_units(Toy(), stimuli, None, device="cpu")
+    assert table.to_dict("records") == [{"object": "x", "category": "c", "n_units": 2, "n_baek": 1, "n_strict": 1}]
