@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ._utils import atomic_path, check_option, check_random_state
 from .activations import _as_loaded, resolve_device
 from .models import LoadedModel
-from .stimuli import StimulusSet
+from .stimuli import StimulusSet, model_input
 
 
 def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict", alpha=0.05) -> pd.DataFrame:
@@ -234,15 +234,10 @@ def _responses(network, path, loaded, gray) -> torch.Tensor:
 
     ``loaded`` None: a plain module, fed the images as they are (three channels).
     """
-    batch = gray[:, None].expand(-1, 3, -1, -1)
-    if loaded is not None and batch.shape[-1] != loaded.input_size:
-        batch = torch.nn.functional.interpolate(
-            batch, size=(loaded.input_size, loaded.input_size), mode="bilinear", antialias=True, align_corners=False
-        )
-    if loaded is not None and loaded.mean is not None:
-        mean = torch.tensor(loaded.mean, device=batch.device).view(1, 3, 1, 1)
-        std = torch.tensor(loaded.std, device=batch.device).view(1, 3, 1, 1)
-        batch = (batch - mean) / std
+    if loaded is None:
+        batch = gray[:, None].expand(-1, 3, -1, -1)
+    else:
+        batch = model_input(gray, loaded.input_size, loaded.mean, loaded.std)
     if path is None:
         return network(batch).flatten(1)
     captured = {}

@@ -204,17 +204,7 @@ class StimulusSet:
         import torch
 
         images = self.images if indices is None else self.images[indices]
-        batch = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-        if batch.ndim == 3:
-            batch = batch[:, None].expand(-1, 3, -1, -1)
-        if batch.shape[-2:] != (size, size):
-            batch = torch.nn.functional.interpolate(
-                batch, size=(size, size), mode="bilinear", antialias=True, align_corners=False
-            )
-        if mean is not None:
-            mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
-            batch = (batch - mean) / std
-        return batch.contiguous()
+        return model_input(torch.from_numpy(np.ascontiguousarray(images)).to(device), size, mean, std)
 
     def save(self, path) -> Path:
         """Write the set to a compressed .npz file (atomically); ``load_stimuli`` reads it."""
@@ -368,3 +358,29 @@ def noise_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
     """Uniform white-noise images in [0, 1] (Figure 3's noise condition)."""
     rng = check_random_state(random_state)
     return StimulusSet(rng.uniform(0.0, 1.0, (int(n_images), size, size)).astype(np.float32))
+
+
+def model_input(batch, size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """Images as a network takes them: 3 channels, ``size`` x ``size``, normalized.
+
+    Args:
+        batch: torch tensor (n, H, W) grayscale or (n, 3, H, W), values in [0, 1], on any device.
+        size: output height and width (bilinear resizing with antialiasing when it differs).
+        mean: per-channel mean subtracted; None to skip normalizing.
+        std: per-channel standard deviation divided by.
+
+    Returns:
+        float32 tensor (n, 3, size, size) on the batch's device.
+    """
+    import torch
+
+    if batch.ndim == 3:
+        batch = batch[:, None].expand(-1, 3, -1, -1)
+    if batch.shape[-2:] != (size, size):
+        batch = torch.nn.functional.interpolate(
+            batch, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+    if mean is not None:
+        mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
+        batch = (batch - mean) / std
+    return batch.contiguous()

@@ -20,3 +20,11 @@ def _close_figures():
 def simulated():
     """The default simulated recordings (seed 0): 25 identities x 5 views, MLMF/AL/AM."""
     return simulate_face_patches(random_state=0)
+
+
+@pytest.fixture(scope="module")
+def alexnet():
+    """An untrained AlexNet (LeCun normal, seed 0)."""
+    from rsa_mirror.models import load_model
+
+    return load_model("alexnet", weights="untrained", random_state=0)

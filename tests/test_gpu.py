@@ -12,7 +12,6 @@ import torch
 
 from rsa_mirror import compute_view_rdms
 from rsa_mirror.activations import extract_activations, measure_equivariance, model_view_rdms
-from rsa_mirror.models import load_model
 from rsa_mirror.stimuli import StimulusSet
 
 pytestmark = [
@@ -21,11 +20,6 @@ pytestmark = [
 ]
 
 LAYERS = ["conv1", "conv3", "pool5", "fc6", "fc8"]
-
-
-@pytest.fixture(scope="module")
-def alexnet():
-    return load_model("alexnet", weights="untrained", random_state=0)
 
 
 @pytest.fixture(scope="module")

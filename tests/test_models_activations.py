@@ -12,11 +12,6 @@ from rsa_mirror.symmetry import equivariance, invariance
 
 
 @pytest.fixture(scope="module")
-def alexnet():
-    return load_model("alexnet", weights="untrained", random_state=0)
-
-
-@pytest.fixture(scope="module")
 def objects():
     """4 objects x 5 views of random 48 x 48 grayscale images."""
     rng = np.random.default_rng(0)
