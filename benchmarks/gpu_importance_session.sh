@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Prepared for a lent GPU (issue 7, not yet run): the paper's RISE workload, 5000 masks x 2025
-# images through AlexNet to fc6, end to end. Carry .whl (rsatoolbox, plyfile wheels).
+# Prepared for a lent GPU (issue 7; at most about 9 minutes, run with timeout_s 600): the RISE
+# tests on CUDA, eager vs compiled on 20 images x 5000 masks, then the paper's workload (5000
+# masks x 2025 images through AlexNet to fc6, end to end) compiled, or eager if compiling fails
+# outright. Carry .whl (rsatoolbox, plyfile wheels).
 set -o pipefail
 source benchmarks/device_env.sh gpu_importance
-python3 benchmarks/bench_importance.py --device cuda --images 50 --n-masks 5000 2>&1 | tee "$OUT/rise_50_images.log"
-timeout 300 python3 benchmarks/bench_importance.py --device cuda --full 2>&1 | tee "$OUT/rise_full.log"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
+timeout 120 python3 -m pytest -q -m gpu tests/test_gpu.py -k rise -p no:cacheprovider 2>&1 | tee "$OUT/gpu_tests.log"
+bench="python3 benchmarks/bench_importance.py --device cuda"
+timeout 150 $bench --images 20 --n-masks 5000 --batch-size 1000 --modes eager compile 2>&1 | tee "$OUT/rise_20_images.log"
+timeout 240 $bench --full --modes compile 2>&1 | tee "$OUT/rise_full.log"
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then
+  timeout 200 $bench --full --modes eager 2>&1 | tee "$OUT/rise_full_eager.log"
+fi

@@ -107,6 +107,7 @@ def main(argv=None) -> int:
     importance.add_argument("--n-masks", type=int, default=5000)
     importance.add_argument("--size", type=int, default=227, help="rendered image size")
     importance.add_argument("--batch-size", type=int, default=256)
+    importance.add_argument("--compile", action="store_true", help="torch.compile the RISE pass (large GPU runs)")
     importance.add_argument("--device", default="auto")
     importance.add_argument("--seed", type=int, default=0)
     importance.add_argument("--mat", type=Path, default=None, help=mat_help)
@@ -500,6 +501,7 @@ def run_importance(args) -> int:
         device=args.device,
         random_state=args.seed,
         checkpoint_dir=out / "rise_checkpoints",
+        compile=args.compile,
         verbose=True,
     )
     for name in ("tuning", "similarity", "msvt"):

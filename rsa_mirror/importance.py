@@ -1,25 +1,30 @@
 """Importance maps (Figure 5): RISE, insertion/deletion images, component shuffle, mirror units.
 
-RISE (Petsi et al. 2018; METHODS.md "Importance maps"): each image is shown through many random
+RISE (Petsiuk et al. 2018; METHODS.md "Importance maps"): each image is shown through many random
 masks (a coarse random binary grid, bilinearly upsampled and shifted by a random fraction of a
 cell); hidden pixels take the background gray. A unit's importance map is the average of the
-masks weighted by its response, sum_i r_i M_i / (N p). Masks are made on the device in batches,
-one forward pass serves every selected unit, and the maps of each object are written to an
+masks weighted by its response, sum_i r_i M_i / (N p). Masks are made on the device in batches
+from seeded draws on the CPU (the same masks on any device), one forward pass of the network
+cut after the layer serves every selected unit, and the maps of each object are written to an
 atomic checkpoint so that a killed run restarted with the same arguments finishes with the
 same maps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy import ndimage, stats
+from torchvision.models.feature_extraction import create_feature_extractor
 from tqdm.auto import tqdm
 
 from ._utils import atomic_path, check_option, check_random_state
@@ -105,18 +110,19 @@ def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") ->
     """(n_masks, H, W) RISE masks in [0, 1], made on ``device``.
 
     A (grid x grid) Bernoulli(p) grid is upsampled bilinearly to (grid + 1) cells of
-    ceil(H / grid) pixels and cropped at a random shift within one cell.
+    ceil(H / grid) pixels and cropped at a random shift within one cell. The random draws come
+    from ``generator`` (a CPU ``torch.Generator``), so a seed gives the same masks on every device.
     """
     return _masks(*_mask_draws(n_masks, size, grid, p, generator, device), size)
 
 
 def _mask_draws(n_masks, size, grid, p, generator, device) -> tuple:
-    """The random part of ``n_masks`` masks: coarse grids (n, grid, grid) and shifts (n,), (n,)."""
+    """Random part of ``n_masks`` masks: grids (n, grid, grid), shifts (n,), (n,); CPU-drawn, on ``device``."""
     height, width = (size, size) if np.isscalar(size) else size
-    coarse = (torch.rand(n_masks, grid, grid, generator=generator, device=device) < p).float()
-    dy = torch.randint(0, int(np.ceil(height / grid)), (n_masks,), generator=generator, device=device)
-    dx = torch.randint(0, int(np.ceil(width / grid)), (n_masks,), generator=generator, device=device)
-    return coarse, dy, dx
+    coarse = torch.rand(n_masks, grid, grid, generator=generator) < p
+    dy = torch.randint(0, int(np.ceil(height / grid)), (n_masks,), generator=generator)
+    dx = torch.randint(0, int(np.ceil(width / grid)), (n_masks,), generator=generator)
+    return coarse.to(device).float(), dy.to(device), dx.to(device)
 
 
 def _masks(coarse, dy, dx, size) -> torch.Tensor:
@@ -146,6 +152,7 @@ def rise_maps(
     device="auto",
     random_state=None,
     checkpoint_dir=None,
+    compile=False,
     verbose=False,
 ) -> np.ndarray:
     """RISE importance maps of selected units for every image.
@@ -155,17 +162,24 @@ def rise_maps(
             ``torch.nn.Module`` fed the images as they are, three channels.
         stimuli: ``StimulusSet`` or an array (n, H, W) of grayscale images in [0, 1]
             (background gray 0.5 for an array).
-        layer: preset name or module path; None for the model's output.
+        layer: preset name or module path; None for the model's output. The network is cut
+            after it (``_layer_function``).
         units: (n_units,) indices into the layer's flattened output.
         n_masks: masks per image.
         grid: cells per side of the coarse mask grid.
         p: probability that a cell is shown.
-        batch_size: masked images per forward pass.
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``; bfloat16 autocast on CUDA.
+        batch_size: masked images per forward pass (1000 suits a large GPU).
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``. On CUDA: bfloat16 autocast, cuDNN's fastest
+            convolution algorithms (unless ``torch.backends.cudnn.deterministic``) and TF32 for
+            the float32 accumulation of the maps: GPU maps (same masks) are close to CPU maps,
+            not equal.
         random_state: int seed; image k's masks come from (seed, k), so maps do not depend on
-            batching or on which images are computed in one call.
+            batching, on which images are computed in one call, or on the device.
         checkpoint_dir: folder for one atomic file per object (``descriptors['object']``, or
             per image); a restarted run with the same arguments reuses them.
+        compile: compile the masked forward pass with ``torch.compile`` (worth its 1-2 minutes
+            of compilation for the paper's full workload on a GPU; same maps within float
+            rounding).
         verbose: progress bar over images.
 
     Returns:
@@ -179,74 +193,103 @@ def rise_maps(
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
     key = _checkpoint_key(loaded, layer, units, n_masks, grid, p, seed, images)
-    preprocess = loaded if isinstance(model, LoadedModel) else None
+    function = _layer_function(network, path, loaded if isinstance(model, LoadedModel) else None, compile=compile)
     n, height, width = images.shape
     maps = np.zeros((len(units), n, height, width), dtype=np.float32)
     groups = pd.Series(np.arange(n)).groupby(objects, sort=False).apply(list) if objects is not None else None
     groups = list(groups) if groups is not None else [[k] for k in range(n)]
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
-    for rows in tqdm(groups, desc="RISE", disable=not verbose):
-        file = None if checkpoint_dir is None else Path(checkpoint_dir) / f"rise-{key}-{rows[0]:06d}.npy"
-        if file is not None and file.exists():
-            maps[:, rows] = np.load(file)
-            continue
-        for k in rows:
-            maps[:, k] = _one_image(
-                network,
-                path,
-                preprocess,
-                images[k],
-                background,
-                units,
-                n_masks,
-                grid,
-                p,
-                seed,
-                k,
-                batch_size,
-                device,
-                autocast,
-            )
-        if file is not None:
-            with atomic_path(file) as tmp:
-                np.save(tmp, maps[:, rows])
+    with _fast_kernels(device):
+        for rows in tqdm(groups, desc="RISE", disable=not verbose):
+            file = None if checkpoint_dir is None else Path(checkpoint_dir) / f"rise-{key}-{rows[0]:06d}.npy"
+            if file is not None and file.exists():
+                maps[:, rows] = np.load(file)
+                continue
+            for k in rows:
+                generator = torch.Generator().manual_seed(seed * 1_000_003 + k)
+                image = torch.as_tensor(images[k], device=device)
+                draws = _mask_draws(n_masks, image.shape, grid, p, generator, device)  # batching-independent
+                total = torch.zeros(len(units), image.numel(), device=device)
+                for start in range(0, n_masks, batch_size):
+                    masks = _masks(*(d[start : start + batch_size] for d in draws), image.shape)
+                    masked = image * masks + background * (1 - masks)
+                    with torch.inference_mode(), torch.autocast(**autocast):
+                        response = function(masked)[:, units].float()
+                    total += response.T @ masks.reshape(len(masks), -1)
+                maps[:, k] = (total / (n_masks * p)).reshape(len(units), height, width).cpu().numpy()
+            if file is not None:
+                with atomic_path(file) as tmp:
+                    np.save(tmp, maps[:, rows])
     return maps
 
 
-def _one_image(
-    network, path, loaded, image, background, units, n_masks, grid, p, seed, k, batch_size, device, autocast
-):
-    generator = torch.Generator(device=device).manual_seed(seed * 1_000_003 + k)
-    image = torch.as_tensor(image, device=device)
-    draws = _mask_draws(n_masks, image.shape, grid, p, generator, device)  # all at once: batching-independent
-    total = torch.zeros(len(units), image.numel(), device=device)
-    for start in range(0, n_masks, batch_size):
-        masks = _masks(*(d[start : start + batch_size] for d in draws), image.shape)
-        masked = image * masks + background * (1 - masks)
-        with torch.inference_mode(), torch.autocast(**autocast):
-            response = _responses(network, path, loaded, masked)[:, units].float()
-        total += response.T @ masks.reshape(len(masks), -1)
-    return (total / (n_masks * p)).reshape(len(units), *image.shape).cpu().numpy()
+@contextlib.contextmanager
+def _fast_kernels(device):
+    """On CUDA: cuDNN picks its fastest algorithms (unless deterministic) and float32 products use TF32."""
+    if device.type != "cuda":
+        yield
+        return
+    benchmark, precision = torch.backends.cudnn.benchmark, torch.get_float32_matmul_precision()
+    torch.backends.cudnn.benchmark = not torch.backends.cudnn.deterministic
+    torch.set_float32_matmul_precision("high")
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = benchmark
+        torch.set_float32_matmul_precision(precision)
 
 
-def _responses(network, path, loaded, gray) -> torch.Tensor:
-    """(batch, n_units_of_layer) flattened responses to grayscale (batch, H, W) images.
+# network -> {(layer path, preprocessing, compile): function}, so that repeated calls on one
+# network trace (and compile) it once.
+_LAYER_FUNCTIONS = weakref.WeakKeyDictionary()
 
-    ``loaded`` None: a plain module, fed the images as they are (three channels).
+
+def _layer_function(network, path, loaded=None, *, compile=False):
+    """A function: grayscale batch (B, H, W) on the network's device -> (B, n) layer responses.
+
+    The batch is made the network's input (``model_input`` with ``loaded``'s size and
+    normalization; ``loaded`` None: three identical channels, as they are), channels-last,
+    and the network is cut after the module ``path`` (None: its output) with torchvision's FX
+    feature extractor, or, for a network FX cannot trace, a forward hook that stops the pass.
+    With ``compile`` the whole function goes through ``torch.compile`` (static shapes).
     """
-    if loaded is None:
-        batch = gray[:, None].expand(-1, 3, -1, -1)
-    else:
-        batch = model_input(gray, loaded.input_size, loaded.mean, loaded.std)
+    preprocess = None
+    if loaded is not None:
+        preprocess = (loaded.input_size, *(None if v is None else tuple(v) for v in (loaded.mean, loaded.std)))
+    functions = _LAYER_FUNCTIONS.setdefault(network, {})
+    key = (path, preprocess, compile)
+    if key not in functions:
+        forward = _truncated(network, path)
+
+        def function(gray):
+            batch = gray[:, None].expand(-1, 3, -1, -1) if preprocess is None else model_input(gray, *preprocess)
+            return forward(batch.contiguous(memory_format=torch.channels_last)).flatten(1)
+
+        functions[key] = torch.compile(function, dynamic=False) if compile else function
+    return functions[key]
+
+
+def _truncated(network, path):
+    """``network`` as a function of its input that returns the output of module ``path``."""
     if path is None:
-        return network(batch).flatten(1)
+        return network
+    try:
+        extractor = create_feature_extractor(network, return_nodes={path: "out"}).eval()
+    except Exception:  # noqa: BLE001  (FX fails on data-dependent control flow, in many ways)
+        return partial(_run_until, network, path)
+    return lambda batch: extractor(batch)["out"]
+
+
+class _Done(Exception):
+    pass
+
+
+def _run_until(network, path, batch):
+    """The output of module ``path``, the rest of the forward pass skipped."""
     captured = {}
 
-    class _Done(Exception):
-        pass
-
     def hook(_module, _inputs, output):
-        captured["value"] = output.flatten(1)
+        captured["value"] = output
         raise _Done
 
     handle = dict(network.named_modules())[path].register_forward_hook(hook)
@@ -268,12 +311,12 @@ def unit_responses(model, stimuli, layer, units, *, device="auto", batch_size=25
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
     every = units is None
     units = None if every else torch.as_tensor(np.array(units, dtype=np.int64), device=device)
-    preprocess = loaded if isinstance(model, LoadedModel) else None
+    function = _layer_function(network, path, loaded if isinstance(model, LoadedModel) else None)
     parts = []
     for start in range(0, len(images), batch_size):
         batch = torch.as_tensor(images[start : start + batch_size], device=device)
         with torch.inference_mode():
-            response = _responses(network, path, preprocess, batch)
+            response = function(batch)
             parts.append((response if every else response[:, units]).float().cpu().numpy())
     return np.concatenate(parts).T
 
@@ -411,6 +454,7 @@ def importance_study(
     device="auto",
     random_state=0,
     checkpoint_dir=None,
+    compile=False,
     verbose=False,
 ) -> ImportanceResult:
     """Figure 5: mirror units per object, their importance maps, and the tuning they keep.
@@ -436,6 +480,7 @@ def importance_study(
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
         random_state: int seed (masks and shuffles).
         checkpoint_dir: RISE checkpoints (a killed run resumes).
+        compile: ``torch.compile`` the RISE forward pass (``rise_maps``).
         verbose: progress bars.
 
     Returns:
@@ -467,6 +512,7 @@ def importance_study(
             device=device,
             random_state=int(random_state) * 100_003 + index,  # masks differ between objects
             checkpoint_dir=checkpoint_dir,
+            compile=compile,
         ).mean(axis=0)
         maps[obj] = object_maps
         made = {("original", 0.0): images[rows]}

@@ -86,3 +86,16 @@ def test_model_input_converted_on_the_gpu_equals_cpu_conversion(objects):
         on_gpu = objects.to_tensor(slice(3, 20), size=size, device="cuda")
         assert on_gpu.device.type == "cuda"
         np.testing.assert_allclose(on_gpu.cpu().numpy(), on_cpu.numpy(), atol=1e-4)  # float32 rounding
+
+
+def test_rise_maps_on_cuda_track_cpu_maps_eager_and_compiled(alexnet, objects):
+    from rsa_mirror.importance import rise_maps, unit_responses
+
+    images = objects.images[:4]
+    units = np.argsort(unit_responses(alexnet, images, "conv5", None, device="cpu").min(axis=1))[-3:]  # active
+    options = {"n_masks": 400, "grid": 5, "batch_size": 128, "random_state": 0}
+    cpu = rise_maps(alexnet, images, "conv5", units, device="cpu", **options)
+    for compile in (False, True):
+        cuda = rise_maps(alexnet, images, "conv5", units, device="cuda", compile=compile, **options)
+        for unit_cpu, unit_cuda in zip(cpu.reshape(12, -1), cuda.reshape(12, -1), strict=True):
+            assert np.corrcoef(unit_cpu, unit_cuda)[0, 1] > 0.99  # same masks, bfloat16 responses

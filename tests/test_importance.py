@@ -176,3 +176,40 @@ def test_count_mirror_units_on_known_tuning():
     stimuli = StimulusSet(images, {"object": np.array(["x"] * 9), "category": np.array(["c"] * 9), "view_deg": views})
     table = count_mirror_units(Toy(), stimuli, None, device="cpu")
     assert table.to_dict("records") == [{"object": "x", "category": "c", "n_units": 2, "n_baek": 1, "n_strict": 1}]
+
+
+def test_cut_network_equals_the_hooked_activations_and_untraceable_modules_fall_back(alexnet):
+    from rsa_mirror.activations import extract_activations
+    from rsa_mirror.importance import _layer_function
+    from rsa_mirror.stimuli import StimulusSet
+
+    gray = np.random.default_rng(1).uniform(0, 1, (3, 40, 40)).astype(np.float32)
+    hooked = extract_activations(alexnet, StimulusSet(gray, {}, 0.5), ["conv2", "fc6"], device="cpu")
+    network = alexnet.module.eval()
+    for layer in ("conv2", "fc6"):
+        path = alexnet.resolve_layers([layer])[layer]
+        cut = _layer_function(network, path, alexnet)
+        assert _layer_function(network, path, alexnet) is cut  # traced once per network and layer
+        with torch.inference_mode():
+            np.testing.assert_allclose(cut(torch.as_tensor(gray)).numpy(), hooked[layer].reshape(3, -1), atol=1e-5)
+
+    class Branchy(torch.nn.Module):  # data-dependent control flow: FX cannot trace it
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = torch.nn.Linear(3 * 8 * 8, 4), torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            hidden = self.first(x.flatten(1))
+            return self.second(hidden if hidden.sum() > 0 else -hidden)
+
+    branchy, batch = Branchy(), torch.rand(5, 8, 8)
+    with torch.inference_mode():
+        expected = branchy.first(batch[:, None].expand(-1, 3, -1, -1).flatten(1))
+        np.testing.assert_array_equal(_layer_function(branchy, "first")(batch).numpy(), expected.numpy())
+
+
+def test_compiled_rise_equals_eager(images):
+    options = {"n_masks": 200, "grid": 5, "batch_size": 64, "device": "cpu", "random_state": 3}
+    eager = rise_maps(Toy(), images, None, [0, 1], **options)
+    compiled = rise_maps(Toy(), images, None, [0, 1], compile=True, **options)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
