@@ -99,13 +99,18 @@ def main(argv=None) -> int:
     training.add_argument("--mat", type=Path, default=None, help=mat_help)
     importance = commands.add_parser("importance", help="Figure 5: RISE maps of mirror-symmetric units, insertion")
     importance.add_argument("--out", type=Path, required=True, help="output folder (RISE checkpoints kept there)")
-    importance.add_argument("--model", default="alexnet")
-    importance.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file")
+    importance.add_argument("--model", default="alexnet", help="a torchvision model, or control (rsa-mirror train)")
+    importance.add_argument(
+        "--weights",
+        default=None,
+        help="imagenet (default), untrained or a state-dict file; for --model control: shipped (default) or "
+        "a network file written by rsa-mirror train",
+    )
     importance.add_argument("--layer", default="fc6")
     importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"])
     importance.add_argument("--n-exemplars", type=int, default=1)
     importance.add_argument("--n-masks", type=int, default=5000)
-    importance.add_argument("--size", type=int, default=227, help="rendered image size")
+    importance.add_argument("--size", type=int, default=None, help="rendered image size (default 227; control 64)")
     importance.add_argument("--batch-size", type=int, default=256)
     importance.add_argument("--compile", action="store_true", help="torch.compile the RISE pass (large GPU runs)")
     importance.add_argument("--device", default="auto")
@@ -488,10 +493,16 @@ def run_importance(args) -> int:
     from .vis import plot_importance_study
 
     out = Path(args.out)
-    model = load_model(args.model, weights=args.weights, random_state=args.seed)
-    stimuli = render_objects(
-        categories=args.categories, n_exemplars=args.n_exemplars, size=args.size, random_state=args.seed
-    )
+    if args.model == "control":
+        from .training import load_network, load_shipped_network
+
+        shipped = args.weights in (None, "shipped")
+        model = (load_shipped_network() if shipped else load_network(args.weights)).loaded()
+    else:
+        model = load_model(args.model, weights=args.weights or "imagenet", random_state=args.seed)
+    size = args.size or (64 if args.model == "control" else 227)
+    categories, exemplars = args.categories, args.n_exemplars
+    stimuli = render_objects(categories=categories, n_exemplars=exemplars, size=size, random_state=args.seed)
     result = importance_study(
         model,
         stimuli,
@@ -504,21 +515,20 @@ def run_importance(args) -> int:
         compile=args.compile,
         verbose=True,
     )
-    for name in ("tuning", "similarity", "msvt"):
-        _write_csv(getattr(result, name), out / f"{name}.csv", index=False)
+    for name in ("tuning", "similarity", "msvt", "summary"):
+        table = result.summary() if name == "summary" else getattr(result, name)
+        _write_csv(table, out / f"{name}.csv", index=False)
     with atomic_path(out / "maps.npz") as tmp, open(tmp, "wb") as file:
         np.savez_compressed(file, **{str(k): v for k, v in result.maps.items()})
     _save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
-    print(
-        f"{args.model} ({model.weights}), {args.layer}: mirror units per object "
-        f"{', '.join(f'{k} {len(v)}' for k, v in result.units.items())}"
-    )
+    print(f"{args.model} ({model.weights}), {args.layer}: per object")
+    print(result.summary().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
         result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]]
         .mean()
         .to_string(float_format=lambda v: f"{v:.3f}")
     )
-    print(f"Wrote {out / 'figure5.png'}, tuning.csv, similarity.csv, msvt.csv, maps.npz")
+    print(f"Wrote {out / 'figure5.png'}, summary.csv, tuning.csv, similarity.csv, msvt.csv, maps.npz")
     _write_mat(args.mat, {"tuning": result.tuning, "similarity": result.similarity, "msvt": result.msvt})
     return 0
 

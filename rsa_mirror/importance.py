@@ -417,7 +417,8 @@ class ImportanceResult:
         tuning: tidy table: ``object``, ``threshold``, ``images`` (original, insertion,
             deletion, shuffled), ``view_deg``, ``response`` (mean over the selected units).
         similarity: ``object``, ``threshold``, ``r_insertion``, ``r_deletion``: correlation of
-            the population's tuning curve on insertion / deletion images with the original one.
+            the population's tuning curve on insertion / deletion images with the original one
+            (NaN where a curve is flat: the units silent on every view).
         msvt: ``object``, ``images``, ``threshold``, ``msvt``: the layer's index on each image set.
     """
 
@@ -427,6 +428,19 @@ class ImportanceResult:
     tuning: pd.DataFrame
     similarity: pd.DataFrame
     msvt: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        """One row per object: units mapped, the index per image set, mean insertion / deletion r.
+
+        Columns: ``object``, ``n_units``, ``msvt_<images>`` (the layer's index on the original,
+        insertion and shuffled sets), ``r_insertion`` and ``r_deletion`` averaged over the
+        thresholds (the areas under Figure 5C's curves, per unit of threshold span).
+        """
+        frame = self.msvt.pivot_table(index="object", columns="images", values="msvt", sort=False)
+        frame.columns = [f"msvt_{name}" for name in frame.columns]
+        frame.insert(0, "n_units", [len(self.units[obj]) for obj in frame.index])
+        frame[["r_insertion", "r_deletion"]] = self.similarity.groupby("object")[["r_insertion", "r_deletion"]].mean()
+        return frame.reset_index()
 
     def to_dict(self) -> dict:
         """Plain arrays and tables (for .mat export)."""
@@ -536,16 +550,12 @@ def importance_study(
         for (kind, q), curve in responses.items():
             tuning += [(obj, q, kind, v, r) for v, r in zip(views[rows], curve, strict=True)]
         for q in thresholds:
-            similarity.append(
-                (
-                    obj,
-                    q,
-                    *(
-                        np.corrcoef(responses[(kind, q)], responses[("original", 0.0)])[0, 1]
-                        for kind in ("insertion", "deletion")
-                    ),
-                )
-            )
+            with np.errstate(invalid="ignore", divide="ignore"):  # a flat curve (units silenced): r is NaN
+                r = [
+                    np.corrcoef(responses[(kind, q)], responses[("original", 0.0)])[0, 1]
+                    for kind in ("insertion", "deletion")
+                ]
+            similarity.append((obj, q, *r))
         sets[obj] = {
             key: made[key]
             for key in (("original", 0.0), ("insertion", shuffle_threshold), ("shuffled", shuffle_threshold))

@@ -91,6 +91,13 @@ class BootstrapResult:
         frame["n_bootstrap"], frame["method"], frame["ci_level"] = self.samples.shape[-1], self.method, level
         return frame
 
+    def summary(self) -> pd.DataFrame:
+        """Text table of r on all stimuli ± bootstrap SD [95% interval]: brains x models."""
+        low, high = self.interval(0.95)
+        cells = np.char.mod("%.3f", self.estimate) + " ± " + np.char.mod("%.3f", self.std)
+        cells = cells + " [" + np.char.mod("%.3f", low) + ", " + np.char.mod("%.3f", high) + "]"
+        return pd.DataFrame(cells, index=pd.Index(self.brain_names, name=self.method), columns=self.model_names)
+
     def to_dict(self) -> dict:
         """Plain arrays, lists and nested dicts (for JSON or .mat export)."""
         return {
@@ -144,6 +151,10 @@ class CeilingResult:
         """Standard deviation of the upper bound over splits."""
         upper = np.sqrt(np.clip(self.reliability, 0, None))
         return float(upper.std(ddof=1)) if len(upper) > 1 else 0.0
+
+    def summary(self) -> pd.DataFrame:
+        """One row: the population, both bounds and their spread over splits."""
+        return pd.DataFrame([{k: v for k, v in self.to_dict().items() if np.isscalar(v)}])
 
     def to_dict(self) -> dict:
         """Bounds, their spread and the per-split and per-resample values."""
@@ -328,6 +339,16 @@ class ShapleyResult:
                         row["std"] = self.samples[b, m, c].std(ddof=1)
                     rows.append(row)
         return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per (brain, layer): the full r and each component's value and share of it."""
+        brain, layer = np.meshgrid(self.brain_names, self.layer_names, indexing="ij")
+        frame = pd.DataFrame({"brain": brain.ravel(), "layer": layer.ravel(), "full": self.full.ravel()})
+        for c, component in enumerate(self.component_names):
+            frame[component] = self.values[:, :, c].ravel()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frame[f"{component}_share"] = (self.values[:, :, c] / self.full).ravel()
+        return frame
 
     def to_dict(self) -> dict:
         """Plain arrays and lists (for JSON or .mat export)."""
@@ -704,11 +725,8 @@ class AlignmentResult:
         for name, ceiling in self.comparison.ceilings.items():
             frame.loc[frame.patch == name, "ceiling_lower"] = ceiling.lower
             frame.loc[frame.patch == name, "ceiling_upper"] = ceiling.upper
-        for c, component in enumerate(self.shapley.component_names):
-            frame[component] = self.shapley.values[:, :, c].ravel()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frame[f"{component}_share"] = (self.shapley.values[:, :, c] / self.shapley.full).ravel()
-        return frame
+        shapley = self.shapley.summary().drop(columns=["brain", "layer", "full"])
+        return pd.concat([frame, shapley], axis=1)
 
     def to_dict(self) -> dict:
         """Plain arrays, lists and nested dicts (for JSON or .mat export)."""

@@ -231,6 +231,15 @@ class TrainResult:
     history: pd.DataFrame
     config: dict
 
+    def summary(self) -> pd.DataFrame:
+        """One row: dataset, regime, seed, epochs run, final losses and accuracies, seconds in all."""
+        last = self.history.iloc[-1] if len(self.history) else pd.Series(dtype=float)
+        row = {key: self.config.get(key) for key in ("dataset", "regime", "seed")}
+        row["epochs"] = len(self.history)
+        row.update({key: last.get(key) for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")})
+        row["seconds"] = float(self.history["seconds"].sum()) if len(self.history) else 0.0
+        return pd.DataFrame([row])
+
     def loaded(self) -> LoadedModel:
         """The network as ``extract_activations`` / ``model_view_rdms`` take it (raw [0, 1] input)."""
         label = f"trained on {self.config['dataset']} ({self.config['regime']}, seed {self.config['seed']})"

@@ -161,7 +161,13 @@ def test_importance_study_end_to_end_on_rendered_objects(tmp_path, capsys):
         assert maps["car_00"].shape == (9, 32, 32)
     assert (tmp_path / "figure5.png").read_bytes()[:4] == b"\x89PNG"
     assert len(list((tmp_path / "rise_checkpoints").glob("rise-*.npy"))) == 2  # one per object
-    assert "mirror units per object" in capsys.readouterr().out
+    summary = __import__("pandas").read_csv(tmp_path / "summary.csv").set_index("object")
+    for row in msvt.itertuples():
+        assert summary.loc[row.object, f"msvt_{row.images}"] == pytest.approx(row.msvt, abs=1e-12)
+    means = similarity.groupby("object")[["r_insertion", "r_deletion"]].mean()
+    np.testing.assert_allclose(summary.loc[means.index, ["r_insertion", "r_deletion"]], means, atol=1e-12)
+    assert (summary.n_units == np.ceil(0.05 * 256 * 13 * 13)).all()  # 5% of conv5 (input resized to 227)
+    assert "r_insertion" in capsys.readouterr().out
 
 
 def test_count_mirror_units_on_known_tuning():
@@ -213,3 +219,15 @@ def test_compiled_rise_equals_eager(images):
     eager = rise_maps(Toy(), images, None, [0, 1], **options)
     compiled = rise_maps(Toy(), images, None, [0, 1], compile=True, **options)
     np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
+
+
+def test_importance_cli_on_the_shipped_control_network(tmp_path, capsys):
+    from rsa_mirror.cli import main
+
+    args = ["importance", "--model", "control", "--layer", "fc2", "--categories", "face", "--n-masks", "60"]
+    assert main([*args, "--device", "cpu", "--out", str(tmp_path)]) == 0
+    summary = __import__("pandas").read_csv(tmp_path / "summary.csv")
+    assert summary.object.tolist() == ["face_00"] and 1 <= summary.n_units[0] <= 13  # at most 5% of 256 units
+    with np.load(tmp_path / "maps.npz") as maps:
+        assert maps["face_00"].shape == (9, 64, 64)  # rendered at 64 px for the 32 px network
+    assert "control (trained on rendered" in capsys.readouterr().out

@@ -67,6 +67,10 @@ def test_bootstrap_equals_plain_loop_and_rsatoolbox(pair, method):
     np.testing.assert_allclose(result.samples, toolbox, atol=1e-12)
     all_stimuli = compare(models, brains, {"pearson": "corr", "spearman": "spearman"}[method]).T
     np.testing.assert_allclose(result.estimate, all_stimuli, atol=1e-12)
+    cell = result.summary().iloc[1, 2]  # brain 1, model 2: "r ± SD [low, high]"
+    low, high = np.percentile(result.samples[1, 2], [2.5, 97.5])
+    sd = np.std(result.samples[1, 2], ddof=1)
+    assert cell == f"{all_stimuli[1, 2]:.3f} ± {sd:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def test_tau_a_is_rsatoolbox_on_the_same_resamples(pair):
@@ -179,6 +183,8 @@ def test_ceiling_within_resamples_replays_the_same_splits():
             r = np.corrcoef(a[sample[i][keep], sample[j][keep]], b[sample[i][keep], sample[j][keep]])[0, 1]
             corrected.append(2 * r / (1 + r))
         assert result.samples[s] == pytest.approx(np.mean(corrected), abs=1e-12)
+    summary = result.summary().iloc[0]
+    assert summary["lower"] == result.reliability.mean() and summary["upper"] <= 1
 
 
 def test_leave_one_out_ceiling_goes_through_rsatoolbox():
@@ -219,6 +225,9 @@ def test_shapley_values_sum_to_the_full_correlation_in_every_resample(pair):
     assert result.values.shape == (2, 2, 2) and result.samples.shape == (2, 2, 2, 40)
     frame = result.to_frame()
     assert set(frame.component) == {"invariant", "sensitive"} and len(frame) == 8
+    summary = result.summary()
+    np.testing.assert_allclose(summary.invariant + summary.sensitive, full.estimate.ravel(), atol=1e-12)
+    np.testing.assert_allclose(summary.invariant_share + summary.sensitive_share, 1, atol=1e-9)
 
 
 def test_four_component_shapley_equals_shap_exact_explainer():

@@ -77,6 +77,9 @@ def test_it_learns_digits_and_halves_the_learning_rate(small_digits):
     assert result.history.lr.tolist() == [1e-3] * 3 + [5e-4] * 3
     assert result.history.train_loss.iloc[-1] < 0.7 * result.history.train_loss.iloc[0]
     assert result.history.val_accuracy.iloc[-1] > 0.4  # 10 classes: chance is 0.1
+    summary = result.summary().iloc[0]
+    assert (summary.dataset, summary.regime, summary.epochs) == ("digits", "original", 6)
+    assert summary.val_accuracy == result.history.val_accuracy.iloc[-1]
 
 
 def test_saved_networks_round_trip_in_float16(tmp_path, small_digits):
