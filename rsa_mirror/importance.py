@@ -17,7 +17,6 @@ import hashlib
 import json
 import weakref
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -177,9 +176,9 @@ def rise_maps(
             batching, on which images are computed in one call, or on the device.
         checkpoint_dir: folder for one atomic file per object (``descriptors['object']``, or
             per image); a restarted run with the same arguments reuses them.
-        compile: compile the masked forward pass with ``torch.compile`` (worth its 1-2 minutes
-            of compilation for the paper's full workload on a GPU; same maps within float
-            rounding).
+        compile: compile the masked forward pass with ``torch.compile`` (same maps within float
+            rounding; compilation takes seconds to a minute, worth it for long runs such as the
+            paper's full workload on a GPU).
         verbose: progress bar over images.
 
     Returns:
@@ -270,14 +269,15 @@ def _layer_function(network, path, loaded=None, *, compile=False):
 
 
 def _truncated(network, path):
-    """``network`` as a function of its input that returns the output of module ``path``."""
-    if path is None:
-        return network
-    try:
-        extractor = create_feature_extractor(network, return_nodes={path: "out"}).eval()
-    except Exception:  # noqa: BLE001  (FX fails on data-dependent control flow, in many ways)
-        return partial(_run_until, network, path)
-    return lambda batch: extractor(batch)["out"]
+    """``network`` as a function of its input that returns the output of module ``path`` (None: its own)."""
+    if path is not None:
+        try:
+            extractor = create_feature_extractor(network, return_nodes={path: "out"}).eval()
+            return lambda batch: extractor(batch)["out"]
+        except Exception:  # noqa: BLE001  (FX fails on data-dependent control flow, in many ways)
+            pass
+    reference = weakref.ref(network)  # the cache of layer functions must not keep the network alive
+    return lambda batch: _run_until(reference(), path, batch)
 
 
 class _Done(Exception):
@@ -285,7 +285,9 @@ class _Done(Exception):
 
 
 def _run_until(network, path, batch):
-    """The output of module ``path``, the rest of the forward pass skipped."""
+    """The output of module ``path`` (None: the network's), the rest of the forward pass skipped."""
+    if path is None:
+        return network(batch)
     captured = {}
 
     def hook(_module, _inputs, output):
@@ -409,21 +411,28 @@ THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 class ImportanceResult:
     """Figure 5 on a set of objects (each seen at mirror-paired views).
 
+    As in the paper, panels A-C follow one unit per object, its best mirror-symmetric unit
+    (the first of ``select_mirror_units``), with insertion / deletion images made from that
+    unit's own map; panel D follows the object's mirror-symmetric population (top 5%), with
+    insertion images made from the mean of their maps.
+
     Attributes:
         layer: the analysed layer.
-        units: object -> (n_selected,) indices of its mirror-symmetric units.
-        maps: object -> (n_views, H, W) importance map of its unit population (mean of the
-            selected units' RISE maps).
-        tuning: tidy table: ``object``, ``threshold``, ``images`` (original, insertion,
-            deletion, shuffled), ``view_deg``, ``response`` (mean over the selected units).
+        units: object -> (n_selected,) indices of its mirror-symmetric units, best first.
+        unit_maps: object -> (n_views, H, W) RISE map of its best unit (``units[obj][0]``).
+        maps: object -> (n_views, H, W) mean RISE map of its mirror-symmetric units.
+        tuning: tidy table of the best unit's responses: ``object``, ``unit``, ``threshold``,
+            ``images`` (original, insertion, deletion, shuffled), ``view_deg``, ``response``.
         similarity: ``object``, ``threshold``, ``r_insertion``, ``r_deletion``: correlation of
-            the population's tuning curve on insertion / deletion images with the original one
-            (NaN where a curve is flat: the units silent on every view).
-        msvt: ``object``, ``images``, ``threshold``, ``msvt``: the layer's index on each image set.
+            the best unit's tuning curve on insertion / deletion images with its original one
+            (NaN where a curve is flat: the unit silent on every view).
+        msvt: ``object``, ``images``, ``threshold``, ``msvt``: the layer's index on the
+            original images and on the population's insertion and shuffled images.
     """
 
     layer: str
     units: dict
+    unit_maps: dict
     maps: dict
     tuning: pd.DataFrame
     similarity: pd.DataFrame
@@ -432,13 +441,15 @@ class ImportanceResult:
     def summary(self) -> pd.DataFrame:
         """One row per object: units mapped, the index per image set, mean insertion / deletion r.
 
-        Columns: ``object``, ``n_units``, ``msvt_<images>`` (the layer's index on the original,
-        insertion and shuffled sets), ``r_insertion`` and ``r_deletion`` averaged over the
-        thresholds (the areas under Figure 5C's curves, per unit of threshold span).
+        Columns: ``object``, ``n_units``, ``best_unit``, ``msvt_<images>`` (the layer's index
+        on the original, insertion and shuffled sets), ``r_insertion`` and ``r_deletion`` of
+        the best unit averaged over the thresholds (the areas under Figure 5C's curves, per
+        unit of threshold span).
         """
         frame = self.msvt.pivot_table(index="object", columns="images", values="msvt", sort=False)
         frame.columns = [f"msvt_{name}" for name in frame.columns]
         frame.insert(0, "n_units", [len(self.units[obj]) for obj in frame.index])
+        frame.insert(1, "best_unit", [self.units[obj][0] for obj in frame.index])
         frame[["r_insertion", "r_deletion"]] = self.similarity.groupby("object")[["r_insertion", "r_deletion"]].mean()
         return frame.reset_index()
 
@@ -447,6 +458,7 @@ class ImportanceResult:
         return {
             "layer": self.layer,
             "units": {str(k): v for k, v in self.units.items()},
+            "unit_maps": {str(k): v for k, v in self.unit_maps.items()},
             "maps": {str(k): v for k, v in self.maps.items()},
             "tuning": self.tuning,
             "similarity": self.similarity,
@@ -474,11 +486,13 @@ def importance_study(
     """Figure 5: mirror units per object, their importance maps, and the tuning they keep.
 
     For each object: the layer's units are ranked on the object's views (``select_mirror_units``,
-    strict criterion, top ``fraction``); their RISE maps are averaged into one map per view;
-    insertion and deletion images keep / hide the most important ``thresholds`` of the
-    foreground; the insertion images at ``shuffle_threshold`` are also component-shuffled. The
-    selected population's tuning is measured on every image set, and the layer's mirror-symmetric
-    viewpoint tuning index on the original, insertion and shuffled sets.
+    strict criterion, top ``fraction``) and RISE maps are made for all of them. The best unit's
+    map gives insertion and deletion images that keep / hide its most important ``thresholds``
+    of the foreground, and the insertion images at ``shuffle_threshold`` are component-shuffled;
+    the unit's tuning is measured on each set (panels A-C). The mean map of all the object's
+    mirror units gives one insertion set at ``shuffle_threshold`` and its shuffled version, on
+    which, as on the originals, the layer's mirror-symmetric viewpoint tuning index is
+    measured (panel D).
 
     Args:
         model: ``LoadedModel`` (or plain module; see ``rise_maps``).
@@ -498,8 +512,11 @@ def importance_study(
         verbose: progress bars.
 
     Returns:
-        ``ImportanceResult``.
+        ``ImportanceResult``. Objects without any unit passing the criterion (all silent) are
+        left out, with a warning.
     """
+    import warnings
+
     from .rdm import compute_view_rdms
     from .symmetry import msvt_index
 
@@ -507,15 +524,30 @@ def importance_study(
     foreground = stimuli.foreground if hasattr(stimuli, "foreground") else np.abs(images - background) > 1 / 512
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
     rng = check_random_state(random_state)
-    units, maps, tuning, similarity, sets = {}, {}, [], [], {}
+    units, unit_maps, maps, tuning, similarity, sets = {}, {}, {}, [], [], {}
     everything = unit_responses(model, images, layer, None, device=device, batch_size=batch_size)
+
+    def cut(rows, object_maps, q):
+        """Insertion, deletion and kept masks of the object's views at share q."""
+        parts = [
+            insertion_deletion(images[r], m, foreground[r], q, background=background)
+            for r, m in zip(rows, object_maps, strict=True)
+        ]
+        return tuple(np.stack(part) for part in zip(*parts, strict=True))
+
+    def shuffled(rows, kept):
+        pairs = zip(rows, kept, strict=True)
+        return np.stack([shuffle_components(images[r], k, background=background, random_state=rng) for r, k in pairs])
+
     for index, obj in enumerate(tqdm(list(dict.fromkeys(objects)), desc="objects", disable=not verbose)):
         rows = np.flatnonzero(objects == obj)
         rows = rows[np.argsort(views[rows])]
         chosen = select_mirror_units(everything[:, rows], views[rows], fraction=fraction).unit.to_numpy()
-        units[obj] = chosen
+        if len(chosen) == 0:
+            warnings.warn(f"{obj}: no unit of {layer} passes the mirror-unit criterion; left out", stacklevel=2)
+            continue
         one_object = StimulusSet(images[rows], {"object": objects[rows]}, background)
-        object_maps = rise_maps(
+        all_maps = rise_maps(
             model,
             one_object,
             layer,
@@ -527,38 +559,29 @@ def importance_study(
             random_state=int(random_state) * 100_003 + index,  # masks differ between objects
             checkpoint_dir=checkpoint_dir,
             compile=compile,
-        ).mean(axis=0)
-        maps[obj] = object_maps
+        )
+        units[obj], unit_maps[obj], maps[obj] = chosen, all_maps[0], all_maps.mean(axis=0)
+        best = chosen[:1]
         made = {("original", 0.0): images[rows]}
         for q in sorted({*thresholds, shuffle_threshold}):
-            cut = [
-                insertion_deletion(images[r], m, foreground[r], q, background=background)
-                for r, m in zip(rows, object_maps, strict=True)
-            ]
-            made[("insertion", q)] = np.stack([c[0] for c in cut])
-            made[("deletion", q)] = np.stack([c[1] for c in cut])
+            made[("insertion", q)], made[("deletion", q)], kept = cut(rows, unit_maps[obj], q)
             if q == shuffle_threshold:
-                made[("shuffled", q)] = np.stack(
-                    [
-                        shuffle_components(images[r], c[2], background=background, random_state=rng)
-                        for r, c in zip(rows, cut, strict=True)
-                    ]
-                )
-        responses = {
-            key: unit_responses(model, value, layer, chosen, device=device).mean(axis=0) for key, value in made.items()
-        }
+                made[("shuffled", q)] = shuffled(rows, kept)
+        responses = {key: unit_responses(model, value, layer, best, device=device)[0] for key, value in made.items()}
         for (kind, q), curve in responses.items():
-            tuning += [(obj, q, kind, v, r) for v, r in zip(views[rows], curve, strict=True)]
+            tuning += [(obj, best[0], q, kind, v, r) for v, r in zip(views[rows], curve, strict=True)]
         for q in thresholds:
-            with np.errstate(invalid="ignore", divide="ignore"):  # a flat curve (units silenced): r is NaN
+            with np.errstate(invalid="ignore", divide="ignore"):  # a flat curve (unit silenced): r is NaN
                 r = [
                     np.corrcoef(responses[(kind, q)], responses[("original", 0.0)])[0, 1]
                     for kind in ("insertion", "deletion")
                 ]
             similarity.append((obj, q, *r))
+        insertion, _, kept = cut(rows, maps[obj], shuffle_threshold)
         sets[obj] = {
-            key: made[key]
-            for key in (("original", 0.0), ("insertion", shuffle_threshold), ("shuffled", shuffle_threshold))
+            ("original", 0.0): images[rows],
+            ("insertion", shuffle_threshold): insertion,
+            ("shuffled", shuffle_threshold): shuffled(rows, kept),
         }
     msvt_rows = []
     for key in (("original", 0.0), ("insertion", shuffle_threshold), ("shuffled", shuffle_threshold)):
@@ -574,8 +597,9 @@ def importance_study(
     return ImportanceResult(
         layer=str(layer),
         units=units,
+        unit_maps=unit_maps,
         maps=maps,
-        tuning=pd.DataFrame(tuning, columns=["object", "threshold", "images", "view_deg", "response"]),
+        tuning=pd.DataFrame(tuning, columns=["object", "unit", "threshold", "images", "view_deg", "response"]),
         similarity=pd.DataFrame(similarity, columns=["object", "threshold", "r_insertion", "r_deletion"]),
         msvt=pd.DataFrame(msvt_rows, columns=["object", "images", "threshold", "msvt"]),
     )

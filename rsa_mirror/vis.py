@@ -348,12 +348,13 @@ def plot_training_curves(histories, *, axes=None):
 def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 90.0)):
     """Figure 5 from an ``ImportanceResult``.
 
-    Top rows (A/B), one per example object: the importance map of its mirror-symmetric units
-    over a few views, and the units' mean tuning on original, insertion, deletion and shuffled
-    images (25% or the study's shuffle threshold). Bottom row: (C) correlation of the tuning on
-    insertion / deletion images with the original tuning across thresholds (mean ± SEM over
-    objects); (D) the layer's index on insertion vs shuffled images across objects, with the
-    variance explained.
+    Top rows (A/B), one per example object: the importance map of its best mirror-symmetric
+    unit over a few views, and the unit's tuning on original, insertion, deletion and shuffled
+    images (25% or the study's shuffle threshold). Bottom row: (C) correlation of the best
+    units' tuning on insertion / deletion images with their original tuning across thresholds
+    (median ± SD over objects, as in the paper; the insertion - deletion difference, mean ±
+    SEM, on the right axis); (D) the layer's index on the population's insertion vs shuffled
+    images across objects, with the variance explained.
 
     Args:
         result: ``ImportanceResult``.
@@ -380,22 +381,27 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
             k = int(np.argmin(np.abs(yaw[rows] - view)))
             image = stimuli.images[rows[k]]
             ax.imshow(image if image.ndim == 2 else image.mean(0), cmap="gray", vmin=0, vmax=1)
-            ax.imshow(result.maps[obj][k], cmap="inferno", alpha=0.5)
+            ax.imshow(result.unit_maps[obj][k], cmap="inferno", alpha=0.5)
             ax.set_title(f"{obj}, {yaw[rows[k]]:+.0f}°", fontsize=8)
             ax.set_axis_off()
         tuning = result.tuning[result.tuning.object == obj]
         for kind, style in (("original", "k-"), ("insertion", "C0-"), ("deletion", "C3--"), ("shuffled", "C2:")):
             curve = tuning[(tuning.images == kind) & ((tuning.threshold == q) | (kind == "original"))]
             row[-1].plot(curve.view_deg, curve.response, style, marker="o", markersize=3, label=kind)
-        row[-1].set_title(f"{len(result.units[obj])} mirror units, {q:.0%}", fontsize=8)
+        row[-1].set_title(f"unit {result.units[obj][0]}, {q:.0%}", fontsize=8)
         row[-1].set_xlabel("view (deg)", fontsize=8)
     axes[0, -1].legend(fontsize=6)
     c, d = axes[-1, 0], axes[-1, 1]
-    stats = result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].agg(["mean", "sem"])
+    by_threshold = result.similarity.groupby("threshold")
+    stats = by_threshold[["r_insertion", "r_deletion"]].agg(["median", "std"])
     for kind, color in (("r_insertion", "C0"), ("r_deletion", "C3")):
         c.errorbar(
-            stats.index, stats[(kind, "mean")], yerr=stats[(kind, "sem")], color=color, marker="o", label=kind[2:]
+            stats.index, stats[(kind, "median")], yerr=stats[(kind, "std")], color=color, marker="o", label=kind[2:]
         )
+    difference = (result.similarity.r_insertion - result.similarity.r_deletion).groupby(result.similarity.threshold)
+    right = c.twinx()
+    right.errorbar(difference.mean().index, difference.mean(), yerr=difference.sem(), color="0.5", ls=":", marker=".")
+    right.set_ylabel("insertion - deletion", fontsize=7, color="0.4")
     c.set_xlabel("share of foreground kept / removed")
     c.set_ylabel("r with original tuning")
     c.legend(fontsize=7)

@@ -231,3 +231,18 @@ def test_importance_cli_on_the_shipped_control_network(tmp_path, capsys):
     with np.load(tmp_path / "maps.npz") as maps:
         assert maps["face_00"].shape == (9, 64, 64)  # rendered at 64 px for the 32 px network
     assert "control (trained on rendered" in capsys.readouterr().out
+
+
+def test_the_layer_function_cache_does_not_keep_networks_alive():
+    import gc
+    import weakref
+
+    from rsa_mirror.importance import _LAYER_FUNCTIONS, _layer_function
+
+    for path in (None, "read"):  # the network itself, and a layer cut by FX
+        toy = Toy()
+        _layer_function(toy, path)(torch.rand(2, SIZE, SIZE))
+        alive = weakref.ref(toy)
+        del toy
+        gc.collect()
+        assert alive() is None and alive not in _LAYER_FUNCTIONS.keyrefs()
