@@ -513,7 +513,8 @@ def importance_study(
 
     Returns:
         ``ImportanceResult``. Objects without any unit passing the criterion (all silent) are
-        left out, with a warning.
+        left out, and an image set on which fewer than two units vary gets a NaN index, each
+        with a warning.
     """
     import warnings
 
@@ -591,7 +592,12 @@ def importance_study(
             "view_deg": np.concatenate([np.sort(views[objects == obj]) for obj in sets]),
         }
         activations = unit_responses(model, stack, layer, None, device=device, batch_size=batch_size).T
-        view_rdms = compute_view_rdms({layer: activations}, descriptors=descriptors)
+        try:
+            view_rdms = compute_view_rdms({layer: activations}, descriptors=descriptors)
+        except ValueError as error:  # too few units vary on these images: no index
+            warnings.warn(f"{key[0]} images: no index ({error})", stacklevel=2)
+            msvt_rows += [(obj, key[0], key[1], np.nan) for obj in sets]
+            continue
         for obj, matrix in zip(view_rdms.rdm_descriptors["object"], view_rdms.get_matrices(), strict=True):
             msvt_rows.append((obj, key[0], key[1], msvt_index(matrix)))
     return ImportanceResult(

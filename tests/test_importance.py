@@ -246,3 +246,32 @@ def test_the_layer_function_cache_does_not_keep_networks_alive():
         del toy
         gc.collect()
         assert alive() is None and alive not in _LAYER_FUNCTIONS.keyrefs()
+
+
+def test_importance_study_on_a_known_mirror_unit():
+    """Unit 0 reads a square whose gray is V-shaped in the view (mirror-symmetric, always brighter
+    than the background); unit 1 reads a darker, view-specific square. Half the foreground is
+    unit 0's square, so insertion at >= 50% (if its map ranks its square first) gives back its
+    tuning exactly and deletion leaves it flat."""
+    from rsa_mirror.importance import importance_study
+    from rsa_mirror.stimuli import StimulusSet
+
+    views = np.linspace(-90, 90, 9)
+    images = np.full((9, SIZE, SIZE), 0.5, dtype=np.float32)
+    for k, v in enumerate(views):
+        images[k, 2:8, 2:8] = 0.6 + 0.4 * abs(v) / 90
+        images[k, 16:22, 16:22] = 0.2 + 0.1 * (v + 90) / 180
+    stimuli = StimulusSet(images, {"object": np.array(["x"] * 9), "view_deg": views})
+    with pytest.warns(UserWarning) as caught:  # unit 1 silent on insertion / shuffled images: one unit varies
+        result = importance_study(Toy(), stimuli, None, n_masks=2000, grid=4, device="cpu", random_state=0)
+    assert sorted(str(w.message).split()[0] for w in caught) == ["insertion", "shuffled"]
+    assert result.msvt.set_index("images").loc[["insertion", "shuffled"], "msvt"].isna().all()
+    assert list(result.units["x"]) == [0]  # ceil(5% of 2 units) = 1, the V-shaped one
+    for m in result.unit_maps["x"]:  # its map ranks its own square above the other one
+        assert m[2:8, 2:8].min() > m[16:22, 16:22].max() and m[2:8, 2:8].mean() > m.mean() + 0.01
+    original = result.tuning[result.tuning.images == "original"].response.to_numpy()
+    np.testing.assert_allclose(original, images[:, 2:8, 2:8].mean(axis=(1, 2)), atol=1e-6)
+    similarity = result.similarity.set_index("threshold")
+    np.testing.assert_allclose(similarity.loc[0.5:, "r_insertion"], 1, atol=1e-6)
+    assert similarity.loc[0.5:, "r_deletion"].isna().all()  # unit 0 sees only background: no tuning
+    assert result.summary().loc[0, "best_unit"] == 0
