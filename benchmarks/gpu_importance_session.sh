@@ -2,7 +2,12 @@
 # Prepared for a lent GPU (issue 7; at most about 9 minutes, run with timeout_s 600): the RISE
 # tests on CUDA, eager vs compiled on 20 images x 5000 masks, then the paper's workload (5000
 # masks x 2025 images through AlexNet to fc6, end to end) compiled, or eager if compiling fails
-# outright. Carry .whl (rsatoolbox, plyfile wheels).
+# outright. Carry .whl (rsatoolbox, plyfile wheels for the device's Python, made here with
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+#     -d .whl rsatoolbox==0.3.2 plyfile
+# and `echo /.whl/ >> .git/info/exclude`); device tool: command "bash benchmarks/gpu_importance_session.sh",
+# carry [".whl"], timeout_s 600.
 set -o pipefail
 source benchmarks/device_env.sh gpu_importance
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
