@@ -518,8 +518,9 @@ def run_importance(args) -> int:
     for name in ("tuning", "similarity", "msvt", "summary"):
         table = result.summary() if name == "summary" else getattr(result, name)
         _write_csv(table, out / f"{name}.csv", index=False)
-    with atomic_path(out / "maps.npz") as tmp, open(tmp, "wb") as file:
-        np.savez_compressed(file, **{str(k): v for k, v in result.maps.items()})
+    for name in ("maps", "unit_maps"):  # population and best-unit maps, (n_views, H, W) per object
+        with atomic_path(out / f"{name}.npz") as tmp, open(tmp, "wb") as file:
+            np.savez_compressed(file, **{str(k): v for k, v in getattr(result, name).items()})
     _save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
     print(f"{args.model} ({model.weights}), {args.layer}: per object")
     print(result.summary().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -528,8 +529,9 @@ def run_importance(args) -> int:
         .mean()
         .to_string(float_format=lambda v: f"{v:.3f}")
     )
-    print(f"Wrote {out / 'figure5.png'}, summary.csv, tuning.csv, similarity.csv, msvt.csv, maps.npz")
-    _write_mat(args.mat, {"tuning": result.tuning, "similarity": result.similarity, "msvt": result.msvt})
+    print(f"Wrote {out / 'figure5.png'}, summary.csv, tuning.csv, similarity.csv, msvt.csv, maps.npz, unit_maps.npz")
+    tables = {"summary": result.summary(), "tuning": result.tuning, "similarity": result.similarity}
+    _write_mat(args.mat, {**tables, "msvt": result.msvt})
     return 0
 
 

@@ -228,8 +228,8 @@ def test_importance_cli_on_the_shipped_control_network(tmp_path, capsys):
     assert main([*args, "--device", "cpu", "--out", str(tmp_path)]) == 0
     summary = __import__("pandas").read_csv(tmp_path / "summary.csv")
     assert summary.object.tolist() == ["face_00"] and 1 <= summary.n_units[0] <= 13  # at most 5% of 256 units
-    with np.load(tmp_path / "maps.npz") as maps:
-        assert maps["face_00"].shape == (9, 64, 64)  # rendered at 64 px for the 32 px network
+    with np.load(tmp_path / "maps.npz") as maps, np.load(tmp_path / "unit_maps.npz") as unit_maps:
+        assert maps["face_00"].shape == unit_maps["face_00"].shape == (9, 64, 64)  # rendered at 64 px
     assert "control (trained on rendered" in capsys.readouterr().out
 
 
