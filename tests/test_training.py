@@ -36,7 +36,7 @@ def test_network_shapes_presets_and_he_uniform_init():
         weight = modules[name].weight.detach()
         bound = np.sqrt(6 / fan_in)  # He-uniform
         assert float(weight.abs().max()) <= bound and float(weight.std()) == pytest.approx(bound / np.sqrt(3), rel=0.05)
-        assert float(modules[name].bias.abs().max()) == 0.0
+        assert float(modules[name].bias.detach().abs().max()) == 0.0
 
 
 def test_regimes_mirror_a_seeded_half_and_relabel_it_when_sensitive(small_digits):
