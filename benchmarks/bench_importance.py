@@ -2,8 +2,10 @@
 
   bare   the network cut after fc6 on ready batches (no masks): the forward pass alone;
   rise   rise_maps on --images images x --n-masks masks for 205 fc6 units (5%, as many as the
-         mirror-symmetric units the paper maps): mask generation on the device, masking, the
-         forward pass to fc6 and the response-weighted accumulation of the maps, end to end.
+         mirror-symmetric units the paper maps), giving what importance_study keeps per image:
+         the best unit's map and the 205 units' mean map (--per-unit: all 205 maps); mask
+         generation on the device, masking, the forward pass to fc6 and the response-weighted
+         accumulation of the maps, end to end.
 Each setting (--modes eager / compile x --batch-sizes) runs one image first (warm-up: cuDNN
 autotuning, and for compile the compilation, timed apart), then the timed runs; a setting that
 fails is reported and skipped. Prints masked images per second of both and their ratio, and
@@ -29,6 +31,7 @@ from rsa_mirror.importance import _fast_kernels, _layer_function, rise_maps
 from rsa_mirror.models import load_model
 
 UNITS = np.arange(205)  # 5% of fc6: the mirror-symmetric units whose maps the paper draws
+BEST_AND_MEAN = np.vstack([np.eye(len(UNITS))[0], np.full(len(UNITS), 1 / len(UNITS))])
 
 
 def main():
@@ -41,6 +44,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="then 2025 images x 5000 masks, fastest setting")
     parser.add_argument("--full-images", type=int, default=2025, help="images of --full (2025: the paper's)")
     parser.add_argument("--peak-tflops", type=float, default=989.0)
+    parser.add_argument("--per-unit", action="store_true", help="205 maps per image, not the study's two")
     args = parser.parse_args()
     if args.full:
         args.n_masks = 5000
@@ -69,6 +73,7 @@ def main():
     if args.full and rates:
         mode, batch_size = max(rates, key=lambda setting: rates[setting][0])
         options = {"n_masks": args.n_masks, "batch_size": batch_size, "device": device, "compile": mode == "compile"}
+        options["weights"] = None if args.per_unit else BEST_AND_MEAN
         start = time.perf_counter()
         rise_maps(model, images, "fc6", UNITS, random_state=0, **options)
         synchronize(device)
@@ -85,6 +90,7 @@ def measure(model, network, path, images, mode, batch_size, args) -> tuple:
     device = next(network.parameters()).device
     compile = mode == "compile"
     options = {"n_masks": args.n_masks, "batch_size": batch_size, "device": device, "compile": compile}
+    options["weights"] = None if args.per_unit else BEST_AND_MEAN
     start = time.perf_counter()
     rise_maps(model, images[:1], "fc6", UNITS, random_state=1, **options)
     synchronize(device)

@@ -144,6 +144,7 @@ def rise_maps(
     layer,
     units,
     *,
+    weights=None,
     n_masks=5000,
     grid=7,
     p=0.5,
@@ -164,6 +165,11 @@ def rise_maps(
         layer: preset name or module path; None for the model's output. The network is cut
             after it (``_layer_function``).
         units: (n_units,) indices into the layer's flattened output.
+        weights: optional (n_maps, n_units): return n_maps combinations of the units' maps,
+            map j = sum_u weights[j, u] * map_u. Maps are linear in the responses, so the
+            responses are combined before the accumulation: a row of 1 / n_units gives the
+            units' mean map at the cost of one map (time and memory), which matters with
+            hundreds of units (the paper's population maps).
         n_masks: masks per image.
         grid: cells per side of the coarse mask grid.
         p: probability that a cell is shown.
@@ -182,19 +188,25 @@ def rise_maps(
         verbose: progress bar over images.
 
     Returns:
-        float32 array (n_units, n_images, H, W).
+        float32 array (n_units, n_images, H, W), or (n_maps, n_images, H, W) with ``weights``.
     """
     images, background, objects = _grayscale(stimuli)
     loaded = _as_loaded(model)
     device = resolve_device(device)
     units = torch.as_tensor(np.array(units, dtype=np.int64), device=device)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float32)
+        if weights.ndim != 2 or weights.shape[1] != len(units):
+            raise ValueError(f"weights must be (n_maps, {len(units)} units), got shape {weights.shape}")
+    combine = None if weights is None else torch.as_tensor(weights, device=device)
+    n_maps = len(units) if weights is None else len(weights)
     seed = int(check_random_state(random_state).integers(2**62)) if not isinstance(random_state, int) else random_state
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
-    key = _checkpoint_key(loaded, layer, units, n_masks, grid, p, seed, images)
+    key = _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images)
     function = _layer_function(network, path, loaded if isinstance(model, LoadedModel) else None, compile=compile)
     n, height, width = images.shape
-    maps = np.zeros((len(units), n, height, width), dtype=np.float32)
+    maps = np.zeros((n_maps, n, height, width), dtype=np.float32)
     groups = pd.Series(np.arange(n)).groupby(objects, sort=False).apply(list) if objects is not None else None
     groups = list(groups) if groups is not None else [[k] for k in range(n)]
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
@@ -208,14 +220,15 @@ def rise_maps(
                 generator = torch.Generator().manual_seed(seed * 1_000_003 + k)
                 image = torch.as_tensor(images[k], device=device)
                 draws = _mask_draws(n_masks, image.shape, grid, p, generator, device)  # batching-independent
-                total = torch.zeros(len(units), image.numel(), device=device)
+                total = torch.zeros(n_maps, image.numel(), device=device)
                 for start in range(0, n_masks, batch_size):
                     masks = _masks(*(d[start : start + batch_size] for d in draws), image.shape)
                     masked = image * masks + background * (1 - masks)
                     with torch.inference_mode(), torch.autocast(**autocast):
                         response = function(masked)[:, units].float()
+                    response = response if combine is None else response @ combine.T
                     total += response.T @ masks.reshape(len(masks), -1)
-                maps[:, k] = (total / (n_masks * p)).reshape(len(units), height, width).cpu().numpy()
+                maps[:, k] = (total / (n_masks * p)).reshape(n_maps, height, width).cpu().numpy()
             if file is not None:
                 with atomic_path(file) as tmp:
                     np.save(tmp, maps[:, rows])
@@ -394,13 +407,15 @@ def _grayscale(stimuli) -> tuple:
     return images, 0.5, None
 
 
-def _checkpoint_key(loaded, layer, units, n_masks, grid, p, seed, images) -> str:
+def _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images) -> str:
     digest = hashlib.sha256()
     settings = [loaded.name, loaded.weights, str(layer), units.cpu().tolist(), n_masks, grid, p, seed]
     digest.update(json.dumps(settings).encode())
     for tensor in loaded.module.state_dict().values():
         digest.update(np.ascontiguousarray(tensor.detach().cpu().float().numpy()).data)
     digest.update(images.tobytes())
+    if weights is not None:
+        digest.update(weights.tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -486,10 +501,11 @@ def importance_study(
     """Figure 5: mirror units per object, their importance maps, and the tuning they keep.
 
     For each object: the layer's units are ranked on the object's views (``select_mirror_units``,
-    strict criterion, top ``fraction``) and RISE maps are made for all of them. The best unit's
-    map gives insertion and deletion images that keep / hide its most important ``thresholds``
-    of the foreground, and the insertion images at ``shuffle_threshold`` are component-shuffled;
-    the unit's tuning is measured on each set (panels A-C). The mean map of all the object's
+    strict criterion, top ``fraction``); one RISE pass gives the best unit's map and the mean
+    map of all of them (``rise_maps`` with ``weights``). The best unit's map gives insertion
+    and deletion images that keep / hide its most important ``thresholds`` of the foreground,
+    and the insertion images at ``shuffle_threshold`` are component-shuffled; the unit's
+    tuning is measured on each set (panels A-C). The mean map of all the object's
     mirror units gives one insertion set at ``shuffle_threshold`` and its shuffled version, on
     which, as on the originals, the layer's mirror-symmetric viewpoint tuning index is
     measured (panel D).
@@ -548,11 +564,13 @@ def importance_study(
             warnings.warn(f"{obj}: no unit of {layer} passes the mirror-unit criterion; left out", stacklevel=2)
             continue
         one_object = StimulusSet(images[rows], {"object": objects[rows]}, background)
-        all_maps = rise_maps(
+        best_and_mean = np.vstack([np.eye(len(chosen))[0], np.full(len(chosen), 1 / len(chosen))])
+        unit_maps[obj], maps[obj] = rise_maps(
             model,
             one_object,
             layer,
             chosen,
+            weights=best_and_mean,  # the best unit's map and the population's mean map
             n_masks=n_masks,
             grid=grid,
             batch_size=batch_size,
@@ -561,7 +579,7 @@ def importance_study(
             checkpoint_dir=checkpoint_dir,
             compile=compile,
         )
-        units[obj], unit_maps[obj], maps[obj] = chosen, all_maps[0], all_maps.mean(axis=0)
+        units[obj] = chosen
         best = chosen[:1]
         made = {("original", 0.0): images[rows]}
         for q in sorted({*thresholds, shuffle_threshold}):

@@ -80,6 +80,11 @@ def test_many_units_in_one_pass_equal_one_at_a_time_and_seeds_reproduce(images):
     assert not np.array_equal(both, rise_maps(Toy(), images, None, [0, 1], random_state=4, **options))
     batched = rise_maps(Toy(), images, None, [0, 1], random_state=3, **{**options, "batch_size": 50})
     np.testing.assert_allclose(batched, both, atol=1e-6)  # masks do not depend on batching
+    weights = np.array([[1.0, 0.0], [0.5, 0.5], [2.0, -1.0]])
+    combined = rise_maps(Toy(), images, None, [0, 1], weights=weights, random_state=3, **options)
+    np.testing.assert_allclose(combined, np.einsum("mu,uiyx->miyx", weights, both), atol=1e-6)
+    with pytest.raises(ValueError, match="weights must be"):
+        rise_maps(Toy(), images, None, [0, 1], weights=np.ones((2, 3)), **options)
 
 
 def test_a_killed_run_resumes_to_the_same_maps(tmp_path, images):
