@@ -392,6 +392,11 @@ def shuffle_components(image, kept, *, background=0.5, random_state=None, max_tr
     return out
 
 
+def _complement(share) -> float:
+    """1 - share, rounded to 10 decimals so that shares can be matched (1 - 0.7 != 0.3 in floats)."""
+    return round(1 - share, 10)
+
+
 def _grayscale(stimuli) -> tuple:
     """(images (n, H, W) float32, background, objects or None) from a StimulusSet or an array."""
     if isinstance(stimuli, StimulusSet):
@@ -438,9 +443,14 @@ class ImportanceResult:
         maps: object -> (n_views, H, W) mean RISE map of its mirror-symmetric units.
         tuning: tidy table of the best unit's responses: ``object``, ``unit``, ``threshold``,
             ``images`` (original, insertion, deletion, shuffled), ``view_deg``, ``response``.
+            ``threshold`` is the share of the foreground left visible, as in the paper's
+            Figure 5C: insertion shows the most important share, deletion the least important
+            one (the rest hidden); the paper's panel A/B deletion, the most important 25%
+            hidden, is deletion at 0.75; shuffled images are the insertion images at 0.25.
         similarity: ``object``, ``threshold``, ``r_insertion``, ``r_deletion``: correlation of
-            the best unit's tuning curve on insertion / deletion images with its original one
-            (NaN where a curve is flat: the unit silent on every view).
+            the best unit's tuning curve on insertion / deletion images (same share of the
+            foreground shown) with its original one (NaN where a curve is flat: the unit
+            silent on every view).
         msvt: ``object``, ``images``, ``threshold``, ``msvt``: the layer's index on the
             original images and on the population's insertion and shuffled images.
     """
@@ -502,10 +512,12 @@ def importance_study(
 
     For each object: the layer's units are ranked on the object's views (``select_mirror_units``,
     strict criterion, top ``fraction``); one RISE pass gives the best unit's map and the mean
-    map of all of them (``rise_maps`` with ``weights``). The best unit's map gives insertion
-    and deletion images that keep / hide its most important ``thresholds`` of the foreground,
-    and the insertion images at ``shuffle_threshold`` are component-shuffled; the unit's
-    tuning is measured on each set (panels A-C). The mean map of all the object's
+    map of all of them (``rise_maps`` with ``weights``). The best unit's map gives, for each
+    share q of the foreground in ``thresholds``, insertion images that show its most important
+    q and deletion images that show its least important q (the paper's Figure 5C: the same
+    number of pixels shown); the insertion images at ``shuffle_threshold`` are also
+    component-shuffled, and deletion images hiding the most important ``shuffle_threshold`` are
+    made for panels A/B; the unit's tuning is measured on each set. The mean map of all the object's
     mirror units gives one insertion set at ``shuffle_threshold`` and its shuffled version, on
     which, as on the originals, the layer's mirror-symmetric viewpoint tuning index is
     measured (panel D).
@@ -518,7 +530,7 @@ def importance_study(
         n_masks: RISE masks per image (``rise_maps``).
         grid: cells per side of the coarse mask grid.
         fraction: share of units called mirror-symmetric per object.
-        thresholds: shares of the foreground for insertion / deletion.
+        thresholds: shares of the foreground shown in insertion / deletion images.
         shuffle_threshold: the insertion share whose images are shuffled.
         batch_size: images per forward pass.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
@@ -543,6 +555,8 @@ def importance_study(
     rng = check_random_state(random_state)
     units, unit_maps, maps, tuning, similarity, sets = {}, {}, {}, [], [], {}
     everything = unit_responses(model, images, layer, None, device=device, batch_size=batch_size)
+    shuffle, thresholds = round(shuffle_threshold, 10), sorted({round(q, 10) for q in thresholds})
+    levels = sorted({*thresholds, shuffle, _complement(shuffle)})  # shares shown (A/B: deletion at 1 - 25%)
 
     def cut(rows, object_maps, q):
         """Insertion, deletion and kept masks of the object's views at share q."""
@@ -581,11 +595,12 @@ def importance_study(
         )
         units[obj] = chosen
         best = chosen[:1]
-        made = {("original", 0.0): images[rows]}
-        for q in sorted({*thresholds, shuffle_threshold}):
-            made[("insertion", q)], made[("deletion", q)], kept = cut(rows, unit_maps[obj], q)
-            if q == shuffle_threshold:
-                made[("shuffled", q)] = shuffled(rows, kept)
+        # Share q of the foreground shown (the paper's Figure 5C): insertion shows the most
+        # important q, deletion the least important q (the most important 1 - q hidden).
+        cuts = {q: cut(rows, unit_maps[obj], q) for q in {*levels, *(_complement(q) for q in levels)}}
+        made = {("original", 0.0): images[rows], ("shuffled", shuffle): shuffled(rows, cuts[shuffle][2])}
+        for q in levels:
+            made[("insertion", q)], made[("deletion", q)] = cuts[q][0], cuts[_complement(q)][1]
         responses = {key: unit_responses(model, value, layer, best, device=device)[0] for key, value in made.items()}
         for (kind, q), curve in responses.items():
             tuning += [(obj, best[0], q, kind, v, r) for v, r in zip(views[rows], curve, strict=True)]
@@ -596,14 +611,14 @@ def importance_study(
                     for kind in ("insertion", "deletion")
                 ]
             similarity.append((obj, q, *r))
-        insertion, _, kept = cut(rows, maps[obj], shuffle_threshold)
+        insertion, _, kept = cut(rows, maps[obj], shuffle)
         sets[obj] = {
             ("original", 0.0): images[rows],
-            ("insertion", shuffle_threshold): insertion,
-            ("shuffled", shuffle_threshold): shuffled(rows, kept),
+            ("insertion", shuffle): insertion,
+            ("shuffled", shuffle): shuffled(rows, kept),
         }
     msvt_rows = []
-    for key in (("original", 0.0), ("insertion", shuffle_threshold), ("shuffled", shuffle_threshold)):
+    for key in (("original", 0.0), ("insertion", shuffle), ("shuffled", shuffle)):
         stack = np.concatenate([sets[obj][key] for obj in sets])
         descriptors = {
             "object": np.repeat(list(sets), [len(sets[obj][key]) for obj in sets]),

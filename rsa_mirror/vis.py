@@ -349,9 +349,11 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
     """Figure 5 from an ``ImportanceResult``.
 
     Top rows (A/B), one per example object: the importance map of its best mirror-symmetric
-    unit over a few views, and the unit's tuning on original, insertion, deletion and shuffled
-    images (25% or the study's shuffle threshold). Bottom row: (C) correlation of the best
-    units' tuning on insertion / deletion images with their original tuning across thresholds
+    unit over a few views, and the unit's tuning on original images, insertion images showing
+    its most important 25% of the foreground (the study's shuffle threshold), deletion images
+    hiding that 25%, and the shuffled insertion images. Bottom row: (C) correlation of the best
+    units' tuning on insertion / deletion images (the most / least important share of the
+    foreground shown) with their original tuning across shares
     (median ± SD over objects, as in the paper; the insertion - deletion difference, mean ±
     SEM, on the right axis); (D) the layer's index on the population's insertion vs shuffled
     images across objects, with the variance explained.
@@ -385,10 +387,11 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
             ax.set_title(f"{obj}, {yaw[rows[k]]:+.0f}°", fontsize=8)
             ax.set_axis_off()
         tuning = result.tuning[result.tuning.object == obj]
+        shown = {"original": 0.0, "insertion": q, "deletion": round(1 - q, 10), "shuffled": q}
         for kind, style in (("original", "k-"), ("insertion", "C0-"), ("deletion", "C3--"), ("shuffled", "C2:")):
-            curve = tuning[(tuning.images == kind) & ((tuning.threshold == q) | (kind == "original"))]
+            curve = tuning[(tuning.images == kind) & np.isclose(tuning.threshold, shown[kind])]
             row[-1].plot(curve.view_deg, curve.response, style, marker="o", markersize=3, label=kind)
-        row[-1].set_title(f"unit {result.units[obj][0]}, {q:.0%}", fontsize=8)
+        row[-1].set_title(f"unit {result.units[obj][0]}: top {q:.0%} shown / hidden", fontsize=8)
         row[-1].set_xlabel("view (deg)", fontsize=8)
     axes[0, -1].legend(fontsize=6)
     c, d = axes[-1, 0], axes[-1, 1]
@@ -402,7 +405,7 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
     right = c.twinx()
     right.errorbar(difference.mean().index, difference.mean(), yerr=difference.sem(), color="0.5", ls=":", marker=".")
     right.set_ylabel("insertion - deletion", fontsize=7, color="0.4")
-    c.set_xlabel("share of foreground kept / removed")
+    c.set_xlabel("share of foreground shown")
     c.set_ylabel("r with original tuning")
     c.legend(fontsize=7)
     pivot = result.msvt.pivot_table(index="object", columns="images", values="msvt")

@@ -256,8 +256,8 @@ def test_the_layer_function_cache_does_not_keep_networks_alive():
 def test_importance_study_on_a_known_mirror_unit():
     """Unit 0 reads a square whose gray is V-shaped in the view (mirror-symmetric, always brighter
     than the background); unit 1 reads a darker, view-specific square. Half the foreground is
-    unit 0's square, so insertion at >= 50% (if its map ranks its square first) gives back its
-    tuning exactly and deletion leaves it flat."""
+    unit 0's square, so (if its map ranks its square first) insertion showing >= 50% of the
+    foreground gives back its tuning exactly and deletion showing <= 50% leaves it flat."""
     from rsa_mirror.importance import importance_study
     from rsa_mirror.stimuli import StimulusSet
 
@@ -277,6 +277,7 @@ def test_importance_study_on_a_known_mirror_unit():
     original = result.tuning[result.tuning.images == "original"].response.to_numpy()
     np.testing.assert_allclose(original, images[:, 2:8, 2:8].mean(axis=(1, 2)), atol=1e-6)
     similarity = result.similarity.set_index("threshold")
-    np.testing.assert_allclose(similarity.loc[0.5:, "r_insertion"], 1, atol=1e-6)
-    assert similarity.loc[0.5:, "r_deletion"].isna().all()  # unit 0 sees only background: no tuning
+    np.testing.assert_allclose(similarity.loc[0.5:, "r_insertion"], 1, atol=1e-6)  # its square shown
+    assert similarity.loc[:0.5, "r_deletion"].isna().all()  # the least important half shown: its square hidden
+    assert similarity.loc[0.6:, "r_deletion"].notna().all()  # part of its square shown again
     assert result.summary().loc[0, "best_unit"] == 0
