@@ -391,7 +391,7 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
         for kind, style in (("original", "k-"), ("insertion", "C0-"), ("deletion", "C3--"), ("shuffled", "C2:")):
             curve = tuning[(tuning.images == kind) & np.isclose(tuning.threshold, shown[kind])]
             row[-1].plot(curve.view_deg, curve.response, style, marker="o", markersize=3, label=kind)
-        row[-1].set_title(f"unit {result.units[obj][0]}: top {q:.0%} shown / hidden", fontsize=8)
+        row[-1].set_title(f"unit {result.units[obj][0]}, top {q:.0%}", fontsize=8)
         row[-1].set_xlabel("view (deg)", fontsize=8)
     axes[0, -1].legend(fontsize=6)
     c, d = axes[-1, 0], axes[-1, 1]
