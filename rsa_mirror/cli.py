@@ -113,6 +113,9 @@ def main(argv=None) -> int:
     importance.add_argument("--size", type=int, default=None, help="rendered image size (default 227; control 64)")
     importance.add_argument("--batch-size", type=int, default=256)
     importance.add_argument("--compile", action="store_true", help="torch.compile the RISE pass (large GPU runs)")
+    importance.add_argument(
+        "--index-units", choices=("selected", "layer"), default="selected", help="units of panel D's index"
+    )
     importance.add_argument("--device", default="auto")
     importance.add_argument("--seed", type=int, default=0)
     importance.add_argument("--mat", type=Path, default=None, help=mat_help)
@@ -513,6 +516,7 @@ def run_importance(args) -> int:
         random_state=args.seed,
         checkpoint_dir=out / "rise_checkpoints",
         compile=args.compile,
+        index_units=args.index_units,
         verbose=True,
     )
     for name in ("tuning", "similarity", "msvt", "summary"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import warnings
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -392,6 +393,23 @@ def shuffle_components(image, kept, *, background=0.5, random_state=None, max_tr
     return out
 
 
+def _view_indices(activations, descriptors, label) -> dict:
+    """Object -> mirror-symmetric viewpoint tuning index of (n_images, n_units) activations.
+
+    Empty, with a warning naming ``label``, when fewer than two units vary (no view RDM).
+    """
+    from .rdm import compute_view_rdms
+    from .symmetry import msvt_index
+
+    try:
+        view_rdms = compute_view_rdms({"units": activations}, descriptors=descriptors)
+    except ValueError as error:
+        warnings.warn(f"{label} images: no index ({error})", stacklevel=3)
+        return {}
+    matrices = view_rdms.get_matrices()
+    return dict(zip(view_rdms.rdm_descriptors["object"], map(msvt_index, matrices), strict=True))
+
+
 def _complement(share) -> float:
     """1 - share, rounded to 10 decimals so that shares can be matched (1 - 0.7 != 0.3 in floats)."""
     return round(1 - share, 10)
@@ -451,8 +469,9 @@ class ImportanceResult:
             the best unit's tuning curve on insertion / deletion images (same share of the
             foreground shown) with its original one (NaN where a curve is flat: the unit
             silent on every view).
-        msvt: ``object``, ``images``, ``threshold``, ``msvt``: the layer's index on the
-            original images and on the population's insertion and shuffled images.
+        msvt: ``object``, ``images``, ``threshold``, ``msvt``: the index of the object's mirror
+            units (or of the layer, ``index_units``) on the original images and on the
+            population's insertion and shuffled images; NaN where fewer than two units vary.
     """
 
     layer: str
@@ -501,6 +520,7 @@ def importance_study(
     fraction=0.05,
     thresholds=THRESHOLDS,
     shuffle_threshold=0.25,
+    index_units="selected",
     batch_size=256,
     device="auto",
     random_state=0,
@@ -519,8 +539,8 @@ def importance_study(
     component-shuffled, and deletion images hiding the most important ``shuffle_threshold`` are
     made for panels A/B; the unit's tuning is measured on each set. The mean map of all the object's
     mirror units gives one insertion set at ``shuffle_threshold`` and its shuffled version, on
-    which, as on the originals, the layer's mirror-symmetric viewpoint tuning index is
-    measured (panel D).
+    which, as on the originals, the mirror-symmetric viewpoint tuning index of those units
+    (``index_units``) is measured (panel D).
 
     Args:
         model: ``LoadedModel`` (or plain module; see ``rise_maps``).
@@ -532,6 +552,10 @@ def importance_study(
         fraction: share of units called mirror-symmetric per object.
         thresholds: shares of the foreground shown in insertion / deletion images.
         shuffle_threshold: the insertion share whose images are shuffled.
+        index_units: the units of panel D's index: ``"selected"`` (each object's mirror units,
+            as the paper's caption says: "calculated across the selected units") or
+            ``"layer"`` (every unit of the layer). Units are z-scored over all objects' images
+            of a set either way.
         batch_size: images per forward pass.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
         random_state: int seed (masks and shuffles).
@@ -544,11 +568,7 @@ def importance_study(
         left out, and an image set on which fewer than two units vary gets a NaN index, each
         with a warning.
     """
-    import warnings
-
-    from .rdm import compute_view_rdms
-    from .symmetry import msvt_index
-
+    check_option("index_units", index_units, ("selected", "layer"))
     images, background, objects = _grayscale(stimuli)
     foreground = stimuli.foreground if hasattr(stimuli, "foreground") else np.abs(images - background) > 1 / 512
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
@@ -619,20 +639,19 @@ def importance_study(
         }
     msvt_rows = []
     for key in (("original", 0.0), ("insertion", shuffle), ("shuffled", shuffle)):
-        stack = np.concatenate([sets[obj][key] for obj in sets])
         descriptors = {
             "object": np.repeat(list(sets), [len(sets[obj][key]) for obj in sets]),
             "view_deg": np.concatenate([np.sort(views[objects == obj]) for obj in sets]),
         }
+        stack = np.concatenate([sets[obj][key] for obj in sets])
         activations = unit_responses(model, stack, layer, None, device=device, batch_size=batch_size).T
-        try:
-            view_rdms = compute_view_rdms({layer: activations}, descriptors=descriptors)
-        except ValueError as error:  # too few units vary on these images: no index
-            warnings.warn(f"{key[0]} images: no index ({error})", stacklevel=2)
-            msvt_rows += [(obj, key[0], key[1], np.nan) for obj in sets]
-            continue
-        for obj, matrix in zip(view_rdms.rdm_descriptors["object"], view_rdms.get_matrices(), strict=True):
-            msvt_rows.append((obj, key[0], key[1], msvt_index(matrix)))
+
+        if index_units == "layer":
+            found = _view_indices(activations, descriptors, key[0])
+            msvt_rows += [(obj, *key, found.get(obj, np.nan)) for obj in sets]
+        else:
+            found = {obj: _view_indices(activations[:, units[obj]], descriptors, key[0]) for obj in sets}
+            msvt_rows += [(obj, *key, found[obj].get(obj, np.nan)) for obj in sets]
     return ImportanceResult(
         layer=str(layer),
         units=units,

@@ -268,8 +268,11 @@ def test_importance_study_on_a_known_mirror_unit():
         images[k, 16:22, 16:22] = 0.2 + 0.1 * (v + 90) / 180
     stimuli = StimulusSet(images, {"object": np.array(["x"] * 9), "view_deg": views})
     with pytest.warns(UserWarning) as caught:  # unit 1 silent on insertion / shuffled images: one unit varies
-        result = importance_study(Toy(), stimuli, None, n_masks=2000, grid=4, device="cpu", random_state=0)
+        result = importance_study(Toy(), stimuli, None, n_masks=2000, grid=4, index_units="layer", random_state=0)
     assert sorted(str(w.message).split()[0] for w in caught) == ["insertion", "shuffled"]
+    assert np.isfinite(result.msvt.set_index("images").loc["original", "msvt"])  # both units vary there
+    with pytest.warns(UserWarning, match="original images: no index"):  # one selected unit: no view RDM
+        importance_study(Toy(), stimuli, None, n_masks=20, grid=4, random_state=0)
     assert result.msvt.set_index("images").loc[["insertion", "shuffled"], "msvt"].isna().all()
     assert list(result.units["x"]) == [0]  # ceil(5% of 2 units) = 1, the V-shaped one
     for m in result.unit_maps["x"]:  # its map ranks its own square above the other one
