@@ -458,6 +458,7 @@ class ImportanceResult:
         layer: the analysed layer.
         units: object -> (n_selected,) indices of its mirror-symmetric units, best first.
         unit_maps: object -> (n_views, H, W) RISE map of its best unit (``units[obj][0]``).
+        blank: object -> the best unit's response to a blank (background-only) image.
         maps: object -> (n_views, H, W) mean RISE map of its mirror-symmetric units.
         tuning: tidy table of the best unit's responses: ``object``, ``unit``, ``threshold``,
             ``images`` (original, insertion, deletion, shuffled), ``view_deg``, ``response``.
@@ -477,6 +478,7 @@ class ImportanceResult:
     layer: str
     units: dict
     unit_maps: dict
+    blank: dict
     maps: dict
     tuning: pd.DataFrame
     similarity: pd.DataFrame
@@ -503,6 +505,7 @@ class ImportanceResult:
             "layer": self.layer,
             "units": {str(k): v for k, v in self.units.items()},
             "unit_maps": {str(k): v for k, v in self.unit_maps.items()},
+            "blank": {str(k): v for k, v in self.blank.items()},
             "maps": {str(k): v for k, v in self.maps.items()},
             "tuning": self.tuning,
             "similarity": self.similarity,
@@ -573,7 +576,7 @@ def importance_study(
     foreground = stimuli.foreground if hasattr(stimuli, "foreground") else np.abs(images - background) > 1 / 512
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
     rng = check_random_state(random_state)
-    units, unit_maps, maps, tuning, similarity, sets = {}, {}, {}, [], [], {}
+    units, unit_maps, maps, blank, tuning, similarity, sets = {}, {}, {}, {}, [], [], {}
     everything = unit_responses(model, images, layer, None, device=device, batch_size=batch_size)
     shuffle, thresholds = round(shuffle_threshold, 10), sorted({round(q, 10) for q in thresholds})
     levels = sorted({*thresholds, shuffle, _complement(shuffle)})  # shares shown (A/B: deletion at 1 - 25%)
@@ -621,7 +624,9 @@ def importance_study(
         made = {("original", 0.0): images[rows], ("shuffled", shuffle): shuffled(rows, cuts[shuffle][2])}
         for q in levels:
             made[("insertion", q)], made[("deletion", q)] = cuts[q][0], cuts[_complement(q)][1]
+        made[("blank", 0.0)] = np.full_like(images[rows[:1]], background)  # the paper's dashed line in A/B
         responses = {key: unit_responses(model, value, layer, best, device=device)[0] for key, value in made.items()}
+        blank[obj] = float(responses.pop(("blank", 0.0))[0])
         for (kind, q), curve in responses.items():
             tuning += [(obj, best[0], q, kind, v, r) for v, r in zip(views[rows], curve, strict=True)]
         for q in thresholds:
@@ -656,6 +661,7 @@ def importance_study(
         layer=str(layer),
         units=units,
         unit_maps=unit_maps,
+        blank=blank,
         maps=maps,
         tuning=pd.DataFrame(tuning, columns=["object", "unit", "threshold", "images", "view_deg", "response"]),
         similarity=pd.DataFrame(similarity, columns=["object", "threshold", "r_insertion", "r_deletion"]),

@@ -351,7 +351,8 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
     Top rows (A/B), one per example object: the importance map of its best mirror-symmetric
     unit over a few views, and the unit's tuning on original images, insertion images showing
     its most important 25% of the foreground (the study's shuffle threshold), deletion images
-    hiding that 25%, and the shuffled insertion images. Bottom row: (C) correlation of the best
+    hiding that 25%, and the shuffled insertion images (dashed: its response to a blank
+    image). Bottom row: (C) correlation of the best
     units' tuning on insertion / deletion images (the most / least important share of the
     foreground shown) with their original tuning across shares
     (median ± SD over objects, as in the paper; the insertion - deletion difference, mean ±
@@ -391,6 +392,7 @@ def plot_importance_study(result, stimuli, *, objects=None, views=(-90.0, 0.0, 9
         for kind, style in (("original", "k-"), ("insertion", "C0-"), ("deletion", "C3--"), ("shuffled", "C2:")):
             curve = tuning[(tuning.images == kind) & np.isclose(tuning.threshold, shown[kind])]
             row[-1].plot(curve.view_deg, curve.response, style, marker="o", markersize=3, label=kind)
+        row[-1].axhline(result.blank[obj], color="0.5", ls="--", lw=0.8)  # response to a blank image
         row[-1].set_title(f"unit {result.units[obj][0]}, top {q:.0%}", fontsize=8)
         row[-1].set_xlabel("view (deg)", fontsize=8)
     axes[0, -1].legend(fontsize=6)

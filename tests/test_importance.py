@@ -284,3 +284,4 @@ def test_importance_study_on_a_known_mirror_unit():
     assert similarity.loc[:0.5, "r_deletion"].isna().all()  # the least important half shown: its square hidden
     assert similarity.loc[0.6:, "r_deletion"].notna().all()  # part of its square shown again
     assert result.summary().loc[0, "best_unit"] == 0
+    assert result.blank["x"] == pytest.approx(0.5)  # unit 0 reads the background gray
