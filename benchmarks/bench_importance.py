@@ -72,12 +72,7 @@ def main():
                 print(f"  fraction of bf16 peak {rate / peak_rate:.1%} (bare forward {bare_rate / peak_rate:.1%})")
     if args.full and rates:
         mode, batch_size = max(rates, key=lambda setting: rates[setting][0])
-        options = {"n_masks": args.n_masks, "batch_size": batch_size, "device": device, "compile": mode == "compile"}
-        options["weights"] = None if args.per_unit else BEST_AND_MEAN
-        start = time.perf_counter()
-        rise_maps(model, images, "fc6", UNITS, random_state=0, **options)
-        synchronize(device)
-        seconds = time.perf_counter() - start
+        seconds = timed_rise(model, images, mode, batch_size, args, device, random_state=0)
         rate = len(images) * args.n_masks / seconds
         print(
             f"FULL {mode}, batch {batch_size}: {len(images)} images x {args.n_masks} masks in {seconds:.1f} s, "
@@ -88,14 +83,8 @@ def main():
 def measure(model, network, path, images, mode, batch_size, args) -> tuple:
     """(masked images/s of rise_maps, images/s of the bare cut network), printed, same setting."""
     device = next(network.parameters()).device
-    compile = mode == "compile"
-    options = {"n_masks": args.n_masks, "batch_size": batch_size, "device": device, "compile": compile}
-    options["weights"] = None if args.per_unit else BEST_AND_MEAN
-    start = time.perf_counter()
-    rise_maps(model, images[:1], "fc6", UNITS, random_state=1, **options)
-    synchronize(device)
-    warm_up = time.perf_counter() - start
-    forward = _layer_function(network, path, model, compile=compile)
+    warm_up = timed_rise(model, images[:1], mode, batch_size, args, device, random_state=1)
+    forward = _layer_function(network, path, model, compile=mode == "compile")
     batch = torch.as_tensor(images[:1], device=device).expand(batch_size, -1, -1).contiguous()
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
     with _fast_kernels(device), torch.inference_mode(), torch.autocast(**autocast):
@@ -106,10 +95,7 @@ def measure(model, network, path, images, mode, batch_size, args) -> tuple:
             forward(batch)
         synchronize(device)
     bare_rate = 5 * batch_size / (time.perf_counter() - start)
-    start = time.perf_counter()
-    rise_maps(model, images, "fc6", UNITS, random_state=0, **options)
-    synchronize(device)
-    seconds = time.perf_counter() - start
+    seconds = timed_rise(model, images, mode, batch_size, args, device, random_state=0)
     rate = len(images) * args.n_masks / seconds
     print(
         f"{mode}, batch {batch_size}: {len(images)} images x {args.n_masks} masks in {seconds:.1f} s "
@@ -117,6 +103,16 @@ def measure(model, network, path, images, mode, batch_size, args) -> tuple:
         f"images/s; ratio {rate / bare_rate:.2f}"
     )
     return rate, bare_rate
+
+
+def timed_rise(model, images, mode, batch_size, args, device, random_state) -> float:
+    """Seconds of one rise_maps call on ``images`` (all 205 maps with --per-unit, else best + mean)."""
+    weights = None if args.per_unit else BEST_AND_MEAN
+    options = {"n_masks": args.n_masks, "batch_size": batch_size, "compile": mode == "compile", "weights": weights}
+    start = time.perf_counter()
+    rise_maps(model, images, "fc6", UNITS, device=device, random_state=random_state, **options)
+    synchronize(device)
+    return time.perf_counter() - start
 
 
 def synchronize(device):
