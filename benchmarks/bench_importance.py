@@ -6,16 +6,19 @@
          the best unit's map and the 205 units' mean map (--per-unit: all 205 maps); mask
          generation on the device, masking, the forward pass to fc6 and the response-weighted
          accumulation of the maps, end to end.
-Each setting (--modes eager / compile x --batch-sizes) runs one image first (warm-up: cuDNN
+Each setting (--modes eager / compile x --stems gray / plain x --batch-sizes; gray: the first
+convolution folded onto the grayscale input, rsa_mirror.importance._GrayStem; plain: three
+channels into the network's own convolution) runs one image first (warm-up: cuDNN
 autotuning, and for compile the compilation, timed apart), then the timed runs; a setting that
 fails is reported and skipped. Prints masked images per second of both and their ratio, and
 on CUDA the fraction of the card's bf16 peak (--peak-tflops, default 989, the dense bf16 of an
 H100 SXM or H200) from AlexNet-to-fc6's forward FLOPs counted by torch.utils.flop_counter.
+--profile prints the GPU kernels of one bare forward pass of each stem (torch.profiler).
 --full then runs the paper's workload (5000 masks x 2025 images; goal under 60 s on one H200)
 with the fastest setting; for a lent GPU see benchmarks/gpu_importance_session.sh.
 
 Usage: python benchmarks/bench_importance.py [--device cpu] [--images 2] [--n-masks 256]
-           [--modes eager compile] [--batch-sizes 128] [--full]
+           [--modes eager compile] [--stems gray plain] [--batch-sizes 128] [--profile] [--full]
 """
 
 import argparse
@@ -26,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from rsa_mirror import importance
 from rsa_mirror.activations import resolve_device
 from rsa_mirror.importance import _fast_kernels, _layer_function, rise_maps
 from rsa_mirror.models import load_model
@@ -41,6 +45,8 @@ def main():
     parser.add_argument("--n-masks", type=int, default=256)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128])
     parser.add_argument("--modes", nargs="+", choices=("eager", "compile"), default=["eager"])
+    parser.add_argument("--stems", nargs="+", choices=("gray", "plain"), default=["gray"])
+    parser.add_argument("--profile", action="store_true", help="GPU kernels of one bare forward pass per stem")
     parser.add_argument("--full", action="store_true", help="then 2025 images x 5000 masks, fastest setting")
     parser.add_argument("--full-images", type=int, default=2025, help="images of --full (2025: the paper's)")
     parser.add_argument("--peak-tflops", type=float, default=989.0)
@@ -59,32 +65,38 @@ def main():
     peak_rate = args.peak_tflops * 1e12 / counter.get_total_flops()  # images/s at the card's peak
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"{name}, torch {torch.__version__}: AlexNet to fc6, {counter.get_total_flops() / 1e9:.3f} GFLOP per image")
+    if args.profile:
+        for stem in args.stems:
+            profile(network, path, model, images, stem, max(args.batch_sizes), device)
     rates = {}
     for mode in args.modes:
-        for batch_size in args.batch_sizes:
-            try:
-                rates[(mode, batch_size)] = measure(model, network, path, images[: args.images], mode, batch_size, args)
-            except Exception:  # noqa: BLE001  (report and go on: one failed setting must not lose the others)
-                print(f"{mode}, batch {batch_size}: failed\n{traceback.format_exc()}")
-                continue
-            rate, bare_rate = rates[(mode, batch_size)]
-            if device.type == "cuda":
-                print(f"  fraction of bf16 peak {rate / peak_rate:.1%} (bare forward {bare_rate / peak_rate:.1%})")
+        for stem in args.stems:
+            for batch_size in args.batch_sizes:
+                setting = (mode, stem, batch_size)
+                try:
+                    rates[setting] = measure(model, network, path, images[: args.images], setting, args)
+                except Exception:  # noqa: BLE001  (report and go on: one failed setting must not lose the others)
+                    print(f"{setting}: failed\n{traceback.format_exc()}")
+                    continue
+                rate, bare_rate = rates[setting]
+                if device.type == "cuda":
+                    print(f"  fraction of bf16 peak {rate / peak_rate:.1%} (bare forward {bare_rate / peak_rate:.1%})")
     if args.full and rates:
-        mode, batch_size = max(rates, key=lambda setting: rates[setting][0])
-        seconds = timed_rise(model, images, mode, batch_size, args, device, random_state=0)
+        setting = max(rates, key=lambda setting: rates[setting][0])
+        seconds = timed_rise(model, images, setting, args, device, random_state=0)
         rate = len(images) * args.n_masks / seconds
         print(
-            f"FULL {mode}, batch {batch_size}: {len(images)} images x {args.n_masks} masks in {seconds:.1f} s, "
+            f"FULL {setting}: {len(images)} images x {args.n_masks} masks in {seconds:.1f} s, "
             f"{rate:,.0f} masked images/s" + (f", {rate / peak_rate:.1%} of bf16 peak" if device.type == "cuda" else "")
         )
 
 
-def measure(model, network, path, images, mode, batch_size, args) -> tuple:
+def measure(model, network, path, images, setting, args) -> tuple:
     """(masked images/s of rise_maps, images/s of the bare cut network), printed, same setting."""
+    mode, stem, batch_size = setting
     device = next(network.parameters()).device
-    warm_up = timed_rise(model, images[:1], mode, batch_size, args, device, random_state=1)
-    forward = _layer_function(network, path, model, compile=mode == "compile")
+    warm_up = timed_rise(model, images[:1], setting, args, device, random_state=1)
+    forward = _layer_function(network, path, model, compile=mode == "compile", gray_stem=stem == "gray")
     batch = torch.as_tensor(images[:1], device=device).expand(batch_size, -1, -1).contiguous()
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
     with _fast_kernels(device), torch.inference_mode(), torch.autocast(**autocast):
@@ -95,24 +107,43 @@ def measure(model, network, path, images, mode, batch_size, args) -> tuple:
             forward(batch)
         synchronize(device)
     bare_rate = 5 * batch_size / (time.perf_counter() - start)
-    seconds = timed_rise(model, images, mode, batch_size, args, device, random_state=0)
+    seconds = timed_rise(model, images, setting, args, device, random_state=0)
     rate = len(images) * args.n_masks / seconds
     print(
-        f"{mode}, batch {batch_size}: {len(images)} images x {args.n_masks} masks in {seconds:.1f} s "
+        f"{mode}, {stem} stem, batch {batch_size}: {len(images)} images x {args.n_masks} masks in {seconds:.1f} s "
         f"(+ {warm_up:.1f} s warm-up): {rate:,.0f} masked images/s; bare forward to fc6 {bare_rate:,.0f} "
         f"images/s; ratio {rate / bare_rate:.2f}"
     )
     return rate, bare_rate
 
 
-def timed_rise(model, images, mode, batch_size, args, device, random_state) -> float:
+def timed_rise(model, images, setting, args, device, random_state) -> float:
     """Seconds of one rise_maps call on ``images`` (all 205 maps with --per-unit, else best + mean)."""
+    mode, stem, batch_size = setting
     weights = None if args.per_unit else BEST_AND_MEAN
     options = {"n_masks": args.n_masks, "batch_size": batch_size, "compile": mode == "compile", "weights": weights}
+    importance.GRAY_STEM = stem == "gray"  # rise_maps' cut network: folded stem or the network's own
     start = time.perf_counter()
     rise_maps(model, images, "fc6", UNITS, device=device, random_state=random_state, **options)
     synchronize(device)
     return time.perf_counter() - start
+
+
+def profile(network, path, model, images, stem, batch_size, device):
+    """Print the 12 costliest kernels of one bare forward pass (eager) of ``batch_size`` images."""
+    forward = _layer_function(network, path, model, gray_stem=stem == "gray")
+    batch = torch.as_tensor(images[:1], device=device).expand(batch_size, -1, -1).contiguous()
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    activities += [torch.profiler.ProfilerActivity.CUDA] if device.type == "cuda" else []
+    autocast = torch.autocast(device.type, torch.bfloat16, device.type == "cuda")
+    with _fast_kernels(device), torch.inference_mode(), autocast:
+        forward(batch)
+        synchronize(device)
+        with torch.profiler.profile(activities=activities) as profiler:
+            forward(batch)
+            synchronize(device)
+    sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    print(f"{stem} stem, batch {batch_size}, eager:\n{profiler.key_averages().table(sort_by=sort, row_limit=12)}")
 
 
 def synchronize(device):

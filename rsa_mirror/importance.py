@@ -113,30 +113,47 @@ def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") ->
     ceil(H / grid) pixels and cropped at a random shift within one cell. The random draws come
     from ``generator`` (a CPU ``torch.Generator``), so a seed gives the same masks on every device.
     """
-    return _masks(*_mask_draws(n_masks, size, grid, p, generator, device), size)
+    height, width = (size, size) if np.isscalar(size) else size
+    device = torch.device(device)
+    return _masks(*_mask_draws(n_masks, (height, width), grid, p, generator, device), _upsampling(grid, size, device))
 
 
 def _mask_draws(n_masks, size, grid, p, generator, device) -> tuple:
     """Random part of ``n_masks`` masks: grids (n, grid, grid), shifts (n,), (n,); CPU-drawn, on ``device``."""
-    height, width = (size, size) if np.isscalar(size) else size
+    height, width = size
     coarse = torch.rand(n_masks, grid, grid, generator=generator) < p
     dy = torch.randint(0, int(np.ceil(height / grid)), (n_masks,), generator=generator)
     dx = torch.randint(0, int(np.ceil(width / grid)), (n_masks,), generator=generator)
-    return coarse.to(device).float(), dy.to(device), dx.to(device)
+    return tuple(_to_device(draw, device) for draw in (coarse.float(), dy, dx))
 
 
-def _masks(coarse, dy, dx, size) -> torch.Tensor:
-    """Masks from their draws: upsample each grid, crop at its shift."""
-    height, width = (size, size) if np.isscalar(size) else size
-    grid = coarse.shape[-1]
-    cell = (int(np.ceil(height / grid)), int(np.ceil(width / grid)))
-    up = torch.nn.functional.interpolate(
-        coarse[:, None], size=((grid + 1) * cell[0], (grid + 1) * cell[1]), mode="bilinear", align_corners=False
-    )[:, 0]
-    device = coarse.device
-    rows = dy[:, None] + torch.arange(height, device=device)[None, :]
-    cols = dx[:, None] + torch.arange(width, device=device)[None, :]
-    return up[torch.arange(len(coarse), device=device)[:, None, None], rows[:, :, None], cols[:, None, :]].clamp_(0, 1)
+def _to_device(tensor, device) -> torch.Tensor:
+    """``tensor`` (CPU) on ``device``; to CUDA through pinned memory, without waiting for the GPU."""
+    if device.type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
+def _upsampling(grid, size, device) -> tuple:
+    """Bilinear upsampling of a grid to (grid + 1) cells, then a crop, as matrices, for each axis.
+
+    Bilinear interpolation is separable, so the upsampled-and-cropped mask of a coarse grid C is
+    Y[dy] @ C @ X[dx].T, with Y[d] (H, grid) the 1-d linear interpolation (of each basis grid)
+    cropped at shift d. Returns (Y (cell_h, H, grid), X (cell_w, W, grid)) on ``device``.
+    """
+    matrices = []
+    for length in (size, size) if np.isscalar(size) else size:
+        cell = int(np.ceil(length / grid))
+        basis = torch.eye(grid, device=device)[:, None, :]  # grid one-hot signals of length grid
+        up = torch.nn.functional.interpolate(basis, size=(grid + 1) * cell, mode="linear", align_corners=False)
+        matrices.append(torch.stack([up[:, 0, d : d + length].T for d in range(cell)]))
+    return tuple(matrices)
+
+
+def _masks(coarse, dy, dx, upsampling) -> torch.Tensor:
+    """Masks (n, H, W) from their draws (``_mask_draws``) and the upsampling matrices (``_upsampling``)."""
+    rows, cols = upsampling
+    return (rows[dy] @ coarse @ cols[dx].transpose(1, 2)).clamp_(0, 1)
 
 
 def rise_maps(
@@ -211,6 +228,8 @@ def rise_maps(
     groups = pd.Series(np.arange(n)).groupby(objects, sort=False).apply(list) if objects is not None else None
     groups = list(groups) if groups is not None else [[k] for k in range(n)]
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
+    upsampling = _upsampling(grid, (height, width), device)
+    pending = {}  # image -> its maps (n_maps, H * W), on the device until copied in one go
     with _fast_kernels(device):
         for rows in tqdm(groups, desc="RISE", disable=not verbose):
             file = None if checkpoint_dir is None else Path(checkpoint_dir) / f"rise-{key}-{rows[0]:06d}.npy"
@@ -219,21 +238,37 @@ def rise_maps(
                 continue
             for k in rows:
                 generator = torch.Generator().manual_seed(seed * 1_000_003 + k)
-                image = torch.as_tensor(images[k], device=device)
-                draws = _mask_draws(n_masks, image.shape, grid, p, generator, device)  # batching-independent
-                total = torch.zeros(n_maps, image.numel(), device=device)
+                image = _to_device(torch.as_tensor(images[k]), device)
+                draws = _mask_draws(n_masks, (height, width), grid, p, generator, device)  # batching-independent
+                total = torch.zeros(n_maps, height * width, device=device)
                 for start in range(0, n_masks, batch_size):
-                    masks = _masks(*(d[start : start + batch_size] for d in draws), image.shape)
-                    masked = image * masks + background * (1 - masks)
+                    masks = _masks(*(d[start : start + batch_size] for d in draws), upsampling)
+                    masked = masks * (image - background) + background
                     with torch.inference_mode(), torch.autocast(**autocast):
                         response = function(masked)[:, units].float()
                     response = response if combine is None else response @ combine.T
                     total += response.T @ masks.reshape(len(masks), -1)
-                maps[:, k] = (total / (n_masks * p)).reshape(n_maps, height, width).cpu().numpy()
+                pending[k] = total / (n_masks * p)
+                if len(pending) * total.numel() * 4 > PENDING_BYTES:
+                    _copy_out(pending, maps)
             if file is not None:
+                _copy_out(pending, maps)
                 with atomic_path(file) as tmp:
                     np.save(tmp, maps[:, rows])
+        _copy_out(pending, maps)
     return maps
+
+
+PENDING_BYTES = 2**28  # maps held on the device before a copy to the host (one wait for the device)
+
+
+def _copy_out(pending, maps):
+    """Copy maps kept on the device ({image: (n_maps, H * W)}) into ``maps`` (n_maps, n, H, W); empties ``pending``."""
+    if pending:
+        rows = list(pending)
+        stacked = torch.stack(list(pending.values()), 1).cpu().numpy()
+        maps[:, rows] = stacked.reshape(len(stacked), len(rows), *maps.shape[2:])
+        pending.clear()
 
 
 @contextlib.contextmanager
@@ -257,41 +292,110 @@ def _fast_kernels(device):
 _LAYER_FUNCTIONS = weakref.WeakKeyDictionary()
 
 
-def _layer_function(network, path, loaded=None, *, compile=False):
+def _layer_function(network, path, loaded=None, *, compile=False, gray_stem=None):
     """A function: grayscale batch (B, H, W) on the network's device -> (B, n) layer responses.
 
     The batch is made the network's input (``model_input`` with ``loaded``'s size and
     normalization; ``loaded`` None: three identical channels, as they are), channels-last,
     and the network is cut after the module ``path`` (None: its output) with torchvision's FX
     feature extractor, or, for a network FX cannot trace, a forward hook that stops the pass.
-    With ``compile`` the whole function goes through ``torch.compile`` (static shapes).
+    With ``gray_stem`` (default ``GRAY_STEM``) a strided first convolution is replaced by a
+    ``_GrayStem`` fed the grayscale batch. With ``compile`` the whole function goes through
+    ``torch.compile`` (static shapes).
     """
-    preprocess = None
+    size = mean = std = None
     if loaded is not None:
-        preprocess = (loaded.input_size, *(None if v is None else tuple(v) for v in (loaded.mean, loaded.std)))
+        size, mean, std = loaded.input_size, *(None if v is None else tuple(v) for v in (loaded.mean, loaded.std))
+    gray_stem = GRAY_STEM if gray_stem is None else gray_stem
     functions = _LAYER_FUNCTIONS.setdefault(network, {})
-    key = (path, preprocess, compile)
+    key = (path, size, mean, std, compile, gray_stem)
     if key not in functions:
-        forward = _truncated(network, path)
+        forward, takes_gray = _truncated(network, path, (mean or (0.0,) * 3, std or (1.0,) * 3) if gray_stem else None)
 
         def function(gray):
-            batch = gray[:, None].expand(-1, 3, -1, -1) if preprocess is None else model_input(gray, *preprocess)
+            if takes_gray:
+                batch = gray[:, None] if size is None else model_input(gray[:, None], size, None)
+            else:
+                batch = gray[:, None].expand(-1, 3, -1, -1) if size is None else model_input(gray, size, mean, std)
             return forward(batch.contiguous(memory_format=torch.channels_last)).flatten(1)
 
         functions[key] = torch.compile(function, dynamic=False) if compile else function
     return functions[key]
 
 
-def _truncated(network, path):
-    """``network`` as a function of its input that returns the output of module ``path`` (None: its own)."""
+GRAY_STEM = True  # _layer_function's default: fold the input's three identical channels into the first convolution
+
+
+def _truncated(network, path, gray_stem=None) -> tuple:
+    """(function of the network's input -> output of module ``path`` (None: the network's), takes gray).
+
+    With ``gray_stem`` = (mean, std) of the three input channels, the first convolution is
+    replaced by a ``_GrayStem`` where it can be, and the function takes a grayscale batch
+    (B, 1, H, W) (takes gray: True).
+    """
     if path is not None:
         try:
             extractor = create_feature_extractor(network, return_nodes={path: "out"}).eval()
-            return lambda batch: extractor(batch)["out"]
         except Exception:  # noqa: BLE001  (FX fails on data-dependent control flow, in many ways)
-            pass
+            extractor = None
+        if extractor is not None:
+            takes_gray = gray_stem is not None and _fold_stem(extractor, *gray_stem)
+            return (lambda batch: extractor(batch)["out"]), takes_gray
     reference = weakref.ref(network)  # the cache of layer functions must not keep the network alive
-    return lambda batch: _run_until(reference(), path, batch)
+    return (lambda batch: _run_until(reference(), path, batch)), False
+
+
+def _fold_stem(extractor, mean, std) -> bool:
+    """Replace a traced network's first convolution by a ``_GrayStem``; True if it was replaced.
+
+    Only a plain strided convolution on 3 channels that reads the network's input is. FX gave the
+    traced network its own containers, so the network itself keeps its convolution.
+    """
+    inputs = [node for node in extractor.graph.nodes if node.op == "placeholder"]
+    if len(inputs) != 1 or len(inputs[0].users) != 1:
+        return False
+    (first,) = inputs[0].users
+    conv = extractor.get_submodule(first.target) if first.op == "call_module" else None
+    plain = type(conv) is torch.nn.Conv2d and conv.in_channels == conv.groups * 3 == 3 and conv.dilation == (1, 1)
+    if not (plain and conv.padding_mode == "zeros" and not isinstance(conv.padding, str) and min(conv.stride) > 1):
+        return False
+    parent, _, name = first.target.rpartition(".")
+    setattr(extractor.get_submodule(parent), name, _GrayStem(conv, mean, std))
+    return True
+
+
+class _GrayStem(torch.nn.Module):
+    """A network's first convolution (3 input channels, stride > 1) on a grayscale batch (B, 1, H, W).
+
+    The three channels are (g - mean_c) / std_c of one gray image g, zero-padded, so the
+    convolution is conv(g, sum_c w_c / std_c) - conv(1, sum_c w_c mean_c / std_c) + bias, exactly,
+    borders included: a third of the arithmetic. The strided convolution of g is computed as a
+    stride-1 one on its (s_h x s_w) pixel blocks (space-to-depth: s_h s_w channels, kernel
+    ceil(k / s)), a shape that suits matrix units better than 3 channels under a large kernel.
+    Weights are read from ``conv`` at each call, so the stem follows training.
+    """
+
+    def __init__(self, conv, mean, std):
+        super().__init__()
+        self.conv, self.mean, self.std = conv, tuple(map(float, mean)), tuple(map(float, std))
+
+    def forward(self, gray):
+        conv, functional = self.conv, torch.nn.functional
+        weight = sum(conv.weight[:, c] / self.std[c] for c in range(3))  # (out, k_h, k_w)
+        shift = sum(conv.weight[:, c] * (self.mean[c] / self.std[c]) for c in range(3))
+        (s_h, s_w), (p_h, p_w), (k_h, k_w) = conv.stride, conv.padding, conv.kernel_size
+        height, width = gray.shape[-2:]
+        out_h, out_w = (height + 2 * p_h - k_h) // s_h + 1, (width + 2 * p_w - k_w) // s_w + 1
+        b_h, b_w = -(-k_h // s_h), -(-k_w // s_w)  # kernel size in blocks
+        # pad (or crop) to exactly the blocks the output reads: (out - 1 + kernel blocks) x stride
+        pads = (p_w, s_w * (out_w - 1 + b_w) - width - p_w, p_h, s_h * (out_h - 1 + b_h) - height - p_h)
+        blocks = functional.pad(gray[:, 0], pads).unflatten(1, (-1, s_h)).unflatten(3, (-1, s_w))  # B,h,s_h,w,s_w
+        blocks = blocks.permute(0, 1, 3, 2, 4).flatten(3).permute(0, 3, 1, 2)  # (B, s_h s_w, h, w), channels-last
+        kernel = functional.pad(weight, (0, b_w * s_w - k_w, 0, b_h * s_h - k_h))
+        kernel = kernel.unflatten(1, (b_h, s_h)).unflatten(3, (b_w, s_w)).permute(0, 2, 4, 1, 3).flatten(1, 2)
+        offset = -functional.conv2d(torch.ones_like(gray[:1]), shift[:, None], None, conv.stride, conv.padding)
+        offset = offset if conv.bias is None else offset + conv.bias[:, None, None]  # (1, out, out_h, out_w)
+        return functional.conv2d(blocks, kernel) + offset
 
 
 class _Done(Exception):

@@ -99,3 +99,16 @@ def test_rise_maps_on_cuda_track_cpu_maps_eager_and_compiled(alexnet, objects):
         cuda = rise_maps(alexnet, images, "conv5", units, device="cuda", compile=compile, **options)
         for unit_cpu, unit_cuda in zip(cpu.reshape(12, -1), cuda.reshape(12, -1), strict=True):
             assert np.corrcoef(unit_cpu, unit_cuda)[0, 1] > 0.99  # same masks, bfloat16 responses
+
+
+def test_the_gray_stem_on_cuda_tracks_the_network_own_first_convolution(alexnet):
+    from rsa_mirror.importance import _fast_kernels, _layer_function
+
+    network, path = alexnet.module.to("cuda").eval(), alexnet.resolve_layers(["fc6"])["fc6"]
+    gray = torch.rand(64, 227, 227, device="cuda", generator=torch.Generator("cuda").manual_seed(0))
+    with torch.inference_mode():
+        reference = _layer_function(network, path, alexnet, gray_stem=False)(gray)  # float32 (TF32 convolutions)
+        with _fast_kernels(torch.device("cuda")), torch.autocast("cuda", torch.bfloat16):
+            for gray_stem in (True, False):
+                fast = _layer_function(network, path, alexnet, gray_stem=gray_stem)(gray).float()
+                assert float(torch.linalg.norm(fast - reference) / torch.linalg.norm(reference)) < 2e-2  # bf16

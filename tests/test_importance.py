@@ -56,6 +56,20 @@ def test_masks_are_seeded_coarse_and_shifted():
     assert torch.equal(masks, again)
 
 
+def test_masks_equal_the_upsampled_grid_cropped_at_its_shift():
+    """Separable matrices vs torch's 2-d bilinear upsampling of each grid, cropped pixel by pixel."""
+    for size, grid in (((24, 24), 4), ((31, 20), 6), ((227, 227), 7)):
+        masks = make_masks(40, size, grid=grid, generator=torch.Generator().manual_seed(1))
+        g = torch.Generator().manual_seed(1)  # the same draws, in make_masks' order
+        coarse = (torch.rand(40, grid, grid, generator=g) < 0.5).float()
+        cells = [int(np.ceil(length / grid)) for length in size]
+        dy, dx = (torch.randint(0, cell, (40,), generator=g) for cell in cells)
+        up = torch.nn.functional.interpolate(coarse[:, None], size=[(grid + 1) * c for c in cells], mode="bilinear")
+        for i in range(40):
+            crop = up[i, 0, dy[i] : dy[i] + size[0], dx[i] : dx[i] + size[1]]
+            torch.testing.assert_close(masks[i], crop, rtol=0, atol=1e-6)
+
+
 def test_maps_peak_where_the_unit_reads(images):
     maps = rise_maps(Toy(), images, None, [0, 1], n_masks=600, grid=6, batch_size=128, random_state=0, device="cpu")
     assert maps.shape == (2, 3, SIZE, SIZE)
@@ -217,6 +231,29 @@ def test_cut_network_equals_the_hooked_activations_and_untraceable_modules_fall_
     with torch.inference_mode():
         expected = branchy.first(batch[:, None].expand(-1, 3, -1, -1).flatten(1))
         np.testing.assert_array_equal(_layer_function(branchy, "first")(batch).numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize(
+    ("conv", "size", "normalized"),
+    [
+        (torch.nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False), (37, 37), True),  # ResNet's stem, odd size
+        (torch.nn.Conv2d(3, 8, 4, stride=4), (30, 30), True),  # ConvNeXt's patchify: the last rows are not read
+        (torch.nn.Conv2d(3, 8, (5, 3), stride=(3, 2), padding=(1, 2)), (26, 31), False),  # a plain module
+    ],
+)
+def test_the_gray_stem_equals_the_first_convolution_on_three_channels(conv, size, normalized):
+    from rsa_mirror.importance import _layer_function
+    from rsa_mirror.models import LoadedModel
+
+    network = torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.Conv2d(8, 4, 3)).eval()
+    mean, std = ((0.3, 0.5, 0.6), (0.2, 0.25, 0.4)) if normalized else ((0.0,) * 3, (1.0,) * 3)
+    loaded = LoadedModel("stem", network, "random", {}, size[0], mean, std) if normalized else None
+    gray = torch.rand(5, *size)
+    channels = (gray[:, None] - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+    with torch.inference_mode():
+        folded = _layer_function(network, "2", loaded, gray_stem=True)
+        torch.testing.assert_close(folded(gray), network(channels).flatten(1), rtol=1e-5, atol=1e-5)
+    assert type(network[0]) is torch.nn.Conv2d  # the network keeps its own convolution
 
 
 def test_compiled_rise_equals_eager(images):
