@@ -15,4 +15,4 @@ timeout 120 python3 -m pytest -q -m gpu tests/test_gpu.py -k "rise or stem" -p n
 # The costliest kernels of one forward pass per stem; eager and compiled, gray and plain stem, at a
 # batch of 1000 on 20 images x 5000 masks each; then the full workload with the fastest setting.
 timeout 330 python3 benchmarks/bench_importance.py --device cuda --full --images 20 --modes eager compile \
-  --stems gray plain --batch-sizes 1000 --profile 2>&1 | tee "$OUT/rise.log"
+  --stems gray plain --batch-sizes 1000 --profile --full-repeats 3 2>&1 | tee "$OUT/rise.log"

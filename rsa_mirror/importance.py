@@ -5,7 +5,8 @@ masks (a coarse random binary grid, bilinearly upsampled and shifted by a random
 cell); hidden pixels take the background gray. A unit's importance map is the average of the
 masks weighted by its response, sum_i r_i M_i / (N p). Masks are made on the device in batches
 from seeded draws on the CPU (the same masks on any device), one forward pass of the network
-cut after the layer serves every selected unit, and the maps of each object are written to an
+cut after the layer (its first convolution folded onto the grayscale images, ``_GrayStem``)
+serves every selected unit, and the maps of each object are written to an
 atomic checkpoint so that a killed run restarted with the same arguments finishes with the
 same maps.
 """
@@ -221,7 +222,8 @@ def rise_maps(
     seed = int(check_random_state(random_state).integers(2**62)) if not isinstance(random_state, int) else random_state
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
-    key = _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images)
+    if checkpoint_dir is not None:  # hashing the weights and images takes a second for large networks
+        key = _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images)
     function = _layer_function(network, path, loaded if isinstance(model, LoadedModel) else None, compile=compile)
     n, height, width = images.shape
     maps = np.zeros((n_maps, n, height, width), dtype=np.float32)
@@ -356,7 +358,7 @@ def _fold_stem(extractor, mean, std) -> bool:
         return False
     (first,) = inputs[0].users
     conv = extractor.get_submodule(first.target) if first.op == "call_module" else None
-    plain = type(conv) is torch.nn.Conv2d and conv.in_channels == conv.groups * 3 == 3 and conv.dilation == (1, 1)
+    plain = type(conv) is torch.nn.Conv2d and (conv.in_channels, conv.groups, conv.dilation) == (3, 1, (1, 1))
     if not (plain and conv.padding_mode == "zeros" and not isinstance(conv.padding, str) and min(conv.stride) > 1):
         return False
     parent, _, name = first.target.rpartition(".")
@@ -369,7 +371,7 @@ class _GrayStem(torch.nn.Module):
 
     The three channels are (g - mean_c) / std_c of one gray image g, zero-padded, so the
     convolution is conv(g, sum_c w_c / std_c) - conv(1, sum_c w_c mean_c / std_c) + bias, exactly,
-    borders included: a third of the arithmetic. The strided convolution of g is computed as a
+    borders included, with one input channel instead of three. The strided convolution of g is computed as a
     stride-1 one on its (s_h x s_w) pixel blocks (space-to-depth: s_h s_w channels, kernel
     ceil(k / s)), a shape that suits matrix units better than 3 channels under a large kernel.
     Weights are read from ``conv`` at each call, so the stem follows training.
