@@ -116,7 +116,8 @@ def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") ->
     """
     height, width = (size, size) if np.isscalar(size) else size
     device = torch.device(device)
-    return _masks(*_mask_draws(n_masks, (height, width), grid, p, generator, device), _upsampling(grid, size, device))
+    draws = _mask_draws(n_masks, (height, width), grid, p, generator, device)
+    return _masks(*draws, _upsampling(grid, (height, width), device))
 
 
 def _mask_draws(n_masks, size, grid, p, generator, device) -> tuple:
@@ -143,7 +144,7 @@ def _upsampling(grid, size, device) -> tuple:
     cropped at shift d. Returns (Y (cell_h, H, grid), X (cell_w, W, grid)) on ``device``.
     """
     matrices = []
-    for length in (size, size) if np.isscalar(size) else size:
+    for length in size:  # (H, W)
         cell = int(np.ceil(length / grid))
         basis = torch.eye(grid, device=device)[:, None, :]  # grid one-hot signals of length grid
         up = torch.nn.functional.interpolate(basis, size=(grid + 1) * cell, mode="linear", align_corners=False)
