@@ -1,29 +1,42 @@
-"""Load recordings kept in the Freiwald-Tsao lab layout and compute the index per patch.
+"""Load a lab's recordings, say which stimulus each row is, and compute the index per patch.
 
 A folder holds neural_vecs_<PATCH>.mat files, each with `neural_vecs` (stimuli x neurons,
-trial-averaged) and optionally `neural_trials` (stimuli x neurons x trials). The rows follow a
-StimulusLayout: by default 25 FIV identities x views, view-major, views left profile, left
-half profile, frontal, right half profile, right profile, up, down, back. Here the folder is
-written from simulated data first; point FOLDER at your own files instead.
-Run: python examples/load_lab_recordings.py [FOLDER]
+trial-averaged) and optionally `neural_trials` (stimuli x neurons x trials). Which identity and
+view each row shows is stated once, here with a layout table (one row per recorded row:
+identity, view); metadata vectors inside the files, or a grid (StimulusLayout), work too.
+Here the folder is first written from simulated data the way a lab might export it: each
+identity's views consecutive, identities numbered from 1, no metadata. Point FOLDER and TABLE
+at your own files instead.
+Run: python examples/load_lab_recordings.py [FOLDER TABLE]
 """
 
 import sys
 import tempfile
+from pathlib import Path
 
-from neural_data import FIV_VIEWS, StimulusLayout, load_freiwald_tsao, simulate_face_patches
-from rsa_mirror import msvt_by_object, summarize_msvt
+import numpy as np
+import pandas as pd
+import scipy.io
 
-if len(sys.argv) > 1:
-    folder = sys.argv[1]
+from neural_data import StimulusLayout, load_freiwald_tsao, simulate_face_patches
+from rsa_mirror import compute_rdms, msvt_by_object, summarize_msvt
+
+if len(sys.argv) > 2:
+    folder, table = sys.argv[1], sys.argv[2]
 else:
-    folder = simulate_face_patches(random_state=1).save(tempfile.mkdtemp())
+    simulated = simulate_face_patches(random_state=1)
+    rows = simulated["AL"].obs_descriptors
+    order = np.lexsort((rows["view_deg"], rows["identity"]))  # identity-major
+    folder = Path(tempfile.mkdtemp())
+    for patch, dataset in simulated.items():
+        scipy.io.savemat(folder / f"neural_vecs_{patch}.mat", {"neural_vecs": dataset.measurements[order]})
+    table = folder / "rows.csv"
+    pd.DataFrame({"identity": rows["identity"][order] + 1, "view": rows["view"][order]}).to_csv(table, index=False)
 
-# Say how your export orders its rows; this is the default, written out.
-layout = StimulusLayout(n_identities=25, views=FIV_VIEWS, order="view-major")
-recordings = load_freiwald_tsao(folder, layout=layout)
+recordings = load_freiwald_tsao(folder, layout=StimulusLayout.from_table(table))
 print(recordings)
+print("layout:", recordings.layout.describe())
 
-# Files with 175 or 200 rows also hold up/down/back views: keep the views that have a mirror view.
-recordings = recordings.mirror_views()
-print(summarize_msvt(msvt_by_object(recordings, object_key="identity")).round(3))
+rdms = compute_rdms(recordings)  # every row: rsatoolbox RDMs, one per patch
+index = msvt_by_object(recordings, object_key="identity")  # views without a mirror view are left out, and named
+print(summarize_msvt(index).round(3))

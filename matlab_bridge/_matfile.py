@@ -7,9 +7,11 @@ v7.3 (HDF5 in MATLAB's layout) through hdf5storage, on request or when a variabl
 v7's 2 GB limit. Every write goes to a temporary file beside the target and is renamed into
 place, so a failed save leaves nothing behind.
 
-Reading: v4/v6/v7 through scipy, v7.3 through hdf5storage (detected by the HDF5 signature),
-into plain Python: structs -> list of dicts (a struct array stays a list, also of one),
-cells -> lists, char rows -> str, numbers -> arrays as stored (at least 2-D).
+Reading: v4/v6/v7 through scipy; HDF5 files (detected by their signature) by the rule of their
+writer (``_hdf5``: MATLAB v7.3 and hdf5storage transposed back from column-major, GNU Octave's
+HDF5 format likewise, plain HDF5 as stored). Values come back as plain Python: structs -> list
+of dicts (a struct array stays a list, also of one), cells -> lists, char rows -> str, numbers
+-> arrays as stored (at least 2-D).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import scipy.io
 from scipy.io.matlab import _mio5
 
 from rsa_mirror._utils import atomic_path, check_option
+
+from ._hdf5 import read_hdf5
 
 V7_LIMIT_BYTES = 2**31 - 1  # a v7 variable's byte count is a 32-bit field
 MAX_NAME = {False: 31, True: 63}  # field-name length without / with long_field_names
@@ -81,9 +85,9 @@ def read_mat(path) -> dict:
     if not path.is_file():
         raise MatFormatError(f"{path}: no such file")
     with open(path, "rb") as stream:
-        head = stream.read(520)
-    if _HDF5_SIGNATURE in (head[:8], head[512:520]):
-        return _read_v73(path)
+        head = stream.read(2056)
+    if any(head[offset : offset + 8] == _HDF5_SIGNATURE for offset in (0, 512, 1024, 2048)):
+        return read_hdf5(path, MatFormatError)
     try:
         raw = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, chars_as_strings=True)
     except Exception as error:  # scipy raises ValueError, TypeError, EOFError, OSError ... by case
@@ -110,16 +114,6 @@ def to_python(value):
     if value.dtype == object:  # cell array
         return [to_python(item) for item in value.ravel(order="F")]
     return value if value.ndim >= 2 else np.atleast_2d(value)
-
-
-def _read_v73(path) -> dict:
-    import hdf5storage
-
-    try:
-        raw = hdf5storage.loadmat(str(path))
-    except Exception as error:  # h5py and hdf5storage raise several kinds
-        raise MatFormatError(f"{path}: not a readable MAT v7.3 (HDF5) file ({type(error).__name__}: {error})") from None
-    return {name: to_python(value) for name, value in raw.items() if not name.startswith("#")}
 
 
 def _nbytes(value) -> int:

@@ -8,9 +8,13 @@ Written layout (one file, three variables; ``RDMs`` is the variable name by defa
   ``n_units``, ``layer``, ``patch``).
 - ``RDMs_patterns``: a struct with one field per pattern descriptor (identity, view_deg,
   category, ...): numbers as n x 1 double, text as n x 1 cell of char.
-- ``RDMs_info``: ``format``, ``version``, ``dissimilarity_measure`` and ``names``, a K x 2 cell
+- ``RDMs_info``: ``format``, ``version``, ``dissimilarity_measure``, ``names``, a K x 2 cell
   {MATLAB name, Python name} for every name that had to be changed to be a valid MATLAB
-  identifier (so loading restores it).
+  identifier (so loading restores it), ``labels``: the pattern descriptors, which are labels
+  (identity, view, stimulus, ...: as the recordings or stimuli label them; labels generated
+  from a row layout count from 0), and ``positions``: how stimuli are addressed (row and
+  column k of every RDM is the k-th entry of the pattern descriptors, k counted from 1 in
+  MATLAB).
 
 ``load_rdms`` reads that layout and what MATLAB users hold: 3-D stacks [n x n x N], single
 n x n matrices, vectors in squareform order (1 x n(n-1)/2, or K x n(n-1)/2 for K of them),
@@ -79,6 +83,8 @@ def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"
         "dissimilarity_measure": str(rdms.dissimilarity_measure or ""),
         "names": np.array(renamed, dtype=object).reshape(-1, 2),
         "integers": np.array(integers, dtype=object).reshape(1, -1),
+        "labels": np.array([k for k in patterns], dtype=object).reshape(1, -1),
+        "positions": "RDM row/column k (1-based) is entry k of every pattern descriptor; descriptors are labels",
     }
     long_names = any(len(k) > MAX_NAME[False] for k in (*extra, *patterns))
     variables = {variable: struct, f"{variable}_patterns": patterns, f"{variable}_info": info}

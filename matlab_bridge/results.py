@@ -13,9 +13,13 @@
 - ``units``: a char per field saying what its numbers are;
 - ``shapes``: each array's Python shape (MATLAB drops trailing singleton axes);
 - ``keys``: original names of fields that had to be renamed to be MATLAB identifiers, and
-  ``none``, ``integers``, ``logicals``: fields that were None, integer or boolean in Python.
+  ``none``, ``integers``, ``logicals``: fields that were None, integer or boolean in Python;
+- ``one_based``: the fields that hold positions, stored counting from 1 (MATLAB's convention).
 
-Stimulus ``indices`` are stored 1-based (MATLAB's convention) and come back 0-based. Everything
+Stimulus ``indices`` (positions: the k-th stimulus of the RDMs) are stored 1-based and come
+back 0-based. Every other number is stored as Python holds it: descriptor columns such as
+``identity`` or ``stimulus`` are labels, kept as the recordings or the stimuli label them
+(a lab's 1..25 stay 1..25; labels generated from a row layout count from 0). Everything
 ``load_results`` reads back equals what was saved (types, shapes, dtypes, names).
 """
 
@@ -121,6 +125,7 @@ def _encode(obj) -> dict:
         "keys": np.array(keys, dtype=object).reshape(-1, 2),
     }
     encoded.update({k: np.array(v, dtype=object).reshape(1, -1) for k, v in extras.items()})
+    encoded["one_based"] = np.array([n for n in extras["integers"] if n in _ONE_BASED], dtype=object).reshape(1, -1)
     return encoded
 
 

@@ -1,11 +1,26 @@
 """Loading recordings in the layout labs hold them.
 
 Freiwald-Tsao ``neural_vecs_<PATCH>.mat`` files (variable ``neural_vecs``, stimuli x neurons,
-trial-averaged), or one .mat file holding a variable per patch. MATLAB v7.3 (HDF5) files are
-read with h5py.
+trial-averaged), or one .mat file holding a variable per patch, written by MATLAB, GNU Octave,
+scipy, hdf5storage or h5py (every .mat version and plain HDF5: ``matlab_bridge.read_mat``).
 
-Every problem with a file is raised as ``RecordingFormatError`` naming the file, the variable
-and what is wrong; loaders compute no statistics beyond the checks.
+How a file is read, in order:
+
+1. **Variables.** Metadata vectors (``identity``, ``view``, ``view_deg``, ``yaw_deg``,
+   ``yaw``, ``stimulus``, ``image``) describe the rows and are never read as patches; in a
+   single file, the patches are the other numeric matrices (or those named in ``patches``).
+2. **Layout** (``neural_data.layout``): the ``layout`` passed in, else the file's metadata,
+   else the FIV default (said so in ``Recordings.layout.describe()``). When both a layout and
+   metadata are there they must describe the same rows.
+3. **Orientation.** Rows are stimuli. When both dimensions of a matrix fit the layout (a
+   100 x 125 matrix under the FIV layout: 100 = 25 x 4 views), it is refused as ambiguous
+   unless ``orientation`` says which, or the number of stimuli is fixed (by a layout table,
+   metadata, an exact list of views, or the other patches of the same recordings).
+4. **Checks**: numeric data, the same number of stimuli in every patch, finite responses,
+   trial data of matching shape (NaN marks a missing trial), a folder written by one save.
+
+Every problem is raised as ``RecordingFormatError`` naming the file, the variable and what is
+wrong; loaders compute no statistics beyond the checks.
 """
 
 from __future__ import annotations
@@ -15,91 +30,119 @@ import re
 import warnings
 from pathlib import Path
 
-import h5py
 import numpy as np
-import scipy.io
+import pandas as pd
 from rsatoolbox.data import Dataset
 
-from rsa_mirror._utils import format_indices
+from rsa_mirror._utils import check_option, format_indices
 
-from .recordings import Recordings, StimulusLayout
+from .errors import RecordingFormatError
+from .layout import DEFAULT_SOURCE, METADATA_NAMES, StimulusLayout, same_rows
+from .recordings import Recordings
+from .saves import SAVE_ID, check_folder
 
 RESPONSES = "neural_vecs"
 # Posterior to anterior: patches found in a folder are listed in this order, others after.
 PATCH_ORDER = ("PL", "MLMF", "ML", "MF", "AL", "AF", "AM")
 TRIALS = "neural_trials"
+ORIENTATIONS = ("auto", "stimuli-by-neurons", "neurons-by-stimuli")
 
 
-class RecordingFormatError(ValueError):
-    """A recording file that cannot be read as stimuli x neurons responses."""
+@dataclasses.dataclass
+class _Patch:
+    """One patch's matrices as found in its file, before orientation."""
+
+    file: Path
+    name: str
+    responses: np.ndarray
+    trials_name: str
+    trials: np.ndarray | None
 
 
-def load_freiwald_tsao(path, *, patches=None, layout=None) -> Recordings:
+def load_freiwald_tsao(path, *, patches=None, layout=None, orientation="auto") -> Recordings:
     """Load face-patch responses saved in the Freiwald-Tsao layout.
 
     Args:
         path: a folder holding ``neural_vecs_<PATCH>.mat`` files (each with variable
             ``neural_vecs`` of shape (n_stimuli, n_neurons) and optionally ``neural_trials``
-            of shape (n_stimuli, n_neurons, n_trials)), or a single .mat file holding one
-            variable per patch, named ``<PATCH>`` or ``neural_vecs_<PATCH>`` (trial data:
-            ``neural_trials_<PATCH>``). v5/v7 and v7.3 (HDF5) files are read.
+            of shape (n_stimuli, n_neurons, n_trials) and metadata vectors), or a single file
+            (.mat, .h5, .hdf5) holding one variable per patch, named ``<PATCH>`` or
+            ``neural_vecs_<PATCH>`` (trial data: ``neural_trials_<PATCH>``), and optionally
+            metadata vectors. A single ``neural_vecs_<PATCH>.mat`` file works too.
         patches: patch names to load (e.g. ``["MLMF", "AL", "AM"]``); default all found:
             for a folder posterior to anterior (PL, MLMF, ML, MF, AL, AF, AM), then any others
-            alphabetically; for a single file in the file's order.
-        layout: ``StimulusLayout`` giving identity and view of each row; default the FIV
-            layout (25 identities x 8 views, view-major; see ``neural_data.recordings``). A
-            matrix whose row count is not n_identities x k (k = 1..n_views) is refused.
+            alphabetically; for a single file every numeric matrix that is not metadata, in
+            the file's order.
+        layout: ``StimulusLayout`` giving identity and view of each row (a grid, or
+            ``StimulusLayout.from_table(...)``); default the file's metadata vectors, else
+            the FIV layout (25 identities x 8 views, view-major; a file may hold the first k
+            views). ``recordings.layout.describe()`` says which was used.
+        orientation: ``"auto"`` (rows are stimuli; a matrix whose both dimensions fit is
+            refused), ``"stimuli-by-neurons"`` or ``"neurons-by-stimuli"`` (then every
+            matrix, and the first two axes of trial data, are transposed).
 
     Returns:
-        ``Recordings``: patch -> Dataset of trial-averaged responses, with the layout of the
-        views present (the first k of ``layout``). Neurons with zero
-        variance across stimuli are dropped with a warning listing them (their original
-        column stays in ``channel_descriptors['neuron']``).
+        ``Recordings``: patch -> Dataset of trial-averaged responses (float64), with the layout
+        of the rows present. Neurons with zero variance across stimuli are dropped with a
+        warning listing them (their original column stays in
+        ``channel_descriptors['neuron']``).
 
     Raises:
         FileNotFoundError: ``path`` or a requested patch file does not exist.
-        RecordingFormatError: unreadable file, missing variable, non-numeric data, wrong
-            number of dimensions or rows, NaN/Inf responses (naming neurons and stimuli),
-            all neurons constant, or trial data whose shape does not match.
+        RecordingFormatError: unreadable file; missing variable (listing those present);
+            non-numeric data (naming char, cell and struct variables, and a struct's numeric
+            fields); wrong number of dimensions; rows that fit no layout; a matrix whose
+            orientation is ambiguous or reversed; patches with different numbers of stimuli
+            (naming the files); metadata that disagree with ``layout`` or between files;
+            NaN/Inf responses (naming neurons and stimuli); all neurons constant; trial data
+            of the wrong shape; a folder mixing files of different saves.
     """
-    layout = layout if layout is not None else StimulusLayout()
+    check_option("orientation", orientation, ORIENTATIONS)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
             f"no recordings at {path}: expected a folder of neural_vecs_<PATCH>.mat files or one .mat file"
         )
-    sources = _folder_sources(path, patches) if path.is_dir() else _file_sources(path, patches)
+    if path.is_dir():
+        found, metadata = _folder_patches(path, patches)
+    else:
+        found, metadata = _file_patches(path, patches)
+    if layout is not None and not isinstance(layout, StimulusLayout):
+        raise TypeError(f"layout must be a StimulusLayout (or None), got {type(layout).__name__}")
+    stated = layout if layout is not None or metadata is not None else StimulusLayout(source=DEFAULT_SOURCE)
+    oriented = _orient(found, metadata if metadata is not None else stated, orientation)
+    n_stimuli = _common_stimuli(oriented)
+    layout = _resolve(stated, metadata, n_stimuli)
+    descriptors = layout.descriptors(n_stimuli)
     datasets, trials = {}, {}
-    for patch, (file, variables, responses_name, trials_name) in sources.items():
-        responses = _numeric(file, responses_name, variables[responses_name], ndim=2)
-        layout_descriptors = _check_rows(file, responses_name, responses, layout)
-        _check_finite(file, responses_name, responses)
-        trial_data = None
-        if trials_name in variables:
-            trial_data = _numeric(file, trials_name, variables[trials_name], ndim=3)
+    for patch, (item, responses, trial_data) in oriented.items():
+        _check_finite(item.file, item.name, responses)
+        if trial_data is not None:
             if trial_data.shape[:2] != responses.shape:
                 raise RecordingFormatError(
-                    f"{file}: variable {trials_name!r} has shape {trial_data.shape}; expected "
-                    f"{responses.shape + ('n_trials',)} to match {responses_name!r}"
+                    f"{item.file}: variable {item.trials_name!r} has shape {trial_data.shape}; expected "
+                    f"{responses.shape + ('n_trials',)} to match {item.name!r}"
                 )
             if np.isinf(trial_data).any():
-                raise RecordingFormatError(f"{file}: variable {trials_name!r} contains Inf")
-        keep = _informative_neurons(file, responses_name, responses)
+                raise RecordingFormatError(f"{item.file}: variable {item.trials_name!r} contains Inf")
+        keep = _informative_neurons(item.file, item.name, responses)
         datasets[patch] = Dataset(
             responses[:, keep],
-            descriptors={"name": patch, "patch": patch, "source": str(file)},
-            obs_descriptors=layout_descriptors,
+            descriptors={"name": patch, "patch": patch, "source": str(item.file)},
+            obs_descriptors={k: v.copy() for k, v in descriptors.items()},
             channel_descriptors={"neuron": np.flatnonzero(keep), "patch": np.full(keep.sum(), patch)},
         )
         if trial_data is not None:
             trials[patch] = trial_data[:, keep]
-    n_views = layout.n_views_in(next(iter(datasets.values())).n_obs)
-    present = dataclasses.replace(layout, views=layout.views[:n_views], yaw_deg=layout.yaw_deg[:n_views])
-    return Recordings(datasets, trials=trials, layout=present)
+    return Recordings(datasets, trials=trials, layout=layout.present(n_stimuli))
 
 
-def _folder_sources(folder, patches) -> dict:
-    found = {re.fullmatch(r"neural_vecs_(.+)\.mat", f.name).group(1): f for f in folder.glob("neural_vecs_*.mat")}
+# -- finding the patches ----------------------------------------------------------------------
+
+
+def _folder_patches(folder, patches):
+    files = sorted(folder.glob("neural_vecs_*.mat"))
+    found = {re.fullmatch(r"neural_vecs_(.+)\.mat", f.name).group(1): f for f in files}
     found = dict(sorted(found.items(), key=lambda item: (_hierarchy_rank(item[0]), item[0])))
     if not found:
         raise FileNotFoundError(f"no neural_vecs_<PATCH>.mat files in {folder}")
@@ -110,76 +153,250 @@ def _folder_sources(folder, patches) -> dict:
             f"no file for patch(es) {missing} in {folder}: expected "
             f"{', '.join(f'neural_vecs_{p}.mat' for p in missing)}; found patches {', '.join(found)}"
         )
-    sources = {}
+    items, metadata, save_ids = {}, {}, {}
     for patch in wanted:
-        variables = _read_mat(found[patch])
+        file = found[patch]
+        variables = _read(file)
+        save_ids[file] = variables.get(SAVE_ID)
         if RESPONSES not in variables:
             raise RecordingFormatError(
-                f"{found[patch]}: no variable {RESPONSES!r}; the file holds {', '.join(variables) or 'no variables'}"
+                f"{file}: no variable {RESPONSES!r}; the file holds {_listing(variables) or 'no variables'}"
             )
-        sources[patch] = (found[patch], variables, RESPONSES, TRIALS)
-    return sources
+        items[patch] = _patch(file, RESPONSES, variables, TRIALS)
+        metadata[file] = _metadata(file, variables)
+    check_folder(folder, files, save_ids)
+    return items, _agreeing_metadata(metadata)
+
+
+def _file_patches(file, patches):
+    variables = _read(file)
+    single = re.fullmatch(r"neural_vecs_(.+)\.mat", file.name)
+    chosen = patches is not None
+    if patches is None:
+        if single and RESPONSES in variables:
+            patches = [single.group(1)]
+        else:
+            patches = [_patch_name(n) for n, v in variables.items() if _is_patch_candidate(n, v)]
+        if not patches:
+            raise RecordingFormatError(
+                f"{file}: no numeric matrix to read as a patch; the file holds {_listing(variables) or 'no variables'}"
+            )
+    items = {}
+    for patch in patches:
+        if patch in METADATA_NAMES:
+            raise RecordingFormatError(f"{file}: {patch!r} is a metadata name (one value per stimulus), not a patch")
+        candidates = [f"{RESPONSES}_{patch}", patch] + ([RESPONSES] if single and single.group(1) == patch else [])
+        name = next((n for n in candidates if n in variables), None)
+        if name is None:
+            raise RecordingFormatError(
+                f"{file}: no variable for patch {patch!r} (looked for {' or '.join(candidates)}); "
+                f"the file holds {_listing(variables) or 'no variables'}"
+            )
+        trials_name = TRIALS if name == RESPONSES else f"{TRIALS}_{patch}"
+        items[patch] = _patch(file, name, variables, trials_name)
+    used = {item.name for item in items.values()} | {item.trials_name for item in items.values()}
+    ignored = [n for n in variables if n not in used and n not in METADATA_NAMES and n != SAVE_ID]
+    if ignored and not chosen:
+        warnings.warn(f"{file}: not read as patches: {_listing({n: variables[n] for n in ignored})}", stacklevel=3)
+    return items, _metadata(file, variables)
+
+
+def _is_patch_candidate(name, value) -> bool:
+    if name in METADATA_NAMES or name == SAVE_ID or name.startswith(TRIALS):
+        return False
+    return isinstance(value, np.ndarray) and value.ndim == 2 and min(value.shape) > 1 and value.dtype.kind in "iuf"
+
+
+def _patch_name(name) -> str:
+    return name.removeprefix(RESPONSES + "_")
+
+
+def _patch(file, name, variables, trials_name) -> _Patch:
+    responses = _numeric(file, name, variables[name], ndim=2)
+    trials = None
+    if trials_name in variables:
+        trials = _numeric(file, trials_name, variables[trials_name], ndim=3)
+    return _Patch(file, name, responses, trials_name, trials)
+
+
+def _read(file) -> dict:
+    from matlab_bridge import MatFormatError, read_mat
+
+    try:
+        return read_mat(file)
+    except MatFormatError as error:
+        raise RecordingFormatError(str(error)) from None
 
 
 def _hierarchy_rank(patch) -> int:
     return PATCH_ORDER.index(patch) if patch in PATCH_ORDER else len(PATCH_ORDER)
 
 
-def _file_sources(file, patches) -> dict:
-    variables = _read_mat(file)
-    if patches is None:
-        names = [n for n in variables if not n.startswith(TRIALS + "_") and np.ndim(variables[n]) == 2]
-        patches = [n.removeprefix(RESPONSES + "_") for n in names]
-        if not patches:
+# -- the layout -------------------------------------------------------------------------------
+
+
+def _metadata(file, variables):
+    """The file's metadata vectors as a layout (None when it holds none)."""
+    vectors = {}
+    for name in METADATA_NAMES:
+        if name not in variables:
+            continue
+        value = variables[name]
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise RecordingFormatError(
+                    f"{file}: metadata variable {name!r} must hold numbers or text, one per stimulus"
+                )
+            vectors[name] = np.array([v.rstrip() for v in value])
+            continue
+        array = np.asarray(value)
+        if array.ndim > 2 or (array.ndim == 2 and min(array.shape) > 1) or array.dtype.kind not in "biuf":
             raise RecordingFormatError(
-                f"{file}: no 2-D variable to read as a patch; the file holds {', '.join(variables)}"
+                f"{file}: metadata variable {name!r} must be a vector of numbers or a cell of text, one value per "
+                f"stimulus; got {array.dtype} of shape {array.shape}"
             )
-    sources = {}
-    for patch in patches:
-        candidates = [f"{RESPONSES}_{patch}", patch]
-        name = next((n for n in candidates if n in variables), None)
-        if name is None:
+        vectors[name] = array.ravel()
+    if not vectors:
+        return None
+    lengths = {name: len(v) for name, v in vectors.items()}
+    if len(set(lengths.values())) > 1:
+        raise RecordingFormatError(
+            f"{file}: metadata vectors differ in length ({', '.join(f'{k} {v}' for k, v in lengths.items())}): "
+            "each needs one value per stimulus"
+        )
+    names = ", ".join(vectors)
+    return StimulusLayout.from_table(pd.DataFrame(vectors), source=f"the metadata vectors ({names}) in {file}")
+
+
+def _agreeing_metadata(layouts) -> StimulusLayout | None:
+    """One layout from the files' metadata, which must agree (None when no file has any)."""
+    given = {file: layout for file, layout in layouts.items() if layout is not None}
+    if not given:
+        return None
+    files = list(given)
+    first = given[files[0]]
+    if len(given) < len(layouts):
+        without = [f.name for f, layout in layouts.items() if layout is None]
+        raise RecordingFormatError(
+            f"{files[0].parent}: {', '.join(f.name for f in files)} hold metadata vectors but {', '.join(without)} "
+            "do not: the files must come from one export"
+        )
+    for file in files[1:]:
+        difference = _difference(first.table, given[file].table)
+        if difference:
+            raise RecordingFormatError(f"{file}: its metadata vectors disagree with those of {files[0]}: {difference}")
+    source = first.source if len(files) == 1 else f"the metadata vectors of {', '.join(f.name for f in files)}"
+    return dataclasses.replace(first, source=source)
+
+
+def _difference(a, b) -> str | None:
+    if len(a) != len(b):
+        return f"{len(a)} rows against {len(b)}"
+    for key in ("identity", "view", "view_deg", "stimulus"):
+        if not np.array_equal(a[key].to_numpy().astype(str), b[key].to_numpy().astype(str)):
+            row = int(np.flatnonzero(a[key].to_numpy().astype(str) != b[key].to_numpy().astype(str))[0])
+            first, second = (np.asarray(x[key])[row].tolist() for x in (a, b))
+            return f"{key} of row {row} (0-based) is {first!r} against {second!r}"
+    return None
+
+
+def _resolve(stated, metadata, n_stimuli) -> StimulusLayout:
+    """The layout of ``n_stimuli`` rows; a stated layout must describe the same rows as the metadata."""
+    if metadata is None or stated is None:
+        return metadata if stated is None else stated
+    try:
+        rows = stated.descriptors(n_stimuli)
+    except ValueError as error:
+        raise RecordingFormatError(f"the layout given does not fit {metadata.source}: {error}") from None
+    difference = same_rows(rows, metadata.descriptors(n_stimuli))
+    if difference:
+        raise RecordingFormatError(
+            f"the layout given ({stated.describe()}) disagrees with {metadata.source}: {difference}. Drop the "
+            "layout (the metadata define it) or correct it"
+        )
+    return dataclasses.replace(
+        metadata, source=f"{metadata.source}, which agree with {stated.source or 'the layout given'}"
+    )
+
+
+# -- orientation and shape --------------------------------------------------------------------
+
+
+def _orient(found, layout, orientation) -> dict:
+    """Patch -> (item, responses (n_stimuli, n_neurons), trials or None), by the module's rule 3."""
+    counts = set(layout.row_counts())
+    if orientation == "auto" and layout.n_stimuli is None:
+        # The patches of one recording share its stimuli: a count that only one dimension of
+        # some matrix allows decides it for all.
+        candidates = [set(item.responses.shape) & counts for item in found.values()]
+        common = set.intersection(*candidates) if candidates else set()
+        if len(common) == 1:
+            counts = common
+    oriented = {}
+    for patch, item in found.items():
+        responses, trials = item.responses, item.trials
+        if orientation == "neurons-by-stimuli":
+            responses = responses.T
+            trials = None if trials is None else trials.swapaxes(0, 1)
+        rows_fit, columns_fit = responses.shape[0] in counts, responses.shape[1] in counts
+        where = f"{item.file}: variable {item.name!r} of shape {item.responses.shape}"
+        if orientation == "auto" and rows_fit and columns_fit:
             raise RecordingFormatError(
-                f"{file}: no variable for patch {patch!r} (looked for {' or '.join(candidates)}); "
-                f"the file holds {', '.join(variables) or 'no variables'}"
+                f"{where}: both dimensions fit the layout ({layout.describe(with_source=False)}), so it cannot tell "
+                "whether rows are stimuli or neurons. Say it: orientation='stimuli-by-neurons' or "
+                "'neurons-by-stimuli' (command line: --orientation), or state a layout that fixes the number of "
+                "stimuli (a layout table --layout, metadata vectors in the file, or the exact views --views)"
             )
-        sources[patch] = (file, variables, name, f"{TRIALS}_{patch}")
-    return sources
+        if not rows_fit:
+            fits = ", ".join(map(str, sorted(counts)))
+            hint = ""
+            if columns_fit and orientation == "auto":
+                hint = (
+                    f"; its {responses.shape[1]} columns fit: if it is stored neurons x stimuli, say "
+                    "orientation='neurons-by-stimuli' (command line: --orientation neurons-by-stimuli)"
+                )
+            raise RecordingFormatError(
+                f"{where}: {responses.shape[0]} {'columns' if orientation == 'neurons-by-stimuli' else 'rows'} do not "
+                f"fit the layout of {layout.describe(with_source=False)}: expected "
+                f"{'one of ' if len(counts) > 1 else ''}"
+                f"{fits} rows (stimuli){hint}"
+            )
+        oriented[patch] = (item, responses, trials)
+    return oriented
 
 
-def _read_mat(file) -> dict:
-    """All variables of a .mat file as arrays, in the orientation MATLAB shows them."""
-    try:
-        major, _ = scipy.io.matlab.matfile_version(str(file))
-    except Exception as error:
-        raise RecordingFormatError(f"{file}: not a readable MATLAB .mat file ({error})") from error
-    if major == 2:
-        return _read_mat73(file)
-    try:
-        contents = scipy.io.loadmat(str(file))
-    except Exception as error:
-        raise RecordingFormatError(f"{file}: cannot be read as a MATLAB .mat file ({error})") from error
-    return {k: v for k, v in contents.items() if not k.startswith("__")}
+def _common_stimuli(oriented) -> int:
+    sizes = {
+        item.file.name if item.name == RESPONSES else f"{item.file.name}:{item.name}": r.shape[0]
+        for item, r, _ in oriented.values()
+    }
+    if len(set(sizes.values())) > 1:
+        raise RecordingFormatError(
+            "the patches have different numbers of stimuli ("
+            + ", ".join(f"{name} {n}" for name, n in sizes.items())
+            + "): all patches of one recording must share its stimuli"
+        )
+    return next(iter(sizes.values()))
 
 
-def _read_mat73(file) -> dict:
-    """Variables of a v7.3 (HDF5) file; MATLAB stores column-major, so arrays are transposed."""
-    try:
-        with h5py.File(file, "r") as handle:
-            return {
-                name: np.asarray(item).T
-                for name, item in handle.items()
-                if isinstance(item, h5py.Dataset) and not name.startswith("#")
-            }
-    except OSError as error:
-        raise RecordingFormatError(f"{file}: cannot be read as a MATLAB v7.3 (HDF5) file ({error})") from error
-
-
-def _numeric(file, name, array, *, ndim) -> np.ndarray:
-    array = np.asarray(array)
+def _numeric(file, name, value, *, ndim) -> np.ndarray:
+    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        raise RecordingFormatError(
+            f"{file}: variable {name!r} must be a numeric matrix, got text (a char or cell of char)"
+        )
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        raise RecordingFormatError(
+            f"{file}: variable {name!r} must be a numeric matrix, got a struct with fields {_fields(value[0])}"
+        )
+    if isinstance(value, list):
+        raise RecordingFormatError(f"{file}: variable {name!r} must be a numeric matrix, got a cell array")
+    array = np.asarray(value)
     if array.dtype.kind not in "iuf":
         raise RecordingFormatError(
-            f"{file}: variable {name!r} must be a numeric matrix, got {array.dtype} (a cell, struct or char array?)"
+            f"{file}: variable {name!r} must be a numeric matrix, got {array.dtype} (a cell, struct, char or "
+            "logical array?)"
         )
     if array.ndim != ndim:
         expected = "(stimuli, neurons)" if ndim == 2 else "(stimuli, neurons, trials)"
@@ -187,16 +404,31 @@ def _numeric(file, name, array, *, ndim) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _check_rows(file, name, responses, layout) -> dict:
-    try:
-        return layout.descriptors(responses.shape[0])
-    except ValueError as error:
-        try:
-            layout.n_views_in(responses.shape[1])
-            hint = " (the columns fit the layout: is it neurons x stimuli? then transpose it)"
-        except ValueError:
-            hint = ""
-        raise RecordingFormatError(f"{file}: variable {name!r} of shape {responses.shape}: {error}{hint}") from None
+def _listing(variables) -> str:
+    """The variables for a message: 'a' (125x60 float64), 'view' (cell of 125), 'data' (struct with ...)."""
+    parts = []
+    for name, value in variables.items():
+        if isinstance(value, str):
+            parts.append(f"'{name}' (text)")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            parts.append(f"'{name}' (struct with fields {_fields(value[0])})")
+        elif isinstance(value, list):
+            parts.append(f"'{name}' (cell of {len(value)})")
+        else:
+            array = np.asarray(value)
+            parts.append(f"'{name}' ({'x'.join(map(str, array.shape))} {array.dtype})")
+    return ", ".join(parts)
+
+
+def _fields(struct) -> str:
+    numeric = [
+        f"{k} {'x'.join(map(str, np.shape(v)))}"
+        for k, v in struct.items()
+        if isinstance(v, np.ndarray) and v.dtype.kind in "iuf"
+    ]
+    other = [k for k, v in struct.items() if not (isinstance(v, np.ndarray) and v.dtype.kind in "iuf")]
+    text = f"numeric: {', '.join(numeric)}" if numeric else "none numeric"
+    return text + (f"; other: {', '.join(other)}" if other else "") + " (save each patch as its own variable)"
 
 
 def _check_finite(file, name, responses):

@@ -1,109 +1,22 @@
-"""Recorded face-patch populations in memory.
+"""Recorded face-patch populations in memory: the ``Recordings`` container.
 
-Owns the stimulus layout of a response matrix (``StimulusLayout``) and the ``Recordings``
-container (patch name -> rsatoolbox ``Dataset``).
-
-A Freiwald-Tsao response matrix has one row per stimulus and one column per neuron. Which
-identity and view a row shows is a property of the lab's export; ``StimulusLayout`` says it
-once, with the FIV default: 25 identities x 8 views, view-major (rows 0..24 are the 25
-identities in the first view, rows 25..49 in the second, ...), views in the order
-
-    left_profile (-90), left_half_profile (-45), frontal (0), right_half_profile (+45),
-    right_profile (+90), up, down, back (180)
-
-Yaw is in degrees, negative to the viewer's left, so the five yaw views run left to right;
-``up`` and ``down`` are pitch views and have no yaw (NaN). A file may hold the first k views
-of a layout (k = 1..8): 125 rows are the five yaw views, 175 add up and down (the rows used by
-the EIG-faces reanalysis), 200 add back.
+``Recordings`` maps patch names to rsatoolbox ``Dataset`` objects (stimuli x neurons) that
+share one ``StimulusLayout`` (``neural_data.layout``), keeps single-trial responses beside
+them, and writes them back in the lab layout, one folder per save (``neural_data.saves``).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 from rsatoolbox.data import Dataset
 
-from rsa_mirror._utils import atomic_path, check_option
-
-FIV_VIEWS = (
-    "left_profile",
-    "left_half_profile",
-    "frontal",
-    "right_half_profile",
-    "right_profile",
-    "up",
-    "down",
-    "back",
-)
-FIV_YAW_DEG = (-90.0, -45.0, 0.0, 45.0, 90.0, np.nan, np.nan, 180.0)
-
-
-@dataclass(frozen=True)
-class StimulusLayout:
-    """Which identity and view each row of a (stimuli x neurons) matrix shows.
-
-    Attributes:
-        n_identities: identities per view (25 in the FIV set).
-        views: view labels in the file's order.
-        yaw_deg: yaw of each view in degrees (NaN for views off the yaw circle, e.g. up/down).
-        order: ``"view-major"`` (all identities of view 0, then of view 1, ...) or
-            ``"identity-major"`` (all views of identity 0, then of identity 1, ...).
-    """
-
-    n_identities: int = 25
-    views: tuple = FIV_VIEWS
-    yaw_deg: tuple = FIV_YAW_DEG
-    order: str = "view-major"
-
-    def __post_init__(self):
-        check_option("order", self.order, ("view-major", "identity-major"))
-        if int(self.n_identities) < 1:
-            raise ValueError(f"n_identities must be positive, got {self.n_identities}")
-        if len(self.views) != len(self.yaw_deg) or not self.views:
-            raise ValueError(
-                f"views and yaw_deg must have the same non-zero length, got {self.views} and {self.yaw_deg}"
-            )
-        if len(set(self.views)) != len(self.views):
-            raise ValueError(f"view labels must be unique, got {self.views}")
-
-    @classmethod
-    def from_yaw(cls, yaw_deg, *, n_identities=25, order="view-major") -> StimulusLayout:
-        """Layout of yaw views only, labelled with the FIV names where they apply (else 'yaw+30')."""
-        names = dict(zip(FIV_YAW_DEG[:5], FIV_VIEWS[:5], strict=True))
-        yaw = tuple(float(v) for v in yaw_deg)
-        return cls(n_identities, tuple(names.get(v, f"yaw{v:+g}") for v in yaw), yaw, order)
-
-    def n_views_in(self, n_rows) -> int:
-        """Number of the layout's views present in a file of ``n_rows`` rows.
-
-        Raises:
-            ValueError: ``n_rows`` is not n_identities x k for k = 1..len(views).
-        """
-        k, remainder = divmod(int(n_rows), self.n_identities)
-        if remainder or not 1 <= k <= len(self.views):
-            fits = ", ".join(str(self.n_identities * j) for j in range(1, len(self.views) + 1))
-            raise ValueError(
-                f"{n_rows} rows do not fit the layout of {self.n_identities} identities x views {list(self.views)} "
-                f"({self.order}): expected one of {fits} rows"
-            )
-        return k
-
-    def descriptors(self, n_rows) -> dict:
-        """Per-row descriptors: ``stimulus`` (row index), ``identity``, ``view`` and ``view_deg``."""
-        n_views = self.n_views_in(n_rows)
-        view_index, identity = np.divmod(np.arange(n_rows), self.n_identities)
-        if self.order == "identity-major":
-            identity, view_index = np.divmod(np.arange(n_rows), n_views)
-        return {
-            "stimulus": np.arange(n_rows),
-            "identity": identity,
-            "view": np.asarray(self.views[:n_views])[view_index],
-            "view_deg": np.asarray(self.yaw_deg[:n_views], dtype=float)[view_index],
-        }
+from .errors import RecordingFormatError
+from .layout import StimulusLayout
+from .saves import SAVE_ID, read_manifest, write_manifest
 
 
 class Recordings(Mapping):
@@ -179,14 +92,15 @@ class Recordings(Mapping):
         rows = np.isin(labels, list(views))
         datasets = {p: d.subset_obs("view", list(views)) for p, d in self._datasets.items()}
         trials = {p: t[rows] for p, t in self.trials.items()}
-        index = [self.layout.views.index(v) for v in self.layout.views if v in views]
-        layout = StimulusLayout(
-            self.layout.n_identities,
-            tuple(self.layout.views[i] for i in index),
-            tuple(self.layout.yaw_deg[i] for i in index),
-            self.layout.order,
-        )
-        return Recordings(datasets, trials=trials, layout=layout)
+        return Recordings(datasets, trials=trials, layout=self.layout.select_views(views))
+
+    def unpaired_views(self) -> tuple:
+        """Views without a mirror view in these recordings (e.g. up, down, back), in row order."""
+        from rsa_mirror.rdm import mirror_paired
+
+        dataset = next(iter(self._datasets.values()))
+        paired = mirror_paired(dataset.obs_descriptors["view_deg"])
+        return tuple(dict.fromkeys(np.asarray(dataset.obs_descriptors["view"])[~paired].tolist()))
 
     def mirror_views(self) -> Recordings:
         """Only the views whose mirror view is present too (yaw v and -v, both finite).
@@ -194,29 +108,70 @@ class Recordings(Mapping):
         For a 175- or 200-row FIV file these are the five yaw views. Returns ``self`` when
         nothing is dropped.
         """
-        dataset = next(iter(self._datasets.values()))
-        yaw = dict(zip(dataset.obs_descriptors["view"], dataset.obs_descriptors["view_deg"], strict=True))
-        present = {deg for deg in yaw.values() if np.isfinite(deg)}
-        keep = [view for view, deg in yaw.items() if np.isfinite(deg) and -deg in present]
-        return self if len(keep) == len(yaw) else self.select_views(keep)
+        unpaired = self.unpaired_views()
+        if not unpaired:
+            return self
+        views = np.asarray(next(iter(self._datasets.values())).obs_descriptors["view"]).tolist()
+        return self.select_views([v for v in dict.fromkeys(views) if v not in unpaired])
 
-    def save(self, folder) -> Path:
-        """Write one ``neural_vecs_<PATCH>.mat`` per patch (the lab layout), atomically.
+    def save(self, folder, *, metadata=True) -> Path:
+        """Write one ``neural_vecs_<PATCH>.mat`` per patch (the lab layout), as one save.
 
-        Each file holds ``neural_vecs`` (n_stimuli x n_neurons, double) and, when trial data
-        exist, ``neural_trials`` (n_stimuli x n_neurons x n_trials). Rows are written in this
-        object's order, so ``load_freiwald_tsao(folder, layout=recordings.layout)`` reads them
-        back. Channel ground truth is not part of the layout and is not written.
+        Each file holds ``neural_vecs`` (n_stimuli x n_neurons, double), ``neural_trials``
+        (n_stimuli x n_neurons x n_trials) when trial data exist, the save's id, and (with
+        ``metadata``) the layout as metadata vectors ``stimulus``, ``identity``, ``view``
+        (cell of text) and ``view_deg``, so that ``load_freiwald_tsao(folder)`` reads the rows
+        back without being told the layout. Rows are written in this object's order. Channel
+        ground truth is not part of the layout and is not written.
+
+        The folder is written as a whole (``neural_data.saves``): each file atomically, then
+        the ``neural_vecs_*.mat`` files of an earlier save are removed and the manifest
+        ``rsa_mirror_save.json`` written last; a folder left by an interrupted save is refused
+        by the loader, never read as a mix of two saves.
 
         Returns:
             The folder, as a ``Path``.
+
+        Raises:
+            RecordingFormatError: the folder holds ``neural_vecs_*.mat`` files that no save
+                wrote (a lab's own files are never overwritten or removed).
         """
+        from matlab_bridge import read_mat, write_mat
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        manifest = read_manifest(folder) or {"files": {}}
+        earlier = sorted(folder.glob("neural_vecs_*.mat"))
+        foreign = [f.name for f in earlier if f.name not in manifest["files"] and SAVE_ID not in read_mat(f)]
+        if foreign:
+            raise RecordingFormatError(
+                f"{folder}: holds {', '.join(foreign)}, which no save wrote; save into another folder "
+                "(recordings of your own are never overwritten)"
+            )
+        save_id = uuid.uuid4().hex
+        first = next(iter(self._datasets.values()))
+        layout = _metadata(first.obs_descriptors) if metadata else {}
+        files = {}
         for patch, dataset in self._datasets.items():
-            variables = {"neural_vecs": np.asarray(dataset.measurements, dtype=np.float64)}
+            variables = {"neural_vecs": np.asarray(dataset.measurements, dtype=np.float64), **layout}
             if patch in self.trials:
                 variables["neural_trials"] = np.asarray(self.trials[patch], dtype=np.float64)
-            with atomic_path(folder / f"neural_vecs_{patch}.mat") as tmp:
-                scipy.io.savemat(tmp, variables, do_compression=True, oned_as="column")
+            variables[SAVE_ID] = save_id
+            files[patch] = write_mat(folder / f"neural_vecs_{patch}.mat", variables)
+        for stale in earlier:
+            if stale not in files.values():
+                stale.unlink()
+        write_manifest(folder, save_id, files)
         return folder
+
+
+def _metadata(descriptors) -> dict:
+    """The layout descriptors as MATLAB-friendly column vectors (numbers) or cells (text)."""
+    variables = {}
+    for key in ("stimulus", "identity", "view", "view_deg"):
+        values = np.asarray(descriptors[key])
+        if values.dtype.kind in "biuf":
+            variables[key] = values.astype(np.float64).reshape(-1, 1)
+        else:
+            variables[key] = np.array([str(v) for v in values], dtype=object).reshape(-1, 1)
+    return variables

@@ -23,12 +23,15 @@ amplitudes log-normal around 6 spikes per trial (sigma 0.4).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from rsatoolbox.data import Dataset
 
 from rsa_mirror._utils import check_random_state
 
-from .recordings import Recordings, StimulusLayout
+from .layout import StimulusLayout
+from .recordings import Recordings
 
 PATCHES = ("MLMF", "AL", "AM")
 # Population sizes of the order recorded per patch in Freiwald & Tsao (2010).
@@ -64,7 +67,9 @@ def simulate_face_patches(
     if int(n_trials) < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}")
     sizes = _patch_sizes(n_neurons)
-    layout = StimulusLayout.from_yaw(views_deg, n_identities=n_identities)
+    layout = dataclasses.replace(
+        StimulusLayout.from_yaw(views_deg, n_identities=n_identities, exact_views=True), source="simulated"
+    )
     descriptors = layout.descriptors(n_identities * len(layout.views))
     yaw = descriptors["view_deg"]
     datasets, trials = {}, {}

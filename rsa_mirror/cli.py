@@ -8,12 +8,16 @@ feeds them through AlexNet (ImageNet weights when cached, else untrained, as it 
 computes the index per layer; then compares every layer with every patch (Figure 6: stimulus
 bootstrap, split-half noise ceilings, Shapley split into reflection-invariant and -sensitive
 parts). Figures and tables go to DIR. ``--neural PATH`` runs the patch part on recordings of
-your own. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
+your own (``--stimuli IMAGES`` adds the network part on the images shown); every command that
+reads recordings takes the layout options (``--layout``, ``--order``, ``--n-identities``,
+``--views``, ``--patches``, ``--orientation``), says the layout it used and writes it to
+``layout.csv``. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -28,14 +32,25 @@ def main(argv=None) -> int:
     """Entry point of ``rsa-mirror``; returns the exit status."""
     parser = argparse.ArgumentParser(prog="rsa-mirror", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="default study: patch RDMs and mirror-symmetry index per patch")
+    layout = _recordings_options()
+    demo = commands.add_parser(
+        "demo", parents=[layout], help="default study: patch RDMs and mirror-symmetry index per patch"
+    )
     demo.add_argument("--out", type=Path, default=Path("rsa_mirror_demo"), help="output folder (created)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated recordings (default 0)")
     demo.add_argument(
         "--neural",
         type=Path,
         default=None,
-        help="folder of neural_vecs_<PATCH>.mat files (or one .mat) instead of simulated data",
+        help="folder of neural_vecs_<PATCH>.mat files (or one .mat) instead of simulated data; only the "
+        "recordings are analysed unless --stimuli is given",
+    )
+    demo.add_argument(
+        "--stimuli",
+        type=Path,
+        default=None,
+        help="with --neural: the images shown (.npz, folder, .mat; descriptors identity and view_deg), "
+        "to compare the recordings with AlexNet",
     )
     demo.add_argument("--patches-only", action="store_true", help="skip the rendered faces through AlexNet")
     mat_help = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
@@ -65,7 +80,7 @@ def main(argv=None) -> int:
     equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
     equivariance.add_argument("--n-images", type=int, default=243)
     align = commands.add_parser(
-        "align", help="Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
+        "align", parents=[layout], help="Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
     )
     source = align.add_mutually_exclusive_group(required=True)
     source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
@@ -119,13 +134,18 @@ def main(argv=None) -> int:
     importance.add_argument("--device", default="auto")
     importance.add_argument("--seed", type=int, default=0)
     importance.add_argument("--mat", type=Path, default=None, help=mat_help)
-    export = commands.add_parser("export-mat", help="patch RDMs to a .mat file in the MATLAB RSA toolbox layout")
+    export = commands.add_parser(
+        "export-mat", parents=[layout], help="patch RDMs to a .mat file in the MATLAB RSA toolbox layout"
+    )
     export_source = export.add_mutually_exclusive_group(required=True)
     export_source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
     export_source.add_argument("--simulate", action="store_true", help="simulated recordings (seed --seed)")
     export.add_argument("--seed", type=int, default=0)
     export.add_argument("--out", type=Path, required=True, help="the .mat file to write")
     export.add_argument("--format", choices=("v7", "v7.3"), default="v7")
+    export.add_argument(
+        "--mirror-views", action="store_true", help="only the views with a mirror view (default: every row)"
+    )
     imported = commands.add_parser("import-mat", help="RDMs from a MATLAB .mat file to rsatoolbox's HDF5 format")
     imported.add_argument(
         "mat", type=Path, help=".mat file (struct array, 3-D stack, vectors, cell array; any version)"
@@ -153,10 +173,101 @@ def main(argv=None) -> int:
 
             print(f"face mesh written to {fetch_face_mesh()}")
             return 0
-        return run_demo(args.out, seed=args.seed, neural=args.neural, network=not args.patches_only, mat=args.mat)
+        return run_demo(args)
     except (OSError, ValueError, RuntimeError, TypeError) as error:
-        print(f"rsa-mirror: error: {error}", file=sys.stderr)
+        cli_message = getattr(error, "message", None)  # says it in command-line words (--weights untrained)
+        print(f"rsa-mirror: error: {cli_message(cli=True) if callable(cli_message) else error}", file=sys.stderr)
         return 1
+
+
+def _recordings_options() -> argparse.ArgumentParser:
+    """Options of every command that reads recordings: how their rows are laid out."""
+    from neural_data.io import ORIENTATIONS
+
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group(
+        "layout of the recordings (default: the files' metadata vectors, else the FIV layout: 25 identities x "
+        "views, view-major)"
+    )
+    group.add_argument(
+        "--layout",
+        type=Path,
+        default=None,
+        help="CSV/TSV table, one row per recorded row in file order: identity, view and/or view_deg "
+        "(optional stimulus, image)",
+    )
+    group.add_argument("--order", choices=("view-major", "identity-major"), default=None, help="row order of a grid")
+    group.add_argument("--n-identities", type=int, default=None, help="identities of a grid (default 25)")
+    group.add_argument(
+        "--views", nargs="+", default=None, help="the file's views in row order: FIV names or yaw in degrees"
+    )
+    group.add_argument("--patches", nargs="+", default=None, help="patches to load (default: all found)")
+    group.add_argument(
+        "--orientation",
+        choices=ORIENTATIONS,
+        default="auto",
+        help="auto: rows are stimuli, a matrix that fits both ways is refused",
+    )
+    return parent
+
+
+def _stated_layout(args):
+    """The layout the options state, or None (the files' metadata, else the FIV default)."""
+    from neural_data import StimulusLayout
+
+    grid = {"--order": args.order, "--n-identities": args.n_identities, "--views": args.views}
+    given = {flag: value for flag, value in grid.items() if value is not None}
+    if args.layout is not None:
+        if given:
+            raise ValueError(f"--layout states the whole layout: drop {', '.join(given)}")
+        return StimulusLayout.from_table(args.layout)
+    if not given:
+        return None
+    order, n_identities = args.order or "view-major", args.n_identities or 25
+    if args.views is not None:
+        layout = StimulusLayout.from_views(args.views, n_identities=n_identities, order=order)
+    else:
+        layout = StimulusLayout(n_identities=n_identities, order=order)
+    words = " ".join(f"{flag} {' '.join(map(str, v)) if isinstance(v, list) else v}" for flag, v in given.items())
+    return dataclasses.replace(layout, source=f"the options {words}")
+
+
+def _load_recordings(command, args):
+    """Recordings from --neural with the layout options, the layout said in one line."""
+    from neural_data import load_freiwald_tsao
+
+    recordings = load_freiwald_tsao(
+        args.neural, patches=args.patches, layout=_stated_layout(args), orientation=args.orientation
+    )
+    default = "nothing stated" in recordings.layout.source
+    hint = " (state it with --layout, --order, --n-identities or --views)" if default else ""
+    print(f"rsa-mirror {command}: recordings in {args.neural}: {recordings}")
+    print(f"rsa-mirror {command}: layout {recordings.layout.describe()}{hint}")
+    return recordings
+
+
+def _simulated_recordings(command, args):
+    from neural_data import simulate_face_patches
+
+    if any(getattr(args, key) is not None for key in ("layout", "order", "n_identities", "views", "patches")):
+        raise ValueError("the layout options (--layout, --order, --n-identities, --views, --patches) go with --neural")
+    recordings = simulate_face_patches(random_state=args.seed)
+    print(f"rsa-mirror {command}: simulated recordings (seed {args.seed}): layout {recordings.layout.describe()}")
+    return recordings
+
+
+def _mirror_views(command, recordings, purpose):
+    """The recordings' mirror-paired views, saying which views are left out and why."""
+    unpaired = recordings.unpaired_views()
+    if unpaired:
+        print(f"rsa-mirror {command}: {purpose} uses the views with a mirror view; left out: {', '.join(unpaired)}")
+    return recordings.mirror_views()
+
+
+def _write_layout(recordings, path):
+    """The descriptors of every row used, one row per stimulus (StimulusLayout.from_table reads it)."""
+    rows = recordings[recordings.patches[0]].obs_descriptors
+    _write_csv(pd.DataFrame({k: np.asarray(v) for k, v in rows.items()}), path, index=False)
 
 
 def run_render(out, *, which="objects", n=25, size=227, seed=0) -> int:
@@ -243,76 +354,91 @@ def run_network_study(args) -> int:
     return 0
 
 
-def run_demo(out, *, seed=0, neural=None, network=True, mat=None) -> int:
-    """Run the default study and write its outputs to ``out`` (see the module docstring)."""
+def run_demo(args) -> int:
+    """Run the default study and write its outputs to ``args.out`` (see the module docstring)."""
     matplotlib.use("Agg")
-    from neural_data import load_freiwald_tsao, simulate_face_patches
+    from neural_data import load_freiwald_tsao
 
-    out = Path(out)
-    simulated = neural is None
-    if simulated:
-        source = f"simulated recordings (seed {seed}), written to and read back from {out / 'recordings'}"
-        neural = simulate_face_patches(random_state=seed).save(out / "recordings")
+    out = Path(args.out)
+    if args.neural is None:
+        if args.stimuli is not None:
+            raise ValueError("--stimuli goes with --neural (the simulated recordings are compared with rendered faces)")
+        folder = _simulated_recordings("demo", args).save(out / "recordings")
+        recordings = load_freiwald_tsao(folder)
+        print(f"rsa-mirror demo: written to and read back from {folder}: layout {recordings.layout.describe()}")
     else:
-        source = f"recordings in {neural}"
-    print(f"rsa-mirror demo: {source}")
-    recordings = load_freiwald_tsao(neural).mirror_views()
+        recordings = _load_recordings("demo", args)
+    _write_layout(recordings, out / "layout.csv")
     results = {"msvt_by_patch": _demo_patches(out, recordings)}
-    if network:
-        model, faces, results["msvt_by_layer"] = _demo_network(out, recordings, seed=seed)
-        if simulated:  # the rendered faces stand in for the simulated recordings' stimuli
-            options = {"n_bootstrap": 1000, "n_splits": 100, "method": "pearson", "n_jobs": None}
-            alignment = _alignment_study(
-                out, recordings, faces, model, seed=seed, device="auto", batch_size=32, **options
-            )
-            results["alignment"] = alignment
-        else:
-            print("(no alignment: your recordings' images are not the rendered faces; use rsa-mirror align --stimuli)")
-    _write_mat(mat, results)
+    if args.patches_only or (args.neural is not None and args.stimuli is None):
+        if not args.patches_only:
+            print("(recordings only: give --stimuli, the images shown, to compare them with AlexNet)")
+        _write_mat(args.mat, results)
+        return 0
+    paired = _mirror_views("demo", recordings, "the comparison with AlexNet")
+    if args.stimuli is None:
+        faces = _rendered_faces(paired, size=227, seed=args.seed)
+        title = f"Rendered faces ({faces.descriptors['mesh'][0]})"
+    else:
+        from .stimuli import load_stimuli
+
+        faces = load_stimuli(args.stimuli).aligned_to(paired[paired.patches[0]].obs_descriptors)
+        title = f"Stimuli {args.stimuli}"
+    model, results["msvt_by_layer"] = _demo_network(out, faces, title=title, seed=args.seed)
+    options = {"n_bootstrap": 1000, "n_splits": 100, "method": "pearson", "n_jobs": None}
+    results["alignment"] = _alignment_study(
+        out, paired, faces, model, seed=args.seed, device="auto", batch_size=32, **options
+    )
+    _write_mat(args.mat, results)
     return 0
 
 
 def _demo_patches(out, recordings):
-    """Patch RDMs and the index per patch: patch_rdms.png, msvt_summary.csv, msvt_by_identity.csv."""
+    """Patch RDMs (every row) and the index per patch: patch_rdms.png, msvt_summary.csv, msvt_by_identity.csv."""
     from . import compute_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
+    from .rdm import mirror_paired
     from .vis import plot_rdms
 
     rdms = compute_rdms(recordings)
     table = msvt_by_object(recordings, object_key="identity").rename(columns={"name": "patch"})
     summary = summarize_msvt(table, by=("patch",))
-    n_views = len(set(recordings[recordings.patches[0]].obs_descriptors["view_deg"]))
+    yaw = np.asarray(recordings[recordings.patches[0]].obs_descriptors["view_deg"], dtype=float)
+    n_views = len(np.unique(yaw[mirror_paired(yaw)]))
     summary.insert(0, "n_neurons", [recordings[p].n_channel for p in summary.index])
     summary["chance_level"] = msvt_chance_level(n_views)
     _write_csv(table, out / "msvt_by_identity.csv", index=False)
     _write_csv(summary, out / "msvt_summary.csv")
     titles = [f"{patch}: MSVT index {row.msvt_mean:.2f} ± {row.msvt_sem:.3f}" for patch, row in summary.iterrows()]
     _save_figure(plot_rdms(rdms, titles=titles), out / "patch_rdms.png")
-    print(f"Mirror-symmetric viewpoint tuning index per patch (mean ± SEM over identities; {n_views} views):")
-    print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
+    left_out = summary["views_left_out"].iloc[0]
+    print(f"Patch RDMs over all {rdms.n_cond} stimuli.")
+    print(f"Mirror-symmetric viewpoint tuning index per patch (mean ± SEM over identities; {n_views} views", end="")
+    print(f"; left out for want of a mirror view: {left_out}):" if left_out else "):")
+    print(summary.drop(columns="views_left_out").to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"(a view-invariant representation gives {msvt_chance_level(n_views):.3f}, not 0: see msvt_chance_level)")
-    print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}")
+    print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}, layout.csv")
     return summary
 
 
-def _demo_network(out, recordings, *, seed=0):
-    """Rendered FIV-like faces through AlexNet: the index per layer (msvt_by_layer.csv/.png).
+def _demo_network(out, faces, *, title, seed=0):
+    """Faces through AlexNet: the index per layer (msvt_by_layer.csv/.png).
 
     Without ImageNet weights the AlexNet is untrained, and the shipped control network (trained
     on rendered symmetric categories, no faces) is measured beside it, so that the figure still
     compares a trained with an untrained network (msvt_by_layer_control.csv).
 
-    Returns the model and the faces (for the alignment that follows), and the summary table.
+    Returns the model (for the alignment that follows) and the summary table.
     """
     import matplotlib.pyplot as plt
 
     from . import load_model, model_view_rdms, msvt_by_object, msvt_chance_level, summarize_msvt
+    from .models import WeightsUnavailableError
     from .vis import plot_msvt_by_layer
 
-    faces = _rendered_faces(recordings, size=227, seed=seed)
     networks = []
     try:
         model = load_model("alexnet", weights="imagenet")
-    except FileNotFoundError as error:
+    except WeightsUnavailableError as error:
         print(f"ImageNet weights unavailable ({str(error).split(',')[0]}): using an untrained AlexNet instead,")
         print("and beside it the shipped control network trained on rendered symmetric categories (no faces)")
         from .training import load_shipped_network
@@ -323,44 +449,41 @@ def _demo_network(out, recordings, *, seed=0):
     figure, axes = plt.subplots(
         1, len(networks), figsize=(6.0 * len(networks), 3.6), squeeze=False, layout="constrained"
     )
+    n_views = len(np.unique(faces.descriptors["view_deg"]))
     summaries = []
     for ax, (name, network, csv) in zip(axes[0], networks, strict=True):
         view_rdms = model_view_rdms(network, faces, "all", object_key="identity", device="auto")
         summary = summarize_msvt(msvt_by_object(view_rdms).rename(columns={"name": "layer"}), by=("layer",))
         _write_csv(summary, csv)
-        plot_msvt_by_layer({f"{name}, {network.weights}": summary}, chance_level=msvt_chance_level(5), ax=ax)
-        print(f"\nRendered faces through {name} ({network.weights}); index per layer (mean ± SEM over identities):")
-        print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
+        plot_msvt_by_layer({f"{name}, {network.weights}": summary}, chance_level=msvt_chance_level(n_views), ax=ax)
+        print(f"\n{title} through {name} ({network.weights}); index per layer (mean ± SEM over identities):")
+        print(summary.drop(columns="views_left_out").to_string(float_format=lambda v: f"{v:.3f}"))
         summaries.append(summary)
-    figure.suptitle(f"Rendered faces ({faces.descriptors['mesh'][0]}), 25 identities x 5 views", fontsize=10)
+    n_identities = len(np.unique(faces.descriptors["identity"]))
+    figure.suptitle(f"{title}, {n_identities} identities x {n_views} views", fontsize=10)
     _save_figure(figure, out / "msvt_by_layer.png")
     print(f"Wrote {out / 'msvt_by_layer.png'}, {', '.join(str(csv) for _, _, csv in networks)}")
-    summary = summaries[0]
-    return model, faces, summary
+    return model, summaries[0]
 
 
 def run_align(args) -> int:
     """``rsa-mirror align``: Figure 6 for one model against recorded or simulated patches."""
     matplotlib.use("Agg")
-    from neural_data import load_freiwald_tsao, simulate_face_patches
-
     from . import load_model
-    from .models import INPUT_SIZE
+    from .models import INPUT_SIZE, check_weights
     from .stimuli import load_stimuli
 
-    if args.simulate:
-        recordings = simulate_face_patches(random_state=args.seed)
-        print(f"rsa-mirror align: simulated recordings (seed {args.seed})")
-    else:
-        recordings = load_freiwald_tsao(args.neural).mirror_views()
-        print(f"rsa-mirror align: recordings in {args.neural}")
+    if args.neural is not None and args.stimuli is None:
+        raise ValueError("--neural needs --stimuli: the images shown, with identity and view_deg descriptors")
+    check_weights(args.model, args.weights)  # before any loading or rendering
+    recordings = _simulated_recordings("align", args) if args.simulate else _load_recordings("align", args)
+    recordings = _mirror_views("align", recordings, "the comparison")
+    _write_layout(recordings, Path(args.out) / "layout.csv")
     size = INPUT_SIZE.get(args.model, 224)
     if args.stimuli is not None:
         stimuli = load_stimuli(args.stimuli)
-    elif args.simulate:
-        stimuli = _rendered_faces(recordings, size=size, seed=args.seed)
     else:
-        raise ValueError("--neural needs --stimuli: the images shown, with identity and view_deg descriptors")
+        stimuli = _rendered_faces(recordings, size=size, seed=args.seed)
     model = load_model(args.model, weights=args.weights, random_state=args.seed)
     options = {
         key: getattr(args, key) for key in ("n_bootstrap", "n_splits", "method", "n_jobs", "device", "batch_size")
@@ -546,16 +669,18 @@ def run_mat_exchange(args) -> int:
     from . import compute_rdms
 
     if args.command == "export-mat":
-        from neural_data import load_freiwald_tsao, simulate_face_patches
-
-        if args.simulate:
-            recordings = simulate_face_patches(random_state=args.seed)
-        else:
-            recordings = load_freiwald_tsao(args.neural).mirror_views()
+        recordings = (
+            _simulated_recordings("export-mat", args) if args.simulate else _load_recordings("export-mat", args)
+        )
+        if args.mirror_views:
+            recordings = _mirror_views("export-mat", recordings, "--mirror-views")
         rdms = compute_rdms(recordings)
         save_rdms(args.out, rdms, format=args.format)
+        layout = Path(args.out).with_suffix(".layout.csv")
+        _write_layout(recordings, layout)
         names = ", ".join(rdms.rdm_descriptors["name"])
-        print(f"{rdms.n_rdm} RDMs ({names}; {rdms.n_cond} stimuli) written to {args.out}")
+        print(f"{rdms.n_rdm} RDMs ({names}; {rdms.n_cond} x {rdms.n_cond} stimuli) written to {args.out}")
+        print(f"the stimulus of each row: {layout}")
         return 0
     rdms = load_rdms(args.mat, variable=args.variable)
     with atomic_path(args.out) as tmp:

@@ -33,6 +33,9 @@ _RSATOOLBOX_METHOD = {"pearson": "corr", "spearman": "spearman", "tau-a": "tau-a
 # about this many float64 values per working array (samples x cells); 4 M = 32 MiB
 _CHUNK_VALUES = 4 * 2**20
 _CHUNK_SAMPLES = 250  # resamples per task: four tasks at n_bootstrap=1000
+# A component's share of r is its Shapley value divided by r: where |r| is below this the ratio
+# says nothing (r = 0.005 with parts +0.2 and -0.195 gives shares of +40 and -39) and is NaN.
+SHARE_MIN_ABS_R = 0.05
 
 
 @dataclass
@@ -341,13 +344,19 @@ class ShapleyResult:
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
-        """One row per (brain, layer): the full r and each component's value and share of it."""
+        """One row per (brain, layer): the full r, each component's value and share of it.
+
+        Shares (value / full r) are NaN where |r| < ``SHARE_MIN_ABS_R`` (0.05), and the column
+        ``share_note`` says so on those rows (empty elsewhere).
+        """
         brain, layer = np.meshgrid(self.brain_names, self.layer_names, indexing="ij")
         frame = pd.DataFrame({"brain": brain.ravel(), "layer": layer.ravel(), "full": self.full.ravel()})
+        defined = np.abs(self.full) >= SHARE_MIN_ABS_R
         for c, component in enumerate(self.component_names):
             frame[component] = self.values[:, :, c].ravel()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frame[f"{component}_share"] = (self.values[:, :, c] / self.full).ravel()
+            share = np.divide(self.values[:, :, c], self.full, out=np.full(self.full.shape, np.nan), where=defined)
+            frame[f"{component}_share"] = share.ravel()
+        frame["share_note"] = np.where(defined.ravel(), "", f"|r| < {SHARE_MIN_ABS_R:g}: shares undefined")
         return frame
 
     def to_dict(self) -> dict:

@@ -133,22 +133,14 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
         ``LoadedModel`` in eval mode on the CPU, parameters frozen (``requires_grad=False``).
 
     Raises:
-        FileNotFoundError: ImageNet weights not in the cache, or no file at ``weights``; the
-            message says how to get them.
+        WeightsUnavailableError: (a ``FileNotFoundError``) ImageNet weights not in the cache,
+            or no file at ``weights``; the message says how to get them.
         ValueError: unknown name, or a state dict that does not fit the network.
     """
-    check_option("name", name, tuple(PRESETS))
+    cached = check_weights(name, weights)
     builder = getattr(torchvision.models, name)
     if weights == "imagenet":
         enum = torchvision.models.get_model_weights(name).DEFAULT
-        cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(enum.url)
-        if not cached.exists():
-            raise FileNotFoundError(
-                f"ImageNet weights for {name} are not in the torchvision cache ({cached}), and rsa_mirror never "
-                f'downloads them. On a machine with internet run: python -c "import torchvision; '
-                f"torchvision.models.{name}(weights='{enum.name}')\", then copy {cached.name} to {cached.parent} "
-                "(or set TORCH_HOME), or pass weights=PATH to a local state-dict file, or weights='untrained'."
-            )
         module = builder(weights=None)
         module.load_state_dict(torch.load(cached, map_location="cpu", weights_only=True))
         description = f"imagenet ({enum.name})"
@@ -159,11 +151,7 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
             lecun_normal_(module, generator=torch.Generator().manual_seed(int(random_state)))
         description = f"untrained (LeCun normal, seed {int(random_state)})"
     else:
-        path = Path(weights)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"no weights file at {path}; weights must be 'imagenet', 'untrained' or a file path"
-            )
+        path = cached
         state = torch.load(path, map_location="cpu", weights_only=True)
         state = state.get("state_dict", state) if isinstance(state, dict) else state
         module = builder(weights=None)
@@ -174,6 +162,47 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
         description = f"file {path}"
     module.eval().requires_grad_(False)
     return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name])
+
+
+class WeightsUnavailableError(FileNotFoundError):
+    """Weights that are not on this machine; ``message(cli=True)`` says how to get them in CLI words."""
+
+    def __init__(self, name, weights, cached=None, enum_name=None):
+        self.name, self.weights, self.cached, self.enum_name = name, weights, cached, enum_name
+        super().__init__(self.message())
+
+    def message(self, *, cli=False) -> str:
+        """The reason and the ways out, as API arguments or (``cli``) as command-line options."""
+        untrained, path = ("--weights untrained", "--weights FILE") if cli else ("weights='untrained'", "weights=PATH")
+        if self.weights != "imagenet":
+            return f"no weights file at {self.weights}; weights must be imagenet, untrained or a file ({path})"
+        return (
+            f"ImageNet weights for {self.name} are not in the torchvision cache ({self.cached}), and rsa_mirror never "
+            f'downloads them. On a machine with internet run: python -c "import torchvision; '
+            f"torchvision.models.{self.name}(weights='{self.enum_name}')\", then copy {self.cached.name} to "
+            f"{self.cached.parent} (or set TORCH_HOME); or pass {path} for a local state-dict file, or {untrained}."
+        )
+
+
+def check_weights(name, weights) -> Path | None:
+    """Check, before any work, that a network's weights can be had; returns their file (None: untrained).
+
+    Raises:
+        ValueError: unknown network name.
+        WeightsUnavailableError: ImageNet weights not cached, or no file at ``weights``.
+    """
+    check_option("name", name, tuple(PRESETS))
+    if weights == "untrained":
+        return None
+    if weights == "imagenet":
+        enum = torchvision.models.get_model_weights(name).DEFAULT
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(enum.url)
+        if not cached.exists():
+            raise WeightsUnavailableError(name, weights, cached, enum.name)
+        return cached
+    if not Path(weights).is_file():
+        raise WeightsUnavailableError(name, weights)
+    return Path(weights)
 
 
 @torch.no_grad()

@@ -99,8 +99,11 @@ def compute_view_rdms(
         activations: as in ``compute_rdms``.
         descriptors: as in ``compute_rdms``; must contain ``object_key`` and ``view_key``.
         object_key: descriptor naming the object (exemplar, or identity for faces).
-        view_key: descriptor holding the yaw in degrees; every object must have each view once,
-            all objects the same views, and the views must come in mirror pairs (+v and -v).
+        view_key: descriptor holding the yaw in degrees; every object must have each view once
+            and all objects the same views. Views without a mirror view in the set (NaN yaw,
+            such as up/down; 180; a yaw whose negative was not shown) are left out, and named
+            in ``descriptors['views_left_out']``; the units are then z-scored over the
+            stimuli kept.
         chunk_bytes: working-buffer size, as in ``compute_rdms``.
         verbose: show a progress bar over the entries.
 
@@ -108,21 +111,41 @@ def compute_view_rdms(
         ``RDMs`` with n_entries x n_objects RDMs of shape (n_views, n_views), views sorted left
         to right (ascending yaw). ``rdm_descriptors``: ``name``, ``n_units``, ``object_key`` and
         every other descriptor that is constant within each object (e.g. ``category``).
-        ``pattern_descriptors``: ``view_key``.
+        ``pattern_descriptors``: ``view_key``. ``descriptors['views_left_out']``: the labels
+        (``view`` descriptor, else yaw) of the views left out, empty when none.
     """
     entries = _as_entries(activations)
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
-    order, objects, views = _object_view_order(patterns, object_key, view_key)
+    left_out, kept = _unpaired_views(patterns, object_key, view_key)
+    if kept is not None:
+        entries = {name: _as_matrix(name, matrix)[kept] for name, matrix in entries.items()}
+        patterns = {key: values[kept] for key, values in patterns.items()}
+    order, objects, views = _object_view_order(patterns, object_key, view_key, left_out)
     correlations, n_units = {}, {}
     for name, matrix in tqdm(entries.items(), desc="view RDMs", disable=not verbose):
         correlations[name], n_units[name] = _correlations(
             name, matrix, chunk_bytes=chunk_bytes, order=order, block=len(views)
         )
-    return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
+    return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key, left_out)
 
 
-def _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key) -> RDMs:
+def _unpaired_views(patterns, object_key, view_key):
+    """The views without a mirror view, and the rows to keep (None when every view is paired).
+
+    Views are named by a ``view`` descriptor when there is one (e.g. 'up', 'down'), else by
+    their yaw.
+    """
+    if view_key not in patterns or object_key not in patterns:
+        return [], None
+    paired = mirror_paired(patterns[view_key])
+    if paired.all():
+        return [], None
+    names = np.asarray(patterns.get("view", patterns[view_key]))[~paired]
+    return [str(v) for v in dict.fromkeys(names.tolist())], np.flatnonzero(paired)
+
+
+def _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key, left_out=()) -> RDMs:
     """RDMs of per-object view correlations (name -> (n_objects, n_views, n_views) in ``order``)."""
     n_objects, n_views = len(objects), len(views)
     upper = np.triu_indices(n_views, k=1)
@@ -140,6 +163,7 @@ def _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, 
     return RDMs(
         np.concatenate(vectors),
         dissimilarity_measure="correlation",
+        descriptors={"views_left_out": list(left_out)},
         rdm_descriptors=rdm_descriptors,
         pattern_descriptors={view_key: list(views)},
     )
@@ -186,7 +210,7 @@ def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
         descriptors = datasets[0].obs_descriptors
         for other in datasets[1:]:
             if set(other.obs_descriptors) != set(descriptors) or not all(
-                np.array_equal(np.asarray(other.obs_descriptors[k]), np.asarray(descriptors[k])) for k in descriptors
+                _same_values(other.obs_descriptors[k], descriptors[k]) for k in descriptors
             ):
                 raise ValueError("the Datasets' obs_descriptors differ; pass descriptors= explicitly")
     patterns = {}
@@ -198,7 +222,31 @@ def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
     return patterns
 
 
-def _object_view_order(patterns, object_key, view_key):
+def _same_values(a, b) -> bool:
+    """Equal descriptor arrays, NaN equal to NaN (up/down views have no yaw)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return np.array_equal(a, b, equal_nan=True)
+    return np.array_equal(a, b)
+
+
+def mirror_paired(view_deg) -> np.ndarray:
+    """Which stimuli show a view whose mirror view is in the set too.
+
+    Args:
+        view_deg: (n_stimuli,) yaw in degrees; NaN for views off the yaw circle.
+
+    Returns:
+        (n_stimuli,) bool: the yaw is finite and its negative occurs too (the frontal view 0
+        is its own mirror view). Up/down (NaN), back (180 without -180) and a yaw whose mirror
+        view was not shown are False.
+    """
+    yaw = np.asarray(view_deg, dtype=float)
+    present = yaw[np.isfinite(yaw)]
+    return np.isfinite(yaw) & np.isin(-yaw, present)
+
+
+def _object_view_order(patterns, object_key, view_key, left_out=()):
     """Row order grouping stimuli by object, views ascending; checks the design is complete."""
     for key in (object_key, view_key):
         if key not in patterns:
@@ -214,7 +262,10 @@ def _object_view_order(patterns, object_key, view_key):
     objects = list(dict.fromkeys(objects_per_row.tolist()))
     views = np.unique(views_per_row)
     if len(views) < 3:
-        raise ValueError(f"the mirror-symmetry index needs at least 3 views, got {views.tolist()}")
+        dropped = f" (left out for want of a mirror view: {', '.join(left_out)})" if left_out else ""
+        raise ValueError(
+            f"the mirror-symmetry index needs at least 3 mirror-paired views, got {views.tolist()}{dropped}"
+        )
     if not np.allclose(views, -views[::-1]):
         raise ValueError(f"views must come in mirror pairs (+v and -v) to be reflected, got {views.tolist()}")
     order = []

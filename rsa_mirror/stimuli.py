@@ -137,7 +137,10 @@ class StimulusSet:
         wanted = list(zip(*(np.asarray(descriptors[k]).tolist() for k in keys), strict=True))
         absent = [values for values in wanted if values not in lookup]
         if absent:
-            raise ValueError(f"no image with {dict(zip(keys, absent[0], strict=True))} ({len(absent)} rows unmatched)")
+            raise ValueError(
+                f"no image with {dict(zip(keys, absent[0], strict=True))} ({len(absent)} rows unmatched)"
+                + _offset_hint(lookup, wanted, keys)
+            )
         rows = [lookup[values] for values in wanted]
         masks = None if self.masks is None else self.masks[rows]
         chosen = {key: np.asarray(value)[rows] for key, value in self.descriptors.items()}
@@ -384,3 +387,20 @@ def model_input(batch, size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
         mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
         batch = (batch - mean) / std
     return batch.contiguous()
+
+
+def _offset_hint(lookup, wanted, keys) -> str:
+    """When every row matches once one numeric key is shifted by one, say so (0- vs 1-based labels)."""
+    for k, key in enumerate(keys):
+        for shift in (-1, 1):
+            try:
+                shifted = [(*values[:k], values[k] - shift, *values[k + 1 :]) for values in wanted]
+            except TypeError:
+                break
+            if all(values in lookup for values in shifted):
+                return (
+                    f": every row's {key!r} is the stimulus set's {key!r} {'+' if shift > 0 else '-'} 1 (labels "
+                    f"counted from {'1' if shift > 0 else '0'} on one side, from {'0' if shift > 0 else '1'} on the "
+                    "other?); relabel one side to match"
+                )
+    return ""

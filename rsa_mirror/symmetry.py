@@ -104,7 +104,9 @@ def msvt_by_object(
 
     Returns:
         DataFrame with one row per (name, object): ``name``, ``object_key``, every descriptor
-        constant within an object (e.g. ``category``), ``n_units`` and ``msvt``.
+        constant within an object (e.g. ``category``), ``n_units``, ``msvt`` and
+        ``views_left_out`` (views without a mirror view, e.g. "up, down", that the index
+        leaves out; empty when none).
     """
     if isinstance(activations, RDMs):
         view_rdms = activations
@@ -114,6 +116,7 @@ def msvt_by_object(
         )
     table = pd.DataFrame({k: v for k, v in view_rdms.rdm_descriptors.items() if k != "index"})
     table["msvt"] = [msvt_index(matrix) for matrix in view_rdms.get_matrices()]
+    table["views_left_out"] = ", ".join(view_rdms.descriptors.get("views_left_out", []))
     return table
 
 
@@ -126,10 +129,20 @@ def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
 
     Returns:
         DataFrame indexed by ``by`` with columns ``msvt_mean``, ``msvt_sem`` (ddof=1; NaN for
-        a single object) and ``n_objects``; groups keep their order of first appearance.
+        a single object), ``n_objects`` and, when ``table`` has it, ``views_left_out``;
+        groups keep their order of first appearance.
     """
-    grouped = table.groupby(list(by), sort=False)["msvt"]
-    return pd.DataFrame({"msvt_mean": grouped.mean(), "msvt_sem": grouped.sem(ddof=1), "n_objects": grouped.count()})
+    grouped = table.groupby(list(by), sort=False)
+    summary = pd.DataFrame(
+        {
+            "msvt_mean": grouped["msvt"].mean(),
+            "msvt_sem": grouped["msvt"].sem(ddof=1),
+            "n_objects": grouped["msvt"].count(),
+        }
+    )
+    if "views_left_out" in table:
+        summary["views_left_out"] = grouped["views_left_out"].first()
+    return summary
 
 
 def invariance(original, transformed, transform, *, spatial=None, statistics=None) -> np.ndarray:

@@ -10,7 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def plot_rdms(rdms, *, titles=None, sort_by=("view_deg", "identity"), group_by="view", axes=None, cmap="viridis"):
+def plot_rdms(
+    rdms, *, titles=None, sort_by=("view_deg", "view", "identity"), group_by="view", axes=None, cmap="viridis"
+):
     """Heatmaps of RDMs side by side, patterns sorted (e.g. by view, then identity).
 
     Args:

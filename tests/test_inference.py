@@ -9,6 +9,8 @@ from scipy.stats import rankdata
 from neural_data import simulate_face_patches
 from rsa_mirror import compute_rdms
 from rsa_mirror.inference import (
+    SHARE_MIN_ABS_R,
+    ShapleyResult,
     bootstrap_compare,
     flip_group_components,
     leave_one_out_ceiling,
@@ -227,7 +229,30 @@ def test_shapley_values_sum_to_the_full_correlation_in_every_resample(pair):
     assert set(frame.component) == {"invariant", "sensitive"} and len(frame) == 8
     summary = result.summary()
     np.testing.assert_allclose(summary.invariant + summary.sensitive, full.estimate.ravel(), atol=1e-12)
-    np.testing.assert_allclose(summary.invariant_share + summary.sensitive_share, 1, atol=1e-9)
+    defined = summary.full.abs() >= SHARE_MIN_ABS_R
+    np.testing.assert_allclose((summary.invariant_share + summary.sensitive_share)[defined], 1, atol=1e-9)
+    assert summary.invariant_share[~defined].isna().all() and (summary.share_note[~defined] != "").all()
+
+
+def test_shares_are_nan_with_a_note_where_r_is_near_zero():
+    """Parts of +0.2 and -0.195 around r = 0.005 are not 'shares' of +40 and -39."""
+    values = np.array([[[0.2, -0.195], [0.3, 0.1]]])
+    result = ShapleyResult(
+        values=values,
+        full=values.sum(axis=-1),
+        samples=None,
+        indices=None,
+        brain_names=["AM"],
+        layer_names=["conv1", "fc6"],
+        component_names=["invariant", "sensitive"],
+        degenerate=np.zeros((2, 4), dtype=bool),
+    )
+    summary = result.summary()
+    assert np.isnan(summary.loc[0, ["invariant_share", "sensitive_share"]].astype(float)).all()
+    assert summary.loc[0, "share_note"] == f"|r| < {SHARE_MIN_ABS_R:g}: shares undefined"
+    np.testing.assert_allclose(summary.loc[1, ["invariant_share", "sensitive_share"]].astype(float), [0.75, 0.25])
+    assert summary.loc[1, "share_note"] == ""
+    np.testing.assert_allclose(summary.invariant + summary.sensitive, [0.005, 0.4])
 
 
 def test_four_component_shapley_equals_shap_exact_explainer():

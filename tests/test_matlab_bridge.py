@@ -1,14 +1,10 @@
 """matlab_bridge: .mat round trips, proven against a real GNU Octave where one is installed.
 
 Octave tests skip when ``octave-cli`` is missing, unless RSA_MIRROR_REQUIRE_OCTAVE=1 (set by
-.ci/run, which installs Octave), where a missing Octave fails them.
+.ci/run, which installs Octave), where a missing Octave fails them (fixture in conftest.py).
 """
 
-import os
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -22,33 +18,6 @@ from neural_data import simulate_face_patches
 from rsa_mirror import compute_rdms
 from rsa_mirror.cli import main
 from rsa_mirror.inference import bootstrap_compare, mirror_components, shapley_decomposition, split_half_ceiling
-
-MATLAB_DIR = Path(__file__).parent.parent / "matlab_bridge" / "matlab"
-OCTAVE = shutil.which("octave-cli")
-
-
-@pytest.fixture
-def octave():
-    """Run Octave code (with the bridge's .m files on the path); returns its stdout."""
-    if OCTAVE is None:
-        if os.environ.get("RSA_MIRROR_REQUIRE_OCTAVE") == "1":
-            pytest.fail("octave-cli is required here (RSA_MIRROR_REQUIRE_OCTAVE=1) but not installed")
-        pytest.skip("GNU Octave not installed: apt-get install -y --no-install-recommends octave to run these tests")
-
-    def run(code, cwd, env=None):
-        script = f"addpath('{MATLAB_DIR}'); {code}"
-        done = subprocess.run(
-            [OCTAVE, "--norc", "--no-history", "--eval", script],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            env={**os.environ, **(env or {})},
-        )
-        assert done.returncode == 0, done.stderr + done.stdout
-        return done.stdout
-
-    return run
 
 
 @pytest.fixture(scope="module")

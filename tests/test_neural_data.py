@@ -117,6 +117,7 @@ def test_round_trip_through_lab_layout(simulated, tmp_path):
         "neural_vecs_AL.mat",
         "neural_vecs_AM.mat",
         "neural_vecs_MLMF.mat",
+        "rsa_mirror_save.json",
     ]
     assert scipy.io.loadmat(folder / "neural_vecs_AL.mat")["neural_vecs"].shape == (125, 60)
     loaded = load_freiwald_tsao(folder)
@@ -132,13 +133,18 @@ def test_round_trip_through_lab_layout(simulated, tmp_path):
     assert load_freiwald_tsao(folder, patches=["AM"]).patches == ("AM",)
 
 
-def test_round_trip_with_custom_views_needs_the_layout(tmp_path):
+def test_round_trip_with_custom_views_carries_the_layout_as_metadata(tmp_path):
     rec = simulate_face_patches(n_identities=3, views_deg=(-60, 0, 60), n_trials=2, random_state=1)
-    folder = rec.save(tmp_path)
-    loaded = load_freiwald_tsao(folder, layout=rec.layout)
-    np.testing.assert_array_equal(loaded["AL"].obs_descriptors["view_deg"], np.repeat([-60.0, 0.0, 60.0], 3))
+    folder = rec.save(tmp_path / "with")
+    for loaded in (load_freiwald_tsao(folder, layout=rec.layout), load_freiwald_tsao(folder)):
+        np.testing.assert_array_equal(loaded["AL"].obs_descriptors["view_deg"], np.repeat([-60.0, 0.0, 60.0], 3))
+    assert "metadata vectors" in load_freiwald_tsao(folder).layout.describe()
+    bare = rec.save(tmp_path / "without", metadata=False)
+    np.testing.assert_array_equal(
+        load_freiwald_tsao(bare, layout=rec.layout)["AM"].measurements, rec["AM"].measurements
+    )
     with pytest.raises(RecordingFormatError, match="9 rows do not fit"):
-        load_freiwald_tsao(folder)
+        load_freiwald_tsao(bare)
 
 
 @pytest.mark.parametrize(("n_rows", "last_views"), [(175, ["up", "down"]), (200, ["up", "down", "back"])])
@@ -218,11 +224,11 @@ def test_missing_paths_files_and_variables(tmp_path):
         load_freiwald_tsao(tmp_path, patches=["AL", "AM"])
     write_mat(tmp_path / "neural_vecs_AM.mat", responses=responses())
     with pytest.raises(
-        RecordingFormatError, match=r"neural_vecs_AM\.mat: no variable 'neural_vecs'; the file holds responses"
+        RecordingFormatError, match=r"neural_vecs_AM\.mat: no variable 'neural_vecs'; the file holds 'responses'"
     ):
         load_freiwald_tsao(tmp_path)
     single = write_mat(tmp_path / "one.mat", MLMF=responses())
-    with pytest.raises(RecordingFormatError, match="no variable for patch 'AL' .*neural_vecs_AL or AL.*holds MLMF"):
+    with pytest.raises(RecordingFormatError, match="no variable for patch 'AL' .*neural_vecs_AL or AL.*holds 'MLMF'"):
         load_freiwald_tsao(single, patches=["AL"])
 
 
@@ -243,7 +249,7 @@ def test_wrong_shapes(tmp_path):
     ):
         load_freiwald_tsao(tmp_path)
     write_mat(tmp_path / "neural_vecs_AL.mat", neural_vecs=responses(125, 30).T)
-    with pytest.raises(RecordingFormatError, match="neurons x stimuli\\? then transpose"):
+    with pytest.raises(RecordingFormatError, match="stored neurons x stimuli, say orientation=.neurons-by-stimuli."):
         load_freiwald_tsao(tmp_path)
     write_mat(tmp_path / "neural_vecs_AL.mat", neural_vecs=np.ones((125, 3, 2)))
     with pytest.raises(RecordingFormatError, match=r"must have shape \(stimuli, neurons\), got shape \(125, 3, 2\)"):
@@ -257,12 +263,12 @@ def test_wrong_shapes(tmp_path):
 
 def test_non_numeric_data(tmp_path):
     write_mat(tmp_path / "neural_vecs_AL.mat", neural_vecs=np.array(["abc", "def"]))
-    with pytest.raises(RecordingFormatError, match="must be a numeric matrix, got <U3"):
+    with pytest.raises(RecordingFormatError, match="must be a numeric matrix, got text"):
         load_freiwald_tsao(tmp_path)
     cell = np.empty((125, 2), dtype=object)
     cell[:] = [[np.ones(2), np.ones(2)]] * 125
     write_mat(tmp_path / "neural_vecs_AL.mat", neural_vecs=cell)
-    with pytest.raises(RecordingFormatError, match="must be a numeric matrix, got object"):
+    with pytest.raises(RecordingFormatError, match="must be a numeric matrix, got a cell array"):
         load_freiwald_tsao(tmp_path)
 
 

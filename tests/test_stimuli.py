@@ -152,3 +152,8 @@ def test_aligned_to_follows_the_rows_of_a_recording():
         stimuli.aligned_to({"identity": [2], "view_deg": [0.0]})
     with pytest.raises(ValueError, match=r"need descriptors \['view_deg'\]"):
         stimuli.aligned_to({"identity": [0]})
+    # a lab's identities 1..2 against the set's 0..1: the error names the offset
+    with pytest.raises(ValueError, match=r"every row's 'identity' is the stimulus set's 'identity' \+ 1"):
+        stimuli.aligned_to({"identity": [2, 1, 2], "view_deg": [45.0, 45.0, 0.0]})
+    with pytest.raises(ValueError, match=r"unmatched\)$"):  # no offset explains an unknown view
+        stimuli.aligned_to({"identity": [1, 0], "view_deg": [30.0, 0.0]})

@@ -127,7 +127,8 @@ def test_table_by_object_and_category():
     }
     table = msvt_by_object({"layer": np.array(rows)}, descriptors=descriptors)
     assert isinstance(table, pd.DataFrame)
-    assert list(table.columns) == ["name", "n_units", "object", "category", "msvt"]
+    assert list(table.columns) == ["name", "n_units", "object", "category", "msvt", "views_left_out"]
+    assert (table["views_left_out"] == "").all()
     assert len(table) == n_objects
     symmetric = table[table.category == "symmetric"].msvt
     assert np.allclose(symmetric, 1.0)  # cos(yaw) is mirror-symmetric: exactly reflection-invariant

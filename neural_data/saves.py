@@ -1,0 +1,111 @@
+"""A folder of recordings saved as one unit: the save manifest and its check.
+
+``Recordings.save`` writes every patch file (each holding the save's id in the variable
+``rsa_mirror_save_id``), removes the ``neural_vecs_*.mat`` files of earlier saves, and writes
+the manifest ``rsa_mirror_save.json`` last: the save id, the patches and each file's SHA-256.
+Each file is written atomically, the folder is not, so a save that is interrupted leaves a
+folder that is recognisably unfinished, and the loaders refuse it:
+
+- with a manifest, every ``neural_vecs_*.mat`` must be listed in it and match its checksum
+  (an interrupted save leaves new files beside an old manifest);
+- without one, no file may carry a save id (an interrupted first save).
+
+A folder that no save wrote (a lab's own files) has neither and is read as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rsa_mirror._utils import atomic_path
+
+from .errors import RecordingFormatError
+
+MANIFEST = "rsa_mirror_save.json"
+SAVE_ID = "rsa_mirror_save_id"
+FORMAT = "rsa_mirror recordings save"
+
+
+def sha256(path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder) -> dict | None:
+    """The folder's manifest, or None when it has none.
+
+    Raises:
+        RecordingFormatError: a manifest that is not one (unreadable JSON, fields missing).
+    """
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
+            raise ValueError("not written by Recordings.save")
+    except (ValueError, UnicodeDecodeError, AttributeError) as error:
+        raise RecordingFormatError(f"{path}: not a readable recordings manifest ({error}); remove it") from None
+    return manifest
+
+
+def write_manifest(folder, save_id, files) -> Path:
+    """Write the manifest of a finished save atomically (``files``: patch -> path)."""
+    manifest = {
+        "format": FORMAT,
+        "save_id": save_id,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "patches": list(files),
+        "files": {Path(path).name: sha256(path) for path in files.values()},
+    }
+    with atomic_path(Path(folder) / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return Path(folder) / MANIFEST
+
+
+def check_folder(folder, files, save_ids):
+    """Refuse a folder whose recordings do not all come from one finished save (module docstring).
+
+    Args:
+        folder: the folder.
+        files: every ``neural_vecs_*.mat`` in it (paths).
+        save_ids: path -> save id read from that file (None when it holds none), for the
+            files that were read.
+
+    Raises:
+        RecordingFormatError: naming the files that do not belong, and what to do.
+    """
+    manifest = read_manifest(folder)
+    if manifest is None:
+        saved = sorted(Path(f).name for f, save_id in save_ids.items() if save_id is not None)
+        if saved:
+            raise RecordingFormatError(
+                f"{folder}: {', '.join(saved)} come from a save that did not finish (no {MANIFEST}): "
+                "save the recordings again"
+            )
+        return
+    listed = manifest["files"]
+    names = {Path(f).name: Path(f) for f in files}
+    extra = sorted(set(names) - set(listed))
+    missing = sorted(set(listed) - set(names))
+    changed = sorted(name for name in set(names) & set(listed) if sha256(names[name]) != listed[name])
+    problems = []
+    if changed:
+        problems.append(f"{', '.join(changed)} differ from the save recorded in {MANIFEST} (another save, or edited)")
+    if extra:
+        problems.append(f"{', '.join(extra)} are not part of that save")
+    if missing:
+        problems.append(f"{', '.join(missing)} of that save are missing")
+    if problems:
+        raise RecordingFormatError(
+            f"{folder}: the files do not come from one finished save (id {manifest.get('save_id')}): "
+            f"{'; '.join(problems)}. Save the recordings again, or remove {MANIFEST} and the files that do not "
+            "belong"
+        )
