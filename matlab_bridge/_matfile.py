@@ -24,6 +24,7 @@ import scipy.io
 from scipy.io.matlab import _mio5
 
 from rsa_mirror._utils import atomic_path, check_option
+from rsa_mirror.errors import FileFormatError
 
 from ._hdf5 import read_hdf5
 
@@ -33,7 +34,7 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MI_UTF16 = 17  # MAT v5 data type of UTF-16 code units (scipy reads it, names no constant)
 
 
-class MatFormatError(ValueError):
+class MatFormatError(FileFormatError):
     """A .mat file, variable or value that the bridge cannot read or write, with the reason."""
 
 

@@ -26,11 +26,14 @@ import numpy as np
 import pandas as pd
 
 from ._utils import atomic_path
+from .errors import RsaMirrorError
 
 
 def main(argv=None) -> int:
     """Entry point of ``rsa-mirror``; returns the exit status."""
     parser = argparse.ArgumentParser(prog="rsa-mirror", description=__doc__.split("\n\n")[0])
+    debug_help = "show the whole traceback of an error"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
     commands = parser.add_subparsers(dest="command", required=True)
     layout = _recordings_options()
     demo = commands.add_parser(
@@ -154,6 +157,8 @@ def main(argv=None) -> int:
         "--variable", default=None, help="variable holding the RDMs (default: RDMs, RDM or the only one)"
     )
     imported.add_argument("--out", type=Path, required=True, help="rsatoolbox RDMs file to write (.hdf5)")
+    for command in commands.choices.values():
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     args = parser.parse_args(argv)
     try:
         if args.command == "render":
@@ -174,9 +179,23 @@ def main(argv=None) -> int:
             print(f"face mesh written to {fetch_face_mesh()}")
             return 0
         return run_demo(args)
-    except (OSError, ValueError, RuntimeError, TypeError) as error:
+    except (RsaMirrorError, OSError, ValueError) as error:  # bad input: one line, exit 2
+        if args.debug:
+            raise
         cli_message = getattr(error, "message", None)  # says it in command-line words (--weights untrained)
-        print(f"rsa-mirror: error: {cli_message(cli=True) if callable(cli_message) else error}", file=sys.stderr)
+        print(
+            f"rsa-mirror {args.command}: error: {cli_message(cli=True) if callable(cli_message) else error}",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as error:  # anything else is a bug
+        if args.debug:
+            raise
+        print(
+            f"rsa-mirror {args.command}: internal error ({type(error).__name__}: {error}); this is a bug in "
+            "rsa_mirror: run again with --debug for the traceback, and report it",
+            file=sys.stderr,
+        )
         return 1
 
 

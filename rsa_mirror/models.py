@@ -19,6 +19,7 @@ import torch
 import torchvision
 
 from ._utils import check_option
+from .errors import RsaMirrorError
 from .stimuli import IMAGENET_MEAN, IMAGENET_STD
 
 # VGG16's ReLU outputs (conv) and max-pool outputs, in network order.
@@ -164,7 +165,7 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
     return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name])
 
 
-class WeightsUnavailableError(FileNotFoundError):
+class WeightsUnavailableError(RsaMirrorError, FileNotFoundError):
     """Weights that are not on this machine; ``message(cli=True)`` says how to get them in CLI words."""
 
     def __init__(self, name, weights, cached=None, enum_name=None):

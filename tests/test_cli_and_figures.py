@@ -69,8 +69,8 @@ def test_demo_on_own_recordings_with_extra_views(tmp_path, capsys, simulated):
 
 
 def test_demo_reports_bad_input_as_an_error(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--neural", str(tmp_path / "missing")]) == 1
-    assert "rsa-mirror: error: no recordings at" in capsys.readouterr().err
+    assert main(["demo", "--out", str(tmp_path), "--neural", str(tmp_path / "missing")]) == 2
+    assert "rsa-mirror demo: error: no recordings at" in capsys.readouterr().err
 
 
 def test_plot_rdms_sorts_by_view_and_labels_groups(simulated):
@@ -174,8 +174,9 @@ def test_missing_imagenet_weights_make_a_clear_cli_error(tmp_path, capsys, monke
     import torch
 
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty_hub"))
-    assert main(["msvt", "--out", str(tmp_path), "--n-exemplars", "1"]) == 1
-    assert "rsa-mirror: error: ImageNet weights for alexnet are not in the torchvision cache" in capsys.readouterr().err
+    assert main(["msvt", "--out", str(tmp_path), "--n-exemplars", "1"]) == 2
+    error = capsys.readouterr().err
+    assert "rsa-mirror msvt: error: ImageNet weights for alexnet are not in the torchvision cache" in error
 
 
 def test_view_rdm_panels_show_each_objects_rdm_per_layer():
@@ -227,7 +228,7 @@ def test_align_command_matches_stimuli_to_recordings(tmp_path, capsys):
     expected = np.corrcoef(model, brain)[0, 1]
     row = alignment[(alignment.patch == "AL") & (alignment.layer == "conv2")].iloc[0]
     assert row.estimate == pytest.approx(expected, abs=1e-6)
-    assert main(["align", "--neural", str(folder), "--out", str(tmp_path / "x")]) == 1
+    assert main(["align", "--neural", str(folder), "--out", str(tmp_path / "x")]) == 2
     assert "--neural needs --stimuli" in capsys.readouterr().err
 
 

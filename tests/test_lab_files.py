@@ -109,18 +109,33 @@ def write_folder(folder, truth, *, dtype=np.float64, trials=False, **options):
 
 
 def write_matlab73(path, variables):
-    """A MATLAB v7.3 file as MATLAB writes it: 512-byte header, column-major, MATLAB_class."""
+    """A MATLAB v7.3 file as MATLAB writes it: 512-byte header, column-major, MATLAB_class.
+
+    Text is char (uint16 codes, stored (characters, rows)); a list of text is a 1 x n cell whose
+    elements are char datasets under ``#refs#``, referenced from the cell's dataset.
+    """
+
+    def char(group, name, text):
+        item = group.create_dataset(name, data=np.array([[ord(c)] for c in text], dtype=np.uint16))
+        item.attrs["MATLAB_class"] = np.bytes_("char")
+        item.attrs["MATLAB_int_decode"] = np.int64(2)
+        return item
+
     with h5py.File(path, "w", userblock_size=512) as handle:
         for name, value in variables.items():
-            if isinstance(value, str):  # char: uint16 codes, (characters, rows) on disk
-                data = np.array([[ord(c)] for c in value], dtype=np.uint16)
-                item = handle.create_dataset(name, data=data)
-                item.attrs["MATLAB_class"] = np.bytes_("char")
-                item.attrs["MATLAB_int_decode"] = np.int64(2)
+            if isinstance(value, str):
+                char(handle, name, value)
+                continue
+            if isinstance(value, list):
+                refs = handle.require_group("#refs#")
+                items = [char(refs, f"{name}_{k}", text).ref for k, text in enumerate(value)]
+                cell = handle.create_dataset(name, data=np.array(items, dtype=h5py.ref_dtype).reshape(-1, 1))
+                cell.attrs["MATLAB_class"] = np.bytes_("cell")
                 continue
             value = np.asarray(value)
             item = handle.create_dataset(name, data=value.T)
-            item.attrs["MATLAB_class"] = np.bytes_({"float64": "double", "float32": "single"}.get(value.dtype.name))
+            matlab = {"float64": "double", "float32": "single"}.get(value.dtype.name, value.dtype.name)
+            item.attrs["MATLAB_class"] = np.bytes_(matlab)
     header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Tue Dec  1 10:00:00 2026 HDF5 schema 1.00 ."
     with open(path, "r+b") as handle:
         handle.write(header.ljust(116, b" ") + b"\0" * 8 + b"\x00\x02IM")
@@ -206,6 +221,11 @@ def corpus(tmp_path_factory, octave_session):
     for patch, data in t125.responses.items():
         write_matlab73(m73 / f"neural_vecs_{patch}.mat", {"neural_vecs": data})
     cases["matlab_v73_folder"] = (m73, {}, t125)
+    m73_meta = root / "matlab73_metadata.mat"
+    rows = {"identity": (t175.identity + 1.0).reshape(1, -1), "yaw": t175.view_deg.reshape(1, -1)}
+    counts = {patch: data.astype(np.int16) for patch, data in t175.responses.items()}
+    write_matlab73(m73_meta, {**counts, **rows, "view": t175.view.tolist()})
+    cases["matlab_v73_int16_metadata_cellstr"] = (m73_meta, {}, t175.relabel(t175.identity + 1))
     plain = root / "plain.h5"
     with h5py.File(plain, "w") as handle:
         for patch, data in t175.responses.items():
@@ -309,6 +329,7 @@ CASES = [
     "layout_table_tsv_with_images",
     "hdf5storage_v73_metadata",
     "matlab_v73_folder",
+    "matlab_v73_int16_metadata_cellstr",
     "plain_h5py_c_order_metadata",
     "plain_h5py_named_mat",
     "octave_v7_int16_folder",
@@ -495,7 +516,7 @@ def test_cli_refuses_an_ambiguous_matrix_and_reads_it_once_told(tmp_path, capsys
     folder = tmp_path / "transposed"
     folder.mkdir()
     scipy.io.savemat(folder / "neural_vecs_AL.mat", {"neural_vecs": truth.responses["MLMF"][:, :100].T})
-    assert main(["export-mat", "--neural", str(folder), "--out", str(tmp_path / "x.mat")]) == 1
+    assert main(["export-mat", "--neural", str(folder), "--out", str(tmp_path / "x.mat")]) == 2
     error = capsys.readouterr().err
     assert "neural_vecs_AL.mat: variable 'neural_vecs' of shape (100, 125): both dimensions fit" in error
     assert "--orientation" in error and not (tmp_path / "x.mat").exists()
@@ -515,7 +536,7 @@ def test_cli_checks_the_weights_before_rendering_and_says_it_in_cli_words(tmp_pa
     import torch
 
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty_hub"))
-    assert main(["align", "--simulate", "--out", str(tmp_path / "a")]) == 1
+    assert main(["align", "--simulate", "--out", str(tmp_path / "a")]) == 2
     captured = capsys.readouterr()
     assert "--weights untrained" in captured.err and "weights='untrained'" not in captured.err
     assert "simulated" not in captured.out  # refused before loading anything
@@ -612,7 +633,7 @@ def test_octave_runs_export_mat_and_reports_the_clis_error(tmp_path, octave):
         "catch err, disp(err.identifier); disp(err.message); end"
     )
     out = octave(failing, tmp_path, env=env)
-    assert "rsa_mirror:run" in out and "rsa-mirror: error: no recordings at nowhere" in out
+    assert "rsa_mirror:run" in out and "rsa-mirror export-mat: error: no recordings at nowhere" in out
 
 
 def test_metadata_errors_name_the_file_and_the_variable(tmp_path):

@@ -249,4 +249,4 @@ def test_import_and_export_commands(tmp_path, capsys):
     expected = compute_rdms(simulate_face_patches(random_state=2))
     np.testing.assert_allclose(loaded.get_vectors(), expected.get_vectors(), atol=1e-15)
     assert "3 RDMs of 125 stimuli (MLMF, AL, AM)" in capsys.readouterr().out
-    assert main(["import-mat", str(tmp_path / "absent.mat"), "--out", str(tmp_path / "q.hdf5")]) == 1
+    assert main(["import-mat", str(tmp_path / "absent.mat"), "--out", str(tmp_path / "q.hdf5")]) == 2
