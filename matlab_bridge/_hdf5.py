@@ -16,12 +16,16 @@ with its own rules; every top-level variable is read by the rule of its writer:
 
 Values come back in the plain-Python form of ``read_mat``: numbers as arrays (at least 2-D),
 char rows as ``str`` (several rows: a list of them), cells as lists (column-major order),
-structs as a list of dicts.
+structs as a list of dicts. What has no such form (compound, opaque or reference datasets in
+plain HDF5, Octave types other than numbers, text, cells and structs) is refused, naming the
+variable; nothing is unpickled.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from rsa_mirror.errors import FileFormatError
 
 HIDDEN = ("#refs#", "#subsystem#")
 _OCTAVE_NUMERIC = ("matrix", "scalar", "range", "bool", "complex")
@@ -53,6 +57,8 @@ def read_hdf5(path, error) -> dict:
                     variables[name] = _octave_value(item)
                 else:
                     variables[name] = _plain_value(item)
+            except FileFormatError as problem:
+                raise error(f"{path}: variable {name!r} cannot be read ({problem})") from None
             except (KeyError, TypeError, ValueError, UnicodeDecodeError) as problem:
                 raise error(f"{path}: variable {name!r} cannot be read ({type(problem).__name__}: {problem})") from None
     if matlab:
@@ -65,11 +71,15 @@ def _read_matlab(path, names, error) -> dict:
 
     from ._matfile import to_python
 
-    try:
-        raw = hdf5storage.loadmat(str(path), variable_names=names)
-    except Exception as problem:  # h5py and hdf5storage raise several kinds
-        raise error(f"{path}: not a readable MAT v7.3 (HDF5) file ({type(problem).__name__}: {problem})") from None
-    return {name: to_python(raw[name]) for name in names if name in raw}
+    values = {}
+    for name in names:  # one by one: hdf5storage.read needs no MATLAB header in the file
+        try:
+            values[name] = to_python(hdf5storage.read(path=f"/{name}", filename=str(path), matlab_compatible=True))
+        except Exception as problem:  # h5py and hdf5storage raise several kinds
+            raise error(
+                f"{path}: variable {name!r} is not readable MAT v7.3 data ({type(problem).__name__}: {problem})"
+            ) from None
+    return values
 
 
 def _plain_value(item):
@@ -83,11 +93,14 @@ def _plain_value(item):
     if isinstance(value, str):
         return value
     value = np.asarray(value)
-    if value.dtype.kind in "SO" or h5py.check_string_dtype(item.dtype) is not None:
+    if value.dtype.kind == "S" or h5py.check_string_dtype(item.dtype) is not None:
         texts = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in value.ravel()]
         return texts[0] if value.ndim == 0 else texts
     if value.dtype.names:
-        raise TypeError(f"compound (table-like) dataset with fields {', '.join(value.dtype.names)}")
+        raise FileFormatError(f"compound (table-like) dataset with fields {', '.join(value.dtype.names)}")
+    if value.dtype.kind not in "biufc":
+        kind = "object references" if h5py.check_ref_dtype(item.dtype) is not None else f"dtype {item.dtype}"
+        raise FileFormatError(f"a dataset of {kind}, not numbers or text")
     return np.atleast_2d(value)
 
 
@@ -102,6 +115,21 @@ def _octave_value(group):
         codes = np.atleast_2d(np.asarray(value).T)  # (rows, characters)
         rows = ["".join(map(chr, row.astype(np.uint8))) for row in codes]
         return rows[0] if len(rows) == 1 else rows
+    if kind.endswith("range"):  # Octave stores a:b:c as base, limit, increment
+        base, limit, increment = (float(value[()][k]) for k in ("base", "limit", "increment"))
+        count = int(value.attrs.get("OCTAVE_RANGE_NELEM", round((limit - base) / increment) + 1))
+        return (base + increment * np.arange(count)).reshape(1, -1)
+    if kind == "sparse matrix" or kind == "sparse complex matrix" or kind == "sparse bool matrix":
+        import scipy.sparse
+
+        shape = (int(value["nr"][()]), int(value["nc"][()]))
+        data = np.asarray(value["data"][()]).ravel()
+        if data.dtype.names:
+            data = data["real"] + 1j * data["imag"]
+        matrix = scipy.sparse.csc_matrix(
+            (data, np.asarray(value["ridx"][()]).ravel(), np.asarray(value["cidx"][()]).ravel()), shape=shape
+        )
+        return matrix.toarray().astype(bool) if "bool" in kind else matrix.toarray()
     if kind == "cell":
         return _octave_cell(value)
     if kind == "scalar struct":
@@ -116,7 +144,7 @@ def _octave_value(group):
             array = array["real"] + 1j * array["imag"]
         array = np.atleast_2d(array.T)
         return array.astype(bool) if kind.startswith("bool") else array
-    raise TypeError(f"Octave type {kind!r} is not supported")
+    raise FileFormatError(f"Octave type {kind!r} is not supported")
 
 
 def _octave_cell(value) -> list:

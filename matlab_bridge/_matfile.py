@@ -5,26 +5,32 @@ characters are written as UTF-16 code units (``miUTF16``, what MATLAB and Octave
 scipy writes UTF-8 bytes under a character count and Octave then truncates 'café' to 'caf';
 v7.3 (HDF5 in MATLAB's layout) through hdf5storage, on request or when a variable exceeds
 v7's 2 GB limit. Every write goes to a temporary file beside the target and is renamed into
-place, so a failed save leaves nothing behind.
+place, so a failed save leaves nothing behind. Variable and field names must be names MATLAB
+can use (``check_matlab_name``): others are refused, never dropped or written unusable.
 
 Reading: v4/v6/v7 through scipy; HDF5 files (detected by their signature) by the rule of their
 writer (``_hdf5``: MATLAB v7.3 and hdf5storage transposed back from column-major, GNU Octave's
 HDF5 format likewise, plain HDF5 as stored). Values come back as plain Python: structs -> list
 of dicts (a struct array stays a list, also of one), cells -> lists, char rows -> str, numbers
--> arrays as stored (at least 2-D).
+-> arrays as stored (at least 2-D). Reading never runs code from the file: MAT files hold no
+Python objects, and neither scipy, h5py nor hdf5storage unpickles anything.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import scipy.io
+import scipy.sparse
 from scipy.io.matlab import _mio5
 
 from rsa_mirror._utils import atomic_path, check_option
-from rsa_mirror.errors import FileFormatError
+from rsa_mirror.errors import FileFormatError, InvalidArgumentError, InvalidTypeError
 
 from ._hdf5 import read_hdf5
 
@@ -32,6 +38,8 @@ V7_LIMIT_BYTES = 2**31 - 1  # a v7 variable's byte count is a 32-bit field
 MAX_NAME = {False: 31, True: 63}  # field-name length without / with long_field_names
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MI_UTF16 = 17  # MAT v5 data type of UTF-16 code units (scipy reads it, names no constant)
+MATLAB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")  # MATLAB's isvarname: namelengthmax is 63
+NAME_RULE = "a MATLAB name: a letter first, then letters, digits or underscores, at most 63 characters"
 
 
 class MatFormatError(FileFormatError):
@@ -52,8 +60,24 @@ def write_mat(path, variables, *, format="v7", long_field_names=False) -> Path:
 
     Returns:
         The path written.
+
+    Raises:
+        InvalidArgumentError: a variable or struct field name MATLAB cannot use (named, with
+            MATLAB's rule), a field longer than 31 characters without ``long_field_names``, or
+            an unknown ``format``.
+        InvalidTypeError: ``variables`` is not a mapping.
+        MatFormatError: a value that has no MATLAB form (the variable is named).
     """
     check_option("format", format, ("v7", "v7.3"))
+    check_option("long_field_names", long_field_names, (True, False))
+    if not isinstance(variables, Mapping):
+        raise InvalidTypeError(
+            f"Invalid type for 'variables': expected a mapping of name -> value, got {type(variables).__name__}"
+        )
+    limit = MAX_NAME[bool(long_field_names)] if format == "v7" else MAX_NAME[True]
+    for name, value in variables.items():
+        check_matlab_name(name, "variable name")
+        _check_fields(value, name, limit)
     path = Path(path)
     if format == "v7":
         largest = max((_nbytes(value) for value in variables.values()), default=0)
@@ -72,16 +96,59 @@ def write_mat(path, variables, *, format="v7", long_field_names=False) -> Path:
         else:
             with open(tmp, "wb") as stream:
                 writer = _Writer(stream, do_compression=True, unicode_strings=True, long_field_names=long_field_names)
-                writer.put_variables(dict(variables))
+                for name, value in variables.items():  # one at a time, so an error can name the variable
+                    try:
+                        writer.put_variables({name: value})
+                    except (TypeError, ValueError) as error:
+                        if isinstance(error, FileFormatError):
+                            raise
+                        raise MatFormatError(f"{path}: variable {name!r} has no MATLAB form ({error})") from None
     return path
+
+
+def check_matlab_name(name, what="name") -> str:
+    """Return ``name`` if MATLAB can use it as a variable or field name, else raise naming it.
+
+    Raises:
+        InvalidArgumentError: ``name`` breaks MATLAB's rule (``NAME_RULE``).
+    """
+    if not isinstance(name, str) or not MATLAB_NAME.fullmatch(name):
+        raise InvalidArgumentError(f"Invalid {what}: expected {NAME_RULE}, got {name!r}")
+    return name
+
+
+def _check_fields(value, where, limit):
+    """Check every struct field name inside ``value`` (dicts, struct arrays, cells of them)."""
+    if isinstance(value, Mapping):
+        fields = dict(value)
+    elif isinstance(value, np.ndarray) and value.dtype.names:
+        fields = {name: value[name] for name in value.dtype.names}
+    elif isinstance(value, np.ndarray) and value.dtype == object:
+        for k, item in enumerate(value.ravel()):
+            _check_fields(item, f"{where}{{{k + 1}}}", limit)
+        return
+    else:
+        return
+    for name, item in fields.items():
+        check_matlab_name(name, f"field name in {where!r}")
+        if len(name) > limit:
+            raise InvalidArgumentError(
+                f"Invalid field name in {where!r}: {name!r} has {len(name)} characters, more than {limit} "
+                "(pass long_field_names=True for MATLAB's 63)"
+            )
+        _check_fields(item, f"{where}.{name}", limit)
 
 
 def read_mat(path) -> dict:
     """All variables of a .mat file (any version) as plain Python values (see module docstring).
 
     Raises:
-        MatFormatError: missing, truncated or non-MAT file (the message says which).
+        MatFormatError: missing, truncated or non-MAT file, or a variable that cannot be read
+            (the message says which).
+        InvalidTypeError: ``path`` is not a str or path.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidTypeError(f"Invalid type for 'path': expected a str or path, got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise MatFormatError(f"{path}: no such file")
@@ -89,6 +156,11 @@ def read_mat(path) -> dict:
         head = stream.read(2056)
     if any(head[offset : offset + 8] == _HDF5_SIGNATURE for offset in (0, 512, 1024, 2048)):
         return read_hdf5(path, MatFormatError)
+    if head.startswith(b"# Created by Octave"):
+        raise MatFormatError(
+            f"{path}: written in GNU Octave's own text format (Octave's default 'save'): save it with "
+            "save('-v7', ...) instead"
+        )
     try:
         raw = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, chars_as_strings=True)
     except Exception as error:  # scipy raises ValueError, TypeError, EOFError, OSError ... by case
@@ -106,6 +178,8 @@ def to_python(value):
         return {}
     if isinstance(value, dict):  # hdf5storage's reading of a 1 x 1 struct
         return [{name: to_python(item) for name, item in value.items()}]
+    if scipy.sparse.issparse(value):  # a MATLAB sparse matrix: its dense values
+        return value.toarray()
     value = np.asarray(value)
     if value.dtype.names:  # struct array, column-major like MATLAB's linear indexing
         return [{name: to_python(item[name]) for name in value.dtype.names} for item in value.ravel(order="F")]

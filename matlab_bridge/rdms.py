@@ -25,13 +25,17 @@ non-zero-diagonal input is an error naming the offending cells, never silently f
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 from rsatoolbox.rdm import RDMs
 from scipy.spatial.distance import squareform
 
-from ._matfile import MAX_NAME, MatFormatError, read_mat, write_mat
+from rsa_mirror._utils import check_option
+from rsa_mirror.errors import InvalidArgumentError, InvalidTypeError
+
+from ._matfile import MAX_NAME, MatFormatError, check_matlab_name, read_mat, write_mat
 
 FORMAT_NAME = "rsa_mirror RDMs"
 _RESERVED = ("RDM", "name", "color")
@@ -50,9 +54,22 @@ def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"
 
     Returns:
         The path written.
+
+    Raises:
+        InvalidTypeError: ``rdms`` is not rsatoolbox ``RDMs``.
+        InvalidArgumentError: an unknown ``format`` or ``long_field_names``, or a ``variable``
+            that is no MATLAB name (at most 54 characters, leaving room for ``_patterns``).
     """
     if not isinstance(rdms, RDMs):
-        raise TypeError(f"save_rdms takes rsatoolbox RDMs, got {type(rdms).__name__}")
+        raise InvalidTypeError(f"Invalid type for 'rdms': expected rsatoolbox RDMs, got {type(rdms).__name__}")
+    check_option("format", format, ("v7", "v7.3"))
+    check_option("long_field_names", long_field_names, (None, True, False))
+    check_matlab_name(variable, "value for 'variable'")
+    if len(variable) > 63 - len("_patterns"):
+        raise InvalidArgumentError(
+            f"Invalid value for 'variable': expected at most {63 - len('_patterns')} characters (its companion "
+            f"{variable}_patterns must fit MATLAB's 63), got {variable!r}"
+        )
     matrices = rdms.get_matrices()
     names_used, renamed = set(), []
 
@@ -108,7 +125,17 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
             non-square or asymmetric matrices, non-zero diagonals, NaN/Inf (with the offending
             indices, 1-based as in MATLAB), vectors of no triangular length, RDMs of different
             sizes, or an empty struct array.
+        InvalidArgumentError: ``atol`` not a finite number >= 0.
+        InvalidTypeError: ``variable`` not a str (or None).
     """
+    if variable is not None and not isinstance(variable, str):
+        raise InvalidTypeError(f"Invalid type for 'variable': expected a str or None, got {type(variable).__name__}")
+    if (
+        isinstance(atol, bool)
+        or not isinstance(atol, (int, float, np.integer, np.floating))
+        or not (math.isfinite(atol) and atol >= 0)
+    ):
+        raise InvalidArgumentError(f"Invalid value for 'atol': expected a finite number >= 0, got {atol!r}")
     contents = read_mat(path)
     variable = _choose_variable(path, contents, variable)
     value = contents[variable]
@@ -119,7 +146,9 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
         matrices = [_as_matrix(path, f"{variable}({i + 1}).RDM", s["RDM"], atol) for i, s in enumerate(value)]
         names = [s.get("name", f"RDM {i + 1}") for i, s in enumerate(value)]
         if "color" in value[0]:
-            rdm_descriptors["color"] = [np.asarray(s["color"], dtype=float).ravel() for s in value]
+            rdm_descriptors["color"] = [
+                _color(path, f"{variable}({i + 1}).color", s["color"]) for i, s in enumerate(value)
+            ]
         for key in value[0]:
             if key not in _RESERVED:
                 rdm_descriptors[key] = [_python_value(s[key]) for s in value]
@@ -143,10 +172,15 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
     pattern_descriptors = {}
     if isinstance(patterns, list) and patterns:
         pattern_descriptors = {renamed.get(k, k): _pattern_values(v) for k, v in patterns[0].items()}
+    for key, values in pattern_descriptors.items():
+        if len(values) != sizes[0]:
+            raise MatFormatError(
+                f"{path}: {variable}_patterns.{key} has {len(values)} values for RDMs of {sizes[0]} stimuli"
+            )
     rdm_descriptors = {renamed.get(k, k): v for k, v in rdm_descriptors.items()}
     for descriptors in (pattern_descriptors, rdm_descriptors):
         for key in integers & set(descriptors):
-            descriptors[key] = np.asarray(descriptors[key]).astype(np.int64)
+            descriptors[key] = _integers(path, key, descriptors[key])
     measure = info.get("dissimilarity_measure") or None
     return RDMs(
         np.stack([squareform(m, checks=False) for m in matrices]),
@@ -227,6 +261,21 @@ def _as_matrix(path, where, value, atol) -> np.ndarray:
     if len(asymmetric):
         raise MatFormatError(f"{path}: {where} is not symmetric at {_cells(asymmetric)} (and their mirror cells)")
     return array
+
+
+def _color(path, where, value) -> np.ndarray:
+    color = np.asarray(value).ravel() if not isinstance(value, (str, list)) else np.array([])
+    if color.dtype.kind not in "biuf" or color.size != 3:
+        raise MatFormatError(f"{path}: {where} must be 3 numbers (RGB), got {value!r}")
+    return color.astype(float)
+
+
+def _integers(path, key, values) -> np.ndarray:
+    """A descriptor recorded as integers in the file's info, checked to hold whole numbers."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf" or not np.all(np.isfinite(array) & (np.mod(array, 1) == 0)):
+        raise MatFormatError(f"{path}: descriptor {key!r} is listed as integers but holds {array.ravel()[:5]!r} ...")
+    return array.astype(np.int64)
 
 
 def _cells(indices, limit=5) -> str:

@@ -20,7 +20,9 @@ Stimulus ``indices`` (positions: the k-th stimulus of the RDMs) are stored 1-bas
 back 0-based. Every other number is stored as Python holds it: descriptor columns such as
 ``identity`` or ``stimulus`` are labels, kept as the recordings or the stimuli label them
 (a lab's 1..25 stay 1..25; labels generated from a row layout count from 0). Everything
-``load_results`` reads back equals what was saved (types, shapes, dtypes, names).
+``load_results`` reads back equals what was saved (types, shapes, dtypes, names); a file whose
+fields disagree with its ``shapes``, or whose type or fields ``load_results`` does not know, is
+refused, naming the field. Only the result classes of ``rsa_mirror.inference`` are made.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
+
+from rsa_mirror.errors import InvalidTypeError
 
 from ._matfile import MatFormatError, read_mat, write_mat
 from .rdms import _strings, _version, matlab_name
@@ -72,6 +76,10 @@ def save_results(path, result, *, format="v7"):
 
     Returns:
         The path written.
+
+    Raises:
+        InvalidTypeError: an object (or a field) that has no MATLAB form here.
+        InvalidArgumentError: an unknown ``format``.
     """
     encoded = _encode(result)
     encoded["version"] = _version()
@@ -84,15 +92,17 @@ def load_results(path):
     """Read a file written by ``save_results`` back into the same Python object.
 
     Raises:
-        MatFormatError: no ``result`` variable, or one not written by ``save_results``.
+        MatFormatError: no ``result`` variable, or one not written by ``save_results``: an
+            unknown type, a missing or unknown field, or a field whose size disagrees with its
+            recorded shape (the message names the file and the field).
     """
     contents = read_mat(path)
     if "result" not in contents:
         raise MatFormatError(f"{path}: no variable 'result' (holds {', '.join(contents) or 'nothing'})")
     value = contents["result"]
     if not (isinstance(value, list) and len(value) == 1 and "type" in value[0]):
-        raise MatFormatError(f"{path}: 'result' is not a struct written by save_results")
-    return _decode(value[0])
+        raise MatFormatError(f"{path}: 'result' is not a struct written by save_results (no field 'type')")
+    return _decode(value[0], path, "result")
 
 
 def _encode(obj) -> dict:
@@ -107,7 +117,10 @@ def _encode(obj) -> dict:
     elif dataclasses.is_dataclass(obj) and hasattr(inference, type(obj).__name__):
         kind, fields = type(obj).__name__, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     else:
-        raise TypeError(f"save_results cannot write {type(obj).__name__}")
+        raise InvalidTypeError(
+            f"save_results cannot write {type(obj).__name__}: expected a result of rsa_mirror.inference, a "
+            "DataFrame or a dict"
+        )
     data, keys, shapes, extras = {}, [], {}, {"none": [], "integers": [], "logicals": []}
     used = set()
     for key, value in fields.items():
@@ -142,7 +155,7 @@ def _encode_value(name, key, value, shapes, extras):
         if all(isinstance(v, (str, np.str_)) for v in array.ravel()):
             shapes[name] = np.array(array.shape, dtype=float).reshape(1, -1)
             return np.array([str(v) for v in array.ravel()], dtype=object).reshape(-1, 1 if array.ndim else 1).T
-        raise TypeError(f"save_results: field {key!r} mixes types that MATLAB cannot hold in one array")
+        raise InvalidTypeError(f"save_results: field {key!r} mixes types that MATLAB cannot hold in one array")
     shapes[name] = np.array(array.shape, dtype=float).reshape(1, -1)
     if array.dtype.kind == "b":
         extras["logicals"].append(name)
@@ -153,47 +166,105 @@ def _encode_value(name, key, value, shapes, extras):
     return array.astype(float) if array.dtype.kind == "f" else array
 
 
-def _decode(struct):
-    kind = struct["type"]
-    renamed = {str(m): str(p) for m, p in np.asarray(struct.get("keys", []), dtype=object).reshape(-1, 2)}
+def _decode(struct, path, where):
+    """One struct of the module docstring's layout -> its object; ``where`` names it in messages."""
+    kind = struct.get("type")
+    if "data" not in struct:
+        raise MatFormatError(f"{path}: {where} has no field 'data' (fields: {', '.join(struct)})")
+    if not isinstance(kind, str):
+        raise MatFormatError(f"{path}: {where}.type is not a char (a type name), got {kind!r}")
+    cls = None if kind in ("table", "dict") else _result_class(kind)
+    if kind not in ("table", "dict") and cls is None:
+        raise MatFormatError(
+            f"{path}: {where} has the unknown result type {kind!r} (known: table, dict, "
+            f"{', '.join(_result_classes())}; written by a newer rsa_mirror?)"
+        )
+    try:
+        renamed = {str(m): str(p) for m, p in np.asarray(struct.get("keys", []), dtype=object).reshape(-1, 2)}
+    except ValueError:
+        raise MatFormatError(f"{path}: {where}.keys is not a K x 2 cell of {{MATLAB name, name}}") from None
     shapes = struct.get("shapes", [{}])
-    shapes = shapes[0] if isinstance(shapes, list) and shapes else {}
+    shapes = shapes[0] if isinstance(shapes, list) and shapes and isinstance(shapes[0], dict) else {}
     flags = {k: set(_strings(struct.get(k, []))) for k in ("none", "integers", "logicals")}
-    data = struct["data"][0] if isinstance(struct["data"], list) and struct["data"] else {}
+    data = struct["data"]
+    if not (isinstance(data, list) and len(data) <= 1 and all(isinstance(d, dict) for d in data)):
+        raise MatFormatError(f"{path}: {where}.data is not a struct")
     fields = {}
-    for name, value in data.items():
-        fields[renamed.get(name, name)] = _decode_value(name, value, shapes, flags)
+    for name, value in (data[0] if data else {}).items():
+        fields[renamed.get(name, name)] = _decode_value(name, value, shapes, flags, path, f"{where}.data.{name}")
     if kind == "table":
-        return pd.DataFrame(fields)
+        try:
+            return pd.DataFrame(fields)
+        except ValueError as error:  # columns of different lengths or not 1-D
+            raise MatFormatError(f"{path}: {where} is not a table ({error})") from None
     if kind == "dict":
         return fields
-    from rsa_mirror import inference
-
-    cls = getattr(inference, kind, None)
-    if cls is None or not dataclasses.is_dataclass(cls):
-        raise MatFormatError(f"unknown result type {kind!r} (written by a newer rsa_mirror?)")
+    known = {f.name for f in dataclasses.fields(cls)}
+    required = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    missing, unknown = sorted(required - set(fields)), sorted(set(fields) - known)
+    if missing or unknown:
+        problems = [f"missing field(s) {', '.join(missing)}"] if missing else []
+        problems += [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
+        raise MatFormatError(f"{path}: {where} ({kind}) has {' and '.join(problems)}")
     return cls(**fields)
 
 
-def _decode_value(name, value, shapes, flags):
+def _result_classes() -> list:
+    from rsa_mirror import inference
+
+    return sorted(
+        name
+        for name, value in vars(inference).items()
+        if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == inference.__name__
+    )
+
+
+def _result_class(kind):
+    """The dataclass of ``rsa_mirror.inference`` called ``kind``, or None (nothing else is made from a file)."""
+    from rsa_mirror import inference
+
+    return getattr(inference, kind) if kind in _result_classes() else None
+
+
+def _decode_value(name, value, shapes, flags, path, where):
     if name in flags["none"]:
         return None
     if isinstance(value, list) and value and isinstance(value[0], dict) and "type" in value[0]:
-        return _decode(value[0])
-    shape = tuple(int(v) for v in np.asarray(shapes[name]).ravel()) if name in shapes else None
+        return _decode(value[0], path, where)
+    shape = _shape(shapes[name], path, where) if name in shapes else None
     if isinstance(value, str) and shape is None:
         return value
     if isinstance(value, (list, str)):
         items = [value] if isinstance(value, str) else [str(v) for v in value]
+        if shape is not None and len(items) != int(np.prod(shape)):
+            raise MatFormatError(f"{path}: {where} holds {len(items)} texts, but its shape is recorded as {shape}")
         return items if shape is None or len(shape) <= 1 else np.array(items).reshape(shape)
     array = np.asarray(value)
     if shape is not None:
-        array = array.reshape(shape, order="C") if array.size == int(np.prod(shape)) else array
+        if array.size != int(np.prod(shape)):
+            raise MatFormatError(
+                f"{path}: {where} has shape {array.shape} in the file, but its shape is recorded as {shape} "
+                f"(in 'shapes'): {array.size} values for {int(np.prod(shape))}"
+            )
+        array = array.reshape(shape, order="C")
     if name in flags["logicals"]:
         array = array.astype(bool)
     elif name in flags["integers"]:
+        if array.dtype.kind not in "biuf" or not np.all(np.isfinite(array) & (np.mod(array, 1) == 0)):
+            raise MatFormatError(f"{path}: {where} is recorded as integers but holds other values")
         array = array.astype(np.int64) - (1 if name in _ONE_BASED else 0)
     return array.item() if shape == () else array
+
+
+def _shape(value, path, where) -> tuple:
+    numbers = np.asarray(value).ravel() if not isinstance(value, (str, list)) else np.array([None])
+    if numbers.dtype.kind not in "biuf" or not np.all((numbers >= 0) & (np.mod(numbers, 1) == 0)):
+        raise MatFormatError(f"{path}: the recorded shape of {where} is not a list of sizes: {value!r}")
+    return tuple(int(v) for v in numbers)
 
 
 def _all_keys(struct):

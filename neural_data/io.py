@@ -35,6 +35,7 @@ import pandas as pd
 from rsatoolbox.data import Dataset
 
 from rsa_mirror._utils import check_option, format_indices
+from rsa_mirror.errors import InvalidArgumentError, InvalidTypeError
 
 from .errors import RecordingFormatError
 from .layout import DEFAULT_SOURCE, METADATA_NAMES, StimulusLayout, same_rows
@@ -103,12 +104,16 @@ def load_freiwald_tsao(path, *, patches=None, layout=None, orientation="auto") -
         raise FileNotFoundError(
             f"no recordings at {path}: expected a folder of neural_vecs_<PATCH>.mat files or one .mat file"
         )
+    if isinstance(patches, str):
+        patches = [patches]
+    if patches is not None and not list(patches):
+        raise InvalidArgumentError("Invalid value for 'patches': expected patch names, got an empty list")
     if path.is_dir():
         found, metadata = _folder_patches(path, patches)
     else:
         found, metadata = _file_patches(path, patches)
     if layout is not None and not isinstance(layout, StimulusLayout):
-        raise TypeError(f"layout must be a StimulusLayout (or None), got {type(layout).__name__}")
+        raise InvalidTypeError(f"layout must be a StimulusLayout (or None), got {type(layout).__name__}")
     stated = layout if layout is not None or metadata is not None else StimulusLayout(source=DEFAULT_SOURCE)
     oriented = _orient(found, metadata if metadata is not None else stated, orientation)
     n_stimuli = _common_stimuli(oriented)
@@ -163,7 +168,7 @@ def _folder_patches(folder, patches):
                 f"{file}: no variable {RESPONSES!r}; the file holds {_listing(variables) or 'no variables'}"
             )
         items[patch] = _patch(file, RESPONSES, variables, TRIALS)
-        metadata[file] = _metadata(file, variables)
+        metadata[file] = _metadata_layout(file, variables)
     check_folder(folder, files, save_ids)
     return items, _agreeing_metadata(metadata)
 
@@ -176,7 +181,7 @@ def _file_patches(file, patches):
         if single and RESPONSES in variables:
             patches = [single.group(1)]
         else:
-            patches = [_patch_name(n) for n, v in variables.items() if _is_patch_candidate(n, v)]
+            patches = _auto_patches(file, variables)
         if not patches:
             raise RecordingFormatError(
                 f"{file}: no numeric matrix to read as a patch; the file holds {_listing(variables) or 'no variables'}"
@@ -195,10 +200,40 @@ def _file_patches(file, patches):
         trials_name = TRIALS if name == RESPONSES else f"{TRIALS}_{patch}"
         items[patch] = _patch(file, name, variables, trials_name)
     used = {item.name for item in items.values()} | {item.trials_name for item in items.values()}
-    ignored = [n for n in variables if n not in used and n not in METADATA_NAMES and n != SAVE_ID]
+    ignored = [
+        n
+        for n, v in variables.items()
+        if n not in used and n not in METADATA_NAMES and n != SAVE_ID and not _is_patch_candidate(n, v)
+    ]
     if ignored and not chosen:
         warnings.warn(f"{file}: not read as patches: {_listing({n: variables[n] for n in ignored})}", stacklevel=3)
-    return items, _metadata(file, variables)
+    return items, _metadata_layout(file, variables)
+
+
+def _auto_patches(file, variables) -> list:
+    """The patches of a single file: its numeric matrices, those with patch-like names first.
+
+    When some matrices are named like patches (PL, MLMF, ML, MF, AL, AF, AM, or
+    ``neural_vecs_<NAME>``), only those are read and the others are named in a warning; when
+    none is, every matrix is read as a patch, with a warning listing them.
+    """
+    candidates = [n for n, v in variables.items() if _is_patch_candidate(n, v)]
+    named = [n for n in candidates if n in PATCH_ORDER or n.startswith(RESPONSES + "_")]
+    if named and len(named) < len(candidates):
+        others = {n: variables[n] for n in candidates if n not in named}
+        warnings.warn(
+            f"{file}: reading the patches {', '.join(map(_patch_name, named))}; not the other matrices "
+            f"{_listing(others)} (choose with patches=, command line --patches)",
+            stacklevel=4,
+        )
+    elif candidates and not named:
+        warnings.warn(
+            f"{file}: no variable is named like a patch (PL, MLMF, ML, MF, AL, AF, AM, neural_vecs_<NAME>): reading "
+            f"every matrix as a patch: {_listing({n: variables[n] for n in candidates})} (choose with patches=, "
+            "command line --patches)",
+            stacklevel=4,
+        )
+    return [_patch_name(n) for n in (named or candidates)]
 
 
 def _is_patch_candidate(name, value) -> bool:
@@ -220,12 +255,20 @@ def _patch(file, name, variables, trials_name) -> _Patch:
 
 
 def _read(file) -> dict:
+    """The file's variables, metadata names in lower case (``Identity`` and ``identity`` are the same)."""
     from matlab_bridge import MatFormatError, read_mat
 
     try:
-        return read_mat(file)
+        variables = read_mat(file)
     except MatFormatError as error:
         raise RecordingFormatError(str(error)) from None
+    renamed = {}
+    for name, value in variables.items():
+        key = name.lower() if name.lower() in METADATA_NAMES else name
+        if key in renamed:
+            raise RecordingFormatError(f"{file}: holds the metadata variable {key!r} twice, in different case")
+        renamed[key] = value
+    return renamed
 
 
 def _hierarchy_rank(patch) -> int:
@@ -235,7 +278,7 @@ def _hierarchy_rank(patch) -> int:
 # -- the layout -------------------------------------------------------------------------------
 
 
-def _metadata(file, variables):
+def _metadata_layout(file, variables):
     """The file's metadata vectors as a layout (None when it holds none)."""
     vectors = {}
     for name in METADATA_NAMES:
@@ -292,13 +335,18 @@ def _agreeing_metadata(layouts) -> StimulusLayout | None:
 
 
 def _difference(a, b) -> str | None:
+    """The first column and row where two files' metadata tables differ (numbers compared as numbers)."""
     if len(a) != len(b):
         return f"{len(a)} rows against {len(b)}"
     for key in ("identity", "view", "view_deg", "stimulus"):
-        if not np.array_equal(a[key].to_numpy().astype(str), b[key].to_numpy().astype(str)):
-            row = int(np.flatnonzero(a[key].to_numpy().astype(str) != b[key].to_numpy().astype(str))[0])
-            first, second = (np.asarray(x[key])[row].tolist() for x in (a, b))
-            return f"{key} of row {row} (0-based) is {first!r} against {second!r}"
+        x, y = a[key].to_numpy(), b[key].to_numpy()
+        if x.dtype.kind in "iuf" and y.dtype.kind in "iuf":
+            differ = ~((x == y) | (np.isnan(x.astype(float)) & np.isnan(y.astype(float))))
+        else:
+            differ = x.astype(str) != y.astype(str)
+        if differ.any():
+            row = int(np.flatnonzero(differ)[0])
+            return f"{key} of row {row} (0-based) is {x[row].tolist()!r} against {y[row].tolist()!r}"
     return None
 
 

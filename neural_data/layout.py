@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rsa_mirror._utils import check_option, format_indices
+from rsa_mirror._utils import check_count, check_option, format_indices
+from rsa_mirror.errors import InvalidArgumentError, InvalidTypeError
 
 from .errors import RecordingFormatError
 
@@ -91,17 +92,17 @@ class StimulusLayout:
     def __post_init__(self):
         check_option("order", self.order, ORDERS)
         if (self.order == "table") != (self.table is not None):
-            raise ValueError(
+            raise InvalidArgumentError(
                 "a layout has a table exactly when order='table'; build one with StimulusLayout.from_table"
             )
-        if int(self.n_identities) < 1:
-            raise ValueError(f"n_identities must be positive, got {self.n_identities}")
+        check_count("n_identities", self.n_identities)
         if len(self.views) != len(self.yaw_deg) or not self.views:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"views and yaw_deg must have the same non-zero length, got {self.views} and {self.yaw_deg}"
             )
+        check_yaw(np.asarray(self.yaw_deg, dtype=float), "yaw_deg", InvalidArgumentError)
         if len(set(self.views)) != len(self.views):
-            raise ValueError(f"view labels must be unique, got {self.views}")
+            raise InvalidArgumentError(f"view labels must be unique, got {self.views}")
 
     @classmethod
     def from_yaw(cls, yaw_deg, *, n_identities=25, order="view-major", exact_views=False) -> StimulusLayout:
@@ -126,7 +127,7 @@ class StimulusLayout:
             try:
                 yaw = float(text)
             except ValueError:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"Invalid view {text!r}: give FIV view names ({', '.join(FIV_VIEWS)}) or yaw angles in degrees "
                     "(e.g. -90 -45 0 45 90)"
                 ) from None
@@ -159,7 +160,7 @@ class StimulusLayout:
         elif isinstance(table, Mapping):
             frame = pd.DataFrame({k: list(np.ravel(v)) if not isinstance(v, str) else [v] for k, v in table.items()})
         else:
-            raise TypeError(f"table must be a path, a DataFrame or a mapping, got {type(table).__name__}")
+            raise InvalidTypeError(f"table must be a path, a DataFrame or a mapping, got {type(table).__name__}")
         rows = _rows(frame, where)
         views = tuple(dict.fromkeys(rows["view"].tolist()))
         first = [int(np.flatnonzero(rows["view"] == view)[0]) for view in views]
@@ -194,7 +195,7 @@ class StimulusLayout:
         """
         if int(n_rows) not in self.row_counts():
             fits = ", ".join(map(str, self.row_counts()))
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{n_rows} rows do not fit the layout of {self.describe(with_source=False)}: expected "
                 f"{'one of ' if len(self.row_counts()) > 1 else ''}{fits} rows"
             )
@@ -226,7 +227,7 @@ class StimulusLayout:
         """One row per recorded row (what ``from_table`` reads back); ``n_rows`` for a grid."""
         n_rows = self.n_stimuli if n_rows is None else n_rows
         if n_rows is None:
-            raise ValueError("this layout may hold the first k views: say n_rows")
+            raise InvalidArgumentError("this layout may hold the first k views: say n_rows")
         return pd.DataFrame(self.descriptors(n_rows))
 
     def select_views(self, views) -> StimulusLayout:
@@ -280,6 +281,19 @@ def same_rows(a, b) -> str | None:
             f"the rows into different identities ({len(differ)} rows differ)"
         )
     return None
+
+
+def check_yaw(yaw, what, error):
+    """Refuse yaw angles that are infinite, outside [-180, 180], or that name the back view twice."""
+    finite = yaw[np.isfinite(yaw)]
+    bad = np.flatnonzero(np.isinf(yaw) | (np.abs(np.nan_to_num(yaw)) > 180))
+    if len(bad):
+        raise error(
+            f"{what} must be in degrees from -180 to 180 (NaN for views off the yaw circle); "
+            f"got {yaw[bad[0]]:g} at row {bad[0]} (0-based)"
+        )
+    if 180 in finite and -180 in finite:
+        raise error(f"{what}: 180 and -180 are the same (back) view; give it one yaw")
 
 
 def _yaw_name(yaw) -> str:
@@ -343,6 +357,7 @@ def _rows(frame, where) -> dict:
             )
         labels = np.array([_yaw_name(float(v)) for v in yaw])
     rows["view"], rows["view_deg"] = labels, yaw.astype(float)
+    check_yaw(rows["view_deg"], f"{where}: yaw", RecordingFormatError)
     _check_views(labels, rows["view_deg"], where)
     _check_unique(rows["identity"], labels, where)
     if "image" in columns:

@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 from rsatoolbox.data import Dataset
 
+from rsa_mirror.errors import InvalidArgumentError
+
 from .errors import RecordingFormatError
 from .layout import StimulusLayout
-from .saves import SAVE_ID, read_manifest, write_manifest
+from .saves import SAVE_ID, save_lock, sha256, write_manifest, written_by_a_save
 
 
 class Recordings(Mapping):
@@ -36,17 +38,17 @@ class Recordings(Mapping):
     def __init__(self, datasets, *, trials=None, layout=None):
         self._datasets = dict(datasets)
         if not self._datasets:
-            raise ValueError("Recordings need at least one patch")
+            raise InvalidArgumentError("Recordings need at least one patch")
         self.layout = layout if layout is not None else StimulusLayout()
         self.trials = dict(trials or {})
         first = next(iter(self._datasets.values()))
         for patch, dataset in self._datasets.items():
             if dataset.n_obs != first.n_obs:
-                raise ValueError(f"patch {patch!r} has {dataset.n_obs} stimuli, expected {first.n_obs}")
+                raise InvalidArgumentError(f"patch {patch!r} has {dataset.n_obs} stimuli, expected {first.n_obs}")
         for patch, trial_data in self.trials.items():
             expected = self._datasets[patch].measurements.shape
             if np.ndim(trial_data) != 3 or np.shape(trial_data)[:2] != expected:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"trials[{patch!r}] must have shape (n_stimuli, n_neurons, n_trials) = {expected + ('n_trials',)}, "
                     f"got {np.shape(trial_data)}"
                 )
@@ -88,7 +90,9 @@ class Recordings(Mapping):
         labels = np.asarray(first.obs_descriptors["view"])
         unknown = [v for v in views if v not in set(labels.tolist())]
         if unknown:
-            raise ValueError(f"Invalid view(s) {unknown}: expected among {list(dict.fromkeys(labels.tolist()))}")
+            raise InvalidArgumentError(
+                f"Invalid view(s) {unknown}: expected among {list(dict.fromkeys(labels.tolist()))}"
+            )
         rows = np.isin(labels, list(views))
         datasets = {p: d.subset_obs("view", list(views)) for p, d in self._datasets.items()}
         trials = {p: t[rows] for p, t in self.trials.items()}
@@ -114,19 +118,20 @@ class Recordings(Mapping):
         views = np.asarray(next(iter(self._datasets.values())).obs_descriptors["view"]).tolist()
         return self.select_views([v for v in dict.fromkeys(views) if v not in unpaired])
 
-    def save(self, folder, *, metadata=True) -> Path:
+    def save(self, folder) -> Path:
         """Write one ``neural_vecs_<PATCH>.mat`` per patch (the lab layout), as one save.
 
         Each file holds ``neural_vecs`` (n_stimuli x n_neurons, double), ``neural_trials``
-        (n_stimuli x n_neurons x n_trials) when trial data exist, the save's id, and (with
-        ``metadata``) the layout as metadata vectors ``stimulus``, ``identity``, ``view``
-        (cell of text) and ``view_deg``, so that ``load_freiwald_tsao(folder)`` reads the rows
-        back without being told the layout. Rows are written in this object's order. Channel
-        ground truth is not part of the layout and is not written.
+        (n_stimuli x n_neurons x n_trials) when trial data exist, the save's id, and the layout
+        as metadata vectors ``stimulus``, ``identity``, ``view`` (cell of text) and
+        ``view_deg``, so that ``load_freiwald_tsao(folder)`` reads the rows back without being
+        told the layout. Rows are written in this object's order. Channel ground truth is not
+        part of the layout and is not written.
 
-        The folder is written as a whole (``neural_data.saves``): each file atomically, then
-        the ``neural_vecs_*.mat`` files of an earlier save are removed and the manifest
-        ``rsa_mirror_save.json`` written last; a folder left by an interrupted save is refused
+        The folder is written as a whole (``neural_data.saves``): one save at a time (a lock
+        file), each file atomically, then the ``neural_vecs_*.mat`` files of an earlier save
+        are removed and the manifest ``rsa_mirror_save.json`` (the checksum of each file as
+        this save wrote it) is written last; a folder left by an interrupted save is refused
         by the loader, never read as a mix of two saves.
 
         Returns:
@@ -136,36 +141,36 @@ class Recordings(Mapping):
             RecordingFormatError: the folder holds ``neural_vecs_*.mat`` files that no save
                 wrote (a lab's own files are never overwritten or removed).
         """
-        from matlab_bridge import read_mat, write_mat
+        from matlab_bridge import write_mat
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = read_manifest(folder) or {"files": {}}
-        earlier = sorted(folder.glob("neural_vecs_*.mat"))
-        foreign = [f.name for f in earlier if f.name not in manifest["files"] and SAVE_ID not in read_mat(f)]
-        if foreign:
-            raise RecordingFormatError(
-                f"{folder}: holds {', '.join(foreign)}, which no save wrote; save into another folder "
-                "(recordings of your own are never overwritten)"
-            )
-        save_id = uuid.uuid4().hex
-        first = next(iter(self._datasets.values()))
-        layout = _metadata(first.obs_descriptors) if metadata else {}
-        files = {}
-        for patch, dataset in self._datasets.items():
-            variables = {"neural_vecs": np.asarray(dataset.measurements, dtype=np.float64), **layout}
-            if patch in self.trials:
-                variables["neural_trials"] = np.asarray(self.trials[patch], dtype=np.float64)
-            variables[SAVE_ID] = save_id
-            files[patch] = write_mat(folder / f"neural_vecs_{patch}.mat", variables)
-        for stale in earlier:
-            if stale not in files.values():
-                stale.unlink()
-        write_manifest(folder, save_id, files)
+        with save_lock(folder):
+            earlier = sorted(folder.glob("neural_vecs_*.mat"))
+            foreign = [f.name for f in earlier if not written_by_a_save(folder, f)]
+            if foreign:
+                raise RecordingFormatError(
+                    f"{folder}: holds {', '.join(foreign)}, which no save wrote; save into another folder "
+                    "(recordings of your own are never overwritten)"
+                )
+            save_id = uuid.uuid4().hex
+            layout = _metadata_vectors(next(iter(self._datasets.values())).obs_descriptors)
+            files = {}
+            for patch, dataset in self._datasets.items():
+                variables = {"neural_vecs": np.asarray(dataset.measurements, dtype=np.float64), **layout}
+                if patch in self.trials:
+                    variables["neural_trials"] = np.asarray(self.trials[patch], dtype=np.float64)
+                variables[SAVE_ID] = save_id
+                path = write_mat(folder / f"neural_vecs_{patch}.mat", variables)
+                files[patch] = (path, sha256(path))
+            for stale in earlier:
+                if stale not in {path for path, _ in files.values()}:
+                    stale.unlink()
+            write_manifest(folder, save_id, files)
         return folder
 
 
-def _metadata(descriptors) -> dict:
+def _metadata_vectors(descriptors) -> dict:
     """The layout descriptors as MATLAB-friendly column vectors (numbers) or cells (text)."""
     variables = {}
     for key in ("stimulus", "identity", "view", "view_deg"):

@@ -15,8 +15,10 @@ A folder that no save wrote (a lab's own files) has neither and is read as it is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,17 +59,46 @@ def read_manifest(folder) -> dict | None:
 
 
 def write_manifest(folder, save_id, files) -> Path:
-    """Write the manifest of a finished save atomically (``files``: patch -> path)."""
+    """Write the manifest of a finished save atomically (``files``: patch -> (path, sha256 as written))."""
     manifest = {
         "format": FORMAT,
         "save_id": save_id,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "patches": list(files),
-        "files": {Path(path).name: sha256(path) for path in files.values()},
+        "files": {Path(path).name: digest for path, digest in files.values()},
     }
     with atomic_path(Path(folder) / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return Path(folder) / MANIFEST
+
+
+@contextlib.contextmanager
+def save_lock(folder):
+    """Hold a lock on the folder itself while a save writes it (one save at a time; POSIX locks)."""
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks: saves are then not serialised
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def written_by_a_save(folder, path) -> bool:
+    """Whether ``path`` is a file a save wrote: it carries a save id, or matches the manifest's checksum."""
+    from matlab_bridge import MatFormatError, read_mat
+
+    manifest = read_manifest(folder) or {"files": {}}
+    if manifest["files"].get(Path(path).name) == sha256(path):
+        return True
+    try:
+        return SAVE_ID in read_mat(path)
+    except MatFormatError:
+        return False
 
 
 def check_folder(folder, files, save_ids):
@@ -91,12 +122,17 @@ def check_folder(folder, files, save_ids):
                 "save the recordings again"
             )
         return
+    stray = sorted(Path(f).name for f, save_id in save_ids.items() if save_id not in (None, manifest.get("save_id")))
     listed = manifest["files"]
     names = {Path(f).name: Path(f) for f in files}
     extra = sorted(set(names) - set(listed))
     missing = sorted(set(listed) - set(names))
-    changed = sorted(name for name in set(names) & set(listed) if sha256(names[name]) != listed[name])
+    changed = sorted(
+        name for name in set(names) & set(listed) if sha256(names[name]) != listed[name] and name not in stray
+    )
     problems = []
+    if stray:
+        problems.append(f"{', '.join(stray)} were written by another save")
     if changed:
         problems.append(f"{', '.join(changed)} differ from the save recorded in {MANIFEST} (another save, or edited)")
     if extra:

@@ -28,7 +28,8 @@ import dataclasses
 import numpy as np
 from rsatoolbox.data import Dataset
 
-from rsa_mirror._utils import check_random_state
+from rsa_mirror._utils import check_count, check_random_state
+from rsa_mirror.errors import InvalidArgumentError
 
 from .layout import StimulusLayout
 from .recordings import Recordings
@@ -64,8 +65,8 @@ def simulate_face_patches(
         ``baseline``, ``amplitude`` and ``identity_gain_<k>`` (gain for identity k).
     """
     rng = check_random_state(random_state)
-    if int(n_trials) < 1:
-        raise ValueError(f"n_trials must be at least 1, got {n_trials}")
+    n_trials = check_count("n_trials", n_trials)
+    n_identities = check_count("n_identities", n_identities)
     sizes = _patch_sizes(n_neurons)
     layout = dataclasses.replace(
         StimulusLayout.from_yaw(views_deg, n_identities=n_identities, exact_views=True), source="simulated"
@@ -99,12 +100,12 @@ def _patch_sizes(n_neurons) -> dict:
     else:
         unknown = set(n_neurons) - set(PATCHES)
         if unknown:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Invalid patch in 'n_neurons': expected keys among {', '.join(PATCHES)}, got {sorted(unknown)}"
             )
         sizes = {**DEFAULT_N_NEURONS, **{k: int(v) for k, v in n_neurons.items()}}
     if min(sizes.values()) < 2:
-        raise ValueError(f"each patch needs at least 2 neurons, got {sizes}")
+        raise InvalidArgumentError(f"each patch needs at least 2 neurons, got {sizes}")
     return sizes
 
 

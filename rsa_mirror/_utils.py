@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from glob import escape as glob_escape
 from pathlib import Path
@@ -87,9 +88,10 @@ def atomic_path(path):
 
 def _remove_orphans(path):
     """Remove temporaries of ``path`` left by writers that were killed (their process is gone)."""
+    pattern = re.compile(r"(?:(\d+)\.)?[A-Za-z0-9_]+\.part" + re.escape(path.suffix))  # [pid.]random.part
     for orphan in path.parent.glob(f".{glob_escape(path.name)}.*.part{glob_escape(path.suffix)}"):
-        writer = orphan.name[len(path.name) + 2 :].split(".", 1)[0]
-        if writer.isdigit() and _running(int(writer)):
+        match = pattern.fullmatch(orphan.name[len(path.name) + 2 :])
+        if match is None or (match.group(1) is not None and _running(int(match.group(1)))):
             continue
         with contextlib.suppress(OSError):
             orphan.unlink()

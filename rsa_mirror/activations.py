@@ -13,6 +13,7 @@ otherwise, and a pass stops once every requested layer has fired.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path
-from .models import LoadedModel
+from ._utils import atomic_path, check_count, check_option, format_indices
+from .errors import DataError, InvalidArgumentError, InvalidTypeError
+from .models import PRESETS, LoadedModel
 from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
-from .stimuli import TRANSFORMS, StimulusSet
+from .stimuli import _NPY_READ_ERRORS, TRANSFORMS, StimulusSet
 from .symmetry import equivariance, invariance
 
 
@@ -31,11 +33,44 @@ class _AllLayersSeen(Exception):
     """Raised by the last hook of a pass to skip the rest of the network."""
 
 
+_DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
+_DTYPES = (None, torch.float32, torch.bfloat16, torch.float16)
+
+
 def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as ``torch.device``."""
-    if device == "auto":
+    """``"auto"`` -> CUDA when available, else CPU; anything else as ``torch.device``, checked.
+
+    Args:
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or a
+            ``torch.device``.
+
+    Raises:
+        InvalidArgumentError: an unknown device, or one this machine does not have (listing the
+            valid values).
+        InvalidTypeError: neither a string nor a ``torch.device``.
+    """
+    if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    if not isinstance(device, (str, torch.device)):
+        raise InvalidTypeError(
+            f"Invalid type for 'device': expected one of {_DEVICES} or a torch.device, got {device!r}"
+        )
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        resolved = None
+    if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
+        raise InvalidArgumentError(f"Invalid value for 'device': expected one of {_DEVICES}, got {device!r}")
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (resolved.index is not None and resolved.index >= count):
+            raise InvalidArgumentError(
+                f"Invalid value for 'device': {device!r} is not available ({count} CUDA devices visible); use 'cpu', "
+                "'auto' or an index below the device count"
+            )
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise InvalidArgumentError(f"Invalid value for 'device': {device!r} is not available; use 'cpu' or 'auto'")
+    return resolved
 
 
 def stream_activations(
@@ -76,11 +111,19 @@ def stream_activations(
         verbose: progress bar over batches.
 
     Raises:
-        ValueError: a requested module runs more than once per forward pass (a shared module,
-            e.g. the ReLU inside a ResNet block: hook the block instead).
+        InvalidArgumentError: a bad count, device, dtype, order or layer, or a requested module
+            that runs more than once per forward pass (a shared module, e.g. the ReLU inside a
+            ResNet block: hook the block instead) or never runs.
+        InvalidTypeError: stimuli of another type, ``consume`` not callable.
     """
     loaded = _as_loaded(model)
     paths = loaded.resolve_layers(layers)
+    batch_size = check_count("batch_size", batch_size)
+    check_option("dtype", dtype, _DTYPES)
+    if not callable(consume):
+        raise InvalidTypeError(f"Invalid type for 'consume': expected a callable (name, rows, values), got {consume!r}")
+    stimuli = _checked_stimuli(stimuli, loaded)
+    visit = _visit_order(order, len(stimuli))
     device = resolve_device(device)
     if dtype is None and device.type == "cuda":
         dtype = torch.bfloat16
@@ -93,7 +136,7 @@ def stream_activations(
     def hook_for(name):
         def hook(_module, _inputs, output):
             if name in seen:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"layer {name!r} ({paths[name]}) runs more than once per forward pass; hook its parent"
                 )
             seen.add(name)
@@ -105,7 +148,6 @@ def stream_activations(
 
         return hook
 
-    visit = np.arange(len(stimuli)) if order is None else np.asarray(order)
     handles = [modules[path].register_forward_hook(hook_for(name)) for name, path in paths.items()]
     try:
         for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
@@ -117,6 +159,11 @@ def stream_activations(
                     network(batch)
                 except _AllLayersSeen:
                     pass
+            if len(seen) < len(paths):
+                silent = {name: path for name, path in paths.items() if name not in seen}
+                raise InvalidArgumentError(
+                    f"layers {silent} never ran in {loaded.name}'s forward pass; request modules that it calls"
+                )
     finally:
         for handle in handles:
             handle.remove()
@@ -141,22 +188,38 @@ def extract_activations(
             as ``<layer>-<key>.npy``, the key a SHA-256 of the package and torch versions, the
             model's name, weights and input size, the normalization, the layer's module path,
             the compute dtype and device type, and the stimulus images. A hit is read
-            memory-mapped, read-only; only missing layers are computed, and written atomically.
+            memory-mapped, read-only, never unpickled; only missing layers are computed, and
+            written atomically. A hit that is unreadable (truncated, empty, pickled) or is not
+            float32 with one row per image is computed afresh and its file replaced, with a
+            warning naming it.
 
     Returns:
         dict layer name -> float32 array (n_images, *unit_shape) (e.g. (n, 64, 55, 55)).
+
+    Raises:
+        InvalidArgumentError: as ``stream_activations``, or ``cache_dir`` naming a file.
     """
+    loaded = _as_loaded(model)
+    names = list(loaded.resolve_layers(layers))
+    batch_size = check_count("batch_size", batch_size)
+    stimuli = _checked_stimuli(stimuli, loaded)
+    n_images = len(stimuli)
     options = {"device": device, "batch_size": batch_size, "dtype": dtype, "verbose": verbose}
-    files = {} if cache_dir is None else _cache_files(model, stimuli, layers, cache_dir, **options)
-    names = list(files) if files else list(_as_loaded(model).resolve_layers(layers))
-    result = {name: np.load(file, mmap_mode="r") for name, file in files.items() if file.exists()}
+    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise InvalidArgumentError(f"Invalid value for 'cache_dir': {cache_dir} is a file, not a folder")
+    files = {} if cache_dir is None else _cache_files(loaded, stimuli, layers, cache_dir, **options)
+    result = {}
+    for name, file in files.items():
+        values = _cached(file, n_images)
+        if values is not None:
+            result[name] = values
     missing = [name for name in names if name not in result]
     if missing:
         computed = {}
 
         def keep(name, rows, values):
             if name not in computed:
-                computed[name] = np.empty((len(stimuli), *values.shape[1:]), dtype=np.float32)
+                computed[name] = np.empty((n_images, *values.shape[1:]), dtype=np.float32)
             computed[name][rows] = values
 
         stream_activations(model, stimuli, missing, keep, **options)
@@ -169,7 +232,83 @@ def extract_activations(
 
 
 def _as_loaded(model) -> LoadedModel:
-    return model if isinstance(model, LoadedModel) else LoadedModel("module", model, "as given")
+    if isinstance(model, LoadedModel):
+        return model
+    if not isinstance(model, torch.nn.Module):
+        raise InvalidTypeError(
+            f"Invalid type for 'model': expected a LoadedModel (load_model) or a torch.nn.Module, got "
+            f"{type(model).__name__}"
+        )
+    return LoadedModel("module", model, "as given")
+
+
+def _checked_stimuli(stimuli, loaded):
+    """The stimuli as given (StimulusSet, tensor) or as an array, checked: numbers, one image at least."""
+    if isinstance(stimuli, StimulusSet):
+        return stimuli
+    if not torch.is_tensor(stimuli):
+        try:
+            stimuli = np.asarray(stimuli)
+        except ValueError as error:
+            raise InvalidArgumentError(f"Invalid value for 'stimuli': not one array ({error})") from error
+        if stimuli.dtype.kind not in "biuf":
+            raise InvalidTypeError(
+                f"Invalid type for 'stimuli': expected a StimulusSet or an array of model input, got dtype "
+                f"{stimuli.dtype}"
+            )
+    shape = tuple(stimuli.shape)
+    if len(shape) < 2 or shape[0] == 0:
+        raise InvalidArgumentError(
+            f"Invalid value for 'stimuli': expected model input (n, C, H, W) with n >= 1, got shape {shape}"
+        )
+    if loaded.name in PRESETS and (len(shape) != 4 or shape[1] != 3):
+        raise InvalidArgumentError(
+            f"Invalid value for 'stimuli': {loaded.name} takes model input (n, 3, H, W), got shape {shape}; pass a "
+            "StimulusSet to have images converted"
+        )
+    return stimuli
+
+
+def _visit_order(order, n) -> np.ndarray:
+    """Image indices to visit: all in order, or ``order`` checked (whole numbers in [0, n))."""
+    if order is None:
+        return np.arange(n)
+    visit = np.asarray(order)
+    if visit.ndim != 1 or visit.size == 0 or visit.dtype.kind not in "iu":
+        raise InvalidArgumentError(
+            f"Invalid value for 'order': expected a non-empty 1-D array of image indices, got {visit.dtype} "
+            f"{visit.shape}"
+        )
+    outside = np.flatnonzero((visit < 0) | (visit >= n))
+    if len(outside):
+        raise InvalidArgumentError(
+            f"Invalid value for 'order': indices {format_indices(visit[outside])} are outside the {n} images"
+        )
+    return visit
+
+
+def _cached(file, n_images):
+    """A cache entry memory-mapped, or None: absent, or bad (then a warning names the file)."""
+    if not file.exists():
+        return None
+    try:
+        values = np.load(file, mmap_mode="r", allow_pickle=False)
+    except _NPY_READ_ERRORS as error:
+        problem = f"cannot be read ({type(error).__name__}: {error})"
+    else:
+        if not isinstance(values, np.ndarray):
+            values.close()
+            problem = "is a .npz archive, not one .npy array"
+        elif values.offset + values.nbytes != file.stat().st_size or not values.flags.c_contiguous:
+            problem = (
+                f"is damaged (its header describes {values.shape} {values.dtype}, not its {file.stat().st_size} bytes)"
+            )
+        elif values.dtype == np.float32 and values.ndim >= 2 and len(values) == n_images:
+            return values
+        else:
+            problem = f"holds {values.dtype} {values.shape}, expected float32 ({n_images}, *unit_shape)"
+    warnings.warn(f"activation cache entry {file} {problem}; computing it afresh and replacing the file", stacklevel=3)
+    return None
 
 
 def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype, verbose) -> dict:
@@ -231,7 +370,11 @@ def model_view_rdms(
         rsatoolbox ``RDMs`` laid out as ``compute_view_rdms`` returns them.
     """
     if not isinstance(stimuli, StimulusSet):
-        raise TypeError("model_view_rdms needs a StimulusSet with object and view descriptors")
+        raise InvalidTypeError(
+            f"Invalid type for 'stimuli': model_view_rdms needs a StimulusSet with object and view descriptors, got "
+            f"{type(stimuli).__name__}"
+        )
+    batch_size = check_count("batch_size", batch_size)
     patterns = _pattern_descriptors({}, stimuli.descriptors, len(stimuli))
     order, objects, views = _object_view_order(patterns, object_key, view_key)
     n_views = len(views)
@@ -286,6 +429,19 @@ def measure_equivariance(
         ``measure`` (``invariance`` or ``equivariance``; the latter only for layers with
         spatial maps), ``mean`` and ``sem`` over images, ``n_images``.
     """
+    if not isinstance(stimuli, StimulusSet):
+        raise InvalidTypeError(
+            f"Invalid type for 'stimuli': measure_equivariance needs a StimulusSet, got {type(stimuli).__name__}"
+        )
+    batch_size = check_count("batch_size", batch_size)
+    transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
+    if not transforms or len(set(transforms)) < len(transforms):
+        raise InvalidArgumentError(
+            f"Invalid value for 'transforms': expected distinct transforms among {', '.join(TRANSFORMS)}, got "
+            f"{transforms!r}"
+        )
+    for transform in transforms:
+        check_option("transforms", transform, TRANSFORMS)
     n, sets = len(stimuli), [stimuli] + [stimuli.transformed(t) for t in transforms]
     together = StimulusSet(np.concatenate([s.images for s in sets]))
     order = np.concatenate(
@@ -358,7 +514,7 @@ class _UnitStatistics:
             chunk = rows[:, cols].astype(np.float64)
             mean = chunk.mean(axis=0)
             if not np.all(np.isfinite(mean)):
-                raise ValueError(f"layer {name!r} produced NaN or Inf activations")
+                raise DataError(f"layer {name!r} produced NaN or Inf activations")
             m2 = ((chunk - mean) ** 2).sum(axis=0)
             delta = mean - self.mean[cols]
             self.mean[cols] += delta * len(rows) / total

@@ -161,6 +161,7 @@ def main(argv=None) -> int:
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     args = parser.parse_args(argv)
     try:
+        _check_counts(args)
         if args.command == "render":
             return run_render(args.out, which=args.set, n=args.n_exemplars, size=args.size, seed=args.seed)
         if args.command in ("msvt", "equivariance"):
@@ -183,10 +184,12 @@ def main(argv=None) -> int:
         if args.debug:
             raise
         cli_message = getattr(error, "message", None)  # says it in command-line words (--weights untrained)
-        print(
-            f"rsa-mirror {args.command}: error: {cli_message(cli=True) if callable(cli_message) else error}",
-            file=sys.stderr,
+        text = (
+            cli_message(cli=True)
+            if callable(cli_message)
+            else _with_options(str(error), commands.choices[args.command])
         )
+        print(f"rsa-mirror {args.command}: error: {text}", file=sys.stderr)
         return 2
     except Exception as error:  # anything else is a bug
         if args.debug:
@@ -197,6 +200,29 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+# Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
+COUNTS = {
+    "batch_size": 1, "n_bootstrap": 2, "n_splits": 1, "n_masks": 1, "n_exemplars": 1, "n_images": 1,
+    "epochs": 1, "size": 1, "n_per_class": 1, "n_identities": 1,
+}  # fmt: skip
+
+
+def _check_counts(args):
+    from ._utils import check_count
+
+    for name, minimum in COUNTS.items():
+        if getattr(args, name, None) is not None:
+            check_count(name, getattr(args, name), minimum=minimum)
+
+
+def _with_options(message, command) -> str:
+    """A library message in command-line words: "Invalid value for 'n_masks'" gains "(--n-masks)"."""
+    for action in command._actions:
+        if action.option_strings and action.dest != "help":
+            message = message.replace(f"'{action.dest}'", f"'{action.dest}' ({action.option_strings[-1]})", 1)
+    return message
 
 
 def _recordings_options() -> argparse.ArgumentParser:
@@ -242,7 +268,8 @@ def _stated_layout(args):
         return StimulusLayout.from_table(args.layout)
     if not given:
         return None
-    order, n_identities = args.order or "view-major", args.n_identities or 25
+    order = "view-major" if args.order is None else args.order
+    n_identities = 25 if args.n_identities is None else args.n_identities
     if args.views is not None:
         layout = StimulusLayout.from_views(args.views, n_identities=n_identities, order=order)
     else:
@@ -254,11 +281,12 @@ def _stated_layout(args):
 def _load_recordings(command, args):
     """Recordings from --neural with the layout options, the layout said in one line."""
     from neural_data import load_freiwald_tsao
+    from neural_data.layout import DEFAULT_SOURCE
 
     recordings = load_freiwald_tsao(
         args.neural, patches=args.patches, layout=_stated_layout(args), orientation=args.orientation
     )
-    default = "nothing stated" in recordings.layout.source
+    default = recordings.layout.source == DEFAULT_SOURCE
     hint = " (state it with --layout, --order, --n-identities or --views)" if default else ""
     print(f"rsa-mirror {command}: recordings in {args.neural}: {recordings}")
     print(f"rsa-mirror {command}: layout {recordings.layout.describe()}{hint}")
@@ -268,8 +296,12 @@ def _load_recordings(command, args):
 def _simulated_recordings(command, args):
     from neural_data import simulate_face_patches
 
-    if any(getattr(args, key) is not None for key in ("layout", "order", "n_identities", "views", "patches")):
-        raise ValueError("the layout options (--layout, --order, --n-identities, --views, --patches) go with --neural")
+    if any(getattr(args, key) is not None for key in ("layout", "order", "n_identities", "views", "patches")) or (
+        args.orientation != "auto"
+    ):
+        raise ValueError(
+            "the layout options (--layout, --order, --n-identities, --views, --patches, --orientation) go with --neural"
+        )
     recordings = simulate_face_patches(random_state=args.seed)
     print(f"rsa-mirror {command}: simulated recordings (seed {args.seed}): layout {recordings.layout.describe()}")
     return recordings

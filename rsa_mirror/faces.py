@@ -26,8 +26,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_random_state
-from .render import BACKGROUND, Mesh, build_object, render_mesh
+from ._utils import atomic_path, check_count, check_random_state
+from .errors import FileFormatError
+from .render import BACKGROUND, Mesh, _check_views, build_object, render_mesh
 from .stimuli import StimulusSet
 
 FACE_MESH_PATH = Path(__file__).parent / "data" / "face_template.ply"
@@ -50,6 +51,7 @@ def fetch_face_mesh(destination=FACE_MESH_PATH, *, archive=None) -> Path:
 
     Raises:
         RuntimeError: pip could not download the archive, or its content has another hash.
+        FileFormatError: ``archive`` is not a tar archive holding the template.
     """
     destination = Path(destination)
     with tempfile.TemporaryDirectory() as folder:
@@ -60,8 +62,15 @@ def fetch_face_mesh(destination=FACE_MESH_PATH, *, archive=None) -> Path:
             if result.returncode != 0:
                 raise RuntimeError(f"could not download {MENPO3D} with pip: {result.stderr.strip()[-500:]}")
             archive = next(Path(folder).glob("menpo3d-*.tar.gz"))
-        with tarfile.open(archive) as tar:
-            data = tar.extractfile(MEMBER).read()
+        try:
+            with tarfile.open(archive) as tar:
+                data = tar.extractfile(MEMBER).read()
+        except (tarfile.TarError, KeyError, EOFError, OSError) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise FileFormatError(
+                f"{archive}: not a readable {MENPO3D} source archive holding {MEMBER} ({type(error).__name__}: {error})"
+            ) from error
     digest = hashlib.sha256(data).hexdigest()
     if digest != FACE_MESH_SHA256:
         raise RuntimeError(f"{MEMBER} has SHA-256 {digest}, expected {FACE_MESH_SHA256}; not written")
@@ -80,15 +89,24 @@ def load_face_mesh(path=FACE_MESH_PATH) -> Mesh:
 
     Raises:
         FileNotFoundError: no mesh at ``path``; the message says how to fetch it.
+        FileFormatError: a file that is not a triangle mesh in PLY format.
     """
     from plyfile import PlyData
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no face mesh at {path}: run 'rsa-mirror fetch-face-mesh' (part of 'make')")
-    ply = PlyData.read(io.BytesIO(path.read_bytes()))
-    vertices = np.stack([ply["vertex"][k] for k in "xyz"], axis=1).astype(np.float64)
-    faces = np.stack(ply["face"]["vertex_indices"]).astype(np.int64)
+    try:
+        ply = PlyData.read(io.BytesIO(path.read_bytes()))
+        vertices = np.stack([ply["vertex"][k] for k in "xyz"], axis=1).astype(np.float64)
+        faces = np.stack(ply["face"]["vertex_indices"]).astype(np.int64)
+    except Exception as error:  # plyfile raises PlyParseError, KeyError, ValueError, ... for other files
+        raise FileFormatError(
+            f"{path}: not a triangle mesh in PLY format ({type(error).__name__}: {error}); fetch it again with "
+            "'rsa-mirror fetch-face-mesh'"
+        ) from error
+    if faces.ndim != 2 or faces.shape[1] != 3 or len(vertices) == 0:
+        raise FileFormatError(f"{path}: expected vertices and triangles, got faces of shape {faces.shape}")
     vertices -= (vertices.min(axis=0) + vertices.max(axis=0)) / 2
     mirrored = vertices * [-1, 1, 1]
     partner = cKDTree(mirrored).query(vertices)[1]
@@ -107,6 +125,8 @@ def face_identity(mesh, rng, *, n_bumps=12, amplitude=0.05, width=0.3) -> Mesh:
     with a random 3D offset of size about ``amplitude``, spatial scale ``width``) and their
     mirror images, so a symmetric mesh stays exactly symmetric.
     """
+    n_bumps = check_count("n_bumps", n_bumps, minimum=0)
+    rng = check_random_state(rng)
     vertices = mesh.vertices * rng.uniform(0.9, 1.1, 3)
     centres = vertices[rng.integers(len(vertices), size=n_bumps)]
     offsets = rng.normal(0.0, amplitude, (n_bumps, 3))
@@ -136,7 +156,12 @@ def render_faces(
         ``StimulusSet`` in identity-major order with descriptors ``object`` ('face_07'),
         ``category`` ('face'), ``identity``, ``view_deg`` and ``mesh`` ('menpo3d template' or
         'procedural' when the mesh file is absent).
+
+    Raises:
+        InvalidArgumentError: a count below 1, or views that are not distinct finite yaws.
     """
+    n_identities, size = check_count("n_identities", n_identities), check_count("size", size)
+    views_deg = _check_views(views_deg)
     rng = check_random_state(random_state)
     try:
         template = load_face_mesh()
@@ -145,7 +170,7 @@ def render_faces(
         warnings.warn(f"{error}; rendering procedural heads instead", UserWarning, stacklevel=2)
         template, source = None, "procedural"
     images, masks, rows = [], [], []
-    for identity in tqdm(range(int(n_identities)), desc="faces", disable=not verbose):
+    for identity in tqdm(range(n_identities), desc="faces", disable=not verbose):
         mesh = face_identity(template, rng) if template is not None else build_object("face", rng)
         for view in views_deg:
             image, coverage = render_mesh(mesh, view, size=size)

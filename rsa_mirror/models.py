@@ -12,14 +12,15 @@ seeded, as in the paper's untrained controls.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torchvision
 
-from ._utils import check_option
-from .errors import RsaMirrorError
+from ._utils import check_count, check_option
+from .errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
 from .stimuli import IMAGENET_MEAN, IMAGENET_STD
 
 # VGG16's ReLU outputs (conv) and max-pool outputs, in network order.
@@ -102,19 +103,32 @@ class LoadedModel:
         """Map requested names (presets or module paths; ``"all"`` = every preset) to module paths.
 
         Raises:
-            ValueError: a name that is neither a preset nor a module of the network, listing
-                the presets and where to find module paths.
+            InvalidArgumentError: no names, or a name that is neither a preset nor a module of the
+                network, listing the presets and where to find module paths.
+            InvalidTypeError: names that are not strings.
         """
         if isinstance(layers, str):
             layers = list(self.layers) if layers == "all" else [layers]
+        elif isinstance(layers, Iterable) and not isinstance(layers, Mapping):
+            layers = list(layers)
+        if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
+            raise InvalidTypeError(
+                f"Invalid type for 'layers': expected a layer name, 'all' or a list of names, got {layers!r}"
+            )
+        if not layers:
+            raise InvalidArgumentError(
+                f"Invalid value for 'layers': expected at least one layer name (presets: {', '.join(self.layers)})"
+            )
         modules = dict(self.module.named_modules())
         resolved = {}
         for name in layers:
             path = self.layers.get(name, name)
             if path not in modules or path == "":
-                raise ValueError(
-                    f"Invalid layer {name!r} for {self.name}: expected a preset ({', '.join(self.layers)}) or a "
-                    "module path from module.named_modules() (e.g. 'features.0')"
+                examples = ", ".join(repr(p) for p in list(modules)[1:6])
+                presets = f"a preset ({', '.join(self.layers)}), 'all' or " if self.layers else ""
+                raise InvalidArgumentError(
+                    f"Invalid layer {name!r} for {self.name}: expected {presets}a module path from "
+                    f"module.named_modules() (e.g. {examples})"
                 )
             resolved[name] = path
         return resolved
@@ -136,33 +150,69 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
     Raises:
         WeightsUnavailableError: (a ``FileNotFoundError``) ImageNet weights not in the cache,
             or no file at ``weights``; the message says how to get them.
-        ValueError: unknown name, or a state dict that does not fit the network.
+        InvalidArgumentError: unknown name, or a seed that is not a whole number >= 0.
+        InvalidTypeError: ``weights`` neither a string nor a path.
+        FileFormatError: a weights file that cannot be read (not a PyTorch file, truncated,
+            pickled objects other than tensors), that holds no state dict, whose state dict
+            does not fit the network, or whose parameters hold NaN or Inf.
     """
+    if not isinstance(weights, (str, os.PathLike)):
+        raise InvalidTypeError(
+            f"Invalid type for 'weights': expected 'imagenet', 'untrained' or a path to a state-dict file, got "
+            f"{weights!r}"
+        )
     cached = check_weights(name, weights)
     builder = getattr(torchvision.models, name)
-    if weights == "imagenet":
-        enum = torchvision.models.get_model_weights(name).DEFAULT
-        module = builder(weights=None)
-        module.load_state_dict(torch.load(cached, map_location="cpu", weights_only=True))
-        description = f"imagenet ({enum.name})"
-    elif weights == "untrained":
+    if weights == "untrained":
+        seed = check_count("random_state", random_state, minimum=0, maximum=2**64 - 1)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(random_state))
+            torch.manual_seed(seed)
             module = builder(weights=None)
-            lecun_normal_(module, generator=torch.Generator().manual_seed(int(random_state)))
-        description = f"untrained (LeCun normal, seed {int(random_state)})"
+            lecun_normal_(module, generator=torch.Generator().manual_seed(seed))
+        description = f"untrained (LeCun normal, seed {seed})"
     else:
-        path = cached
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        state = state.get("state_dict", state) if isinstance(state, dict) else state
+        state = _read_state(cached)
         module = builder(weights=None)
         try:
             module.load_state_dict(state)
         except RuntimeError as error:
-            raise ValueError(f"{path} does not hold {name} weights: {error}") from None
-        description = f"file {path}"
+            raise FileFormatError(f"{cached} does not hold {name} weights: {error}") from None
+        enum = torchvision.models.get_model_weights(name).DEFAULT
+        description = f"imagenet ({enum.name})" if weights == "imagenet" else f"file {cached}"
     module.eval().requires_grad_(False)
     return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name])
+
+
+def _read_state(path) -> Mapping:
+    """The state dict in a weights file (tensors only; other pickled objects are never loaded), checked.
+
+    Raises:
+        FileFormatError: naming ``path`` and what is wrong with it.
+    """
+    if Path(path).stat().st_size == 0:
+        raise FileFormatError(f"{path}: the weights file is empty (0 bytes)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except Exception as error:  # for bad files torch raises UnpicklingError, RuntimeError, EOFError, OSError, ...
+        reason = str(error).split("WeightsUnpickler error:")[-1].split("Check the documentation")[0]
+        reason = " ".join(reason.split())[:200]  # torch's own text runs over several lines
+        raise FileFormatError(
+            f"{path}: cannot be read as a PyTorch state-dict file (empty, truncated, corrupt, or holding pickled "
+            f"objects other than tensors, which are never loaded): {type(error).__name__}: {reason}"
+        ) from error
+    if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
+        state = state["state_dict"]
+    if not isinstance(state, Mapping):
+        raise FileFormatError(f"{path}: holds a {type(state).__name__}, not a state dict (parameter name -> tensor)")
+    others = [key for key, value in state.items() if not torch.is_tensor(value)]
+    if others:
+        raise FileFormatError(f"{path}: entries {others[:5]} of the state dict are not tensors")
+    broken = [key for key, value in state.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    if broken:
+        raise FileFormatError(f"{path}: parameters {broken[:5]} hold NaN or Inf ({len(broken)} in all)")
+    return state
 
 
 class WeightsUnavailableError(RsaMirrorError, FileNotFoundError):

@@ -21,7 +21,8 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._utils import check_option, check_random_state
+from ._utils import check_count, check_option, check_random_state
+from .errors import InvalidArgumentError, InvalidTypeError
 from .stimuli import StimulusSet
 
 CATEGORIES = ("car", "boat", "face", "chair", "airplane", "animal", "tool", "fruit", "flower")
@@ -49,8 +50,27 @@ class Mesh:
 
     def __init__(self, vertices, faces, albedo):
         self.vertices = np.asarray(vertices, dtype=np.float64)
-        self.faces = np.asarray(faces, dtype=np.int64)
-        self.albedo = np.broadcast_to(np.asarray(albedo, dtype=np.float64), (len(self.vertices),)).copy()
+        if self.vertices.ndim != 2 or self.vertices.shape[1] != 3 or not np.isfinite(self.vertices).all():
+            raise InvalidArgumentError(
+                f"Invalid value for 'vertices': expected finite (V, 3) coordinates, got shape {self.vertices.shape}"
+            )
+        faces = np.asarray(faces)
+        if faces.ndim != 2 or faces.shape[1] != 3 or (faces.size and faces.dtype.kind not in "iu"):
+            raise InvalidArgumentError(
+                f"Invalid value for 'faces': expected integer (F, 3) vertex indices, got {faces.dtype} {faces.shape}"
+            )
+        if faces.size and (faces.min() < 0 or faces.max() >= len(self.vertices)):
+            raise InvalidArgumentError(
+                f"Invalid value for 'faces': vertex indices must lie in [0, {len(self.vertices) - 1}], got "
+                f"[{faces.min()}, {faces.max()}]"
+            )
+        self.faces = faces.astype(np.int64)
+        albedo = np.asarray(albedo, dtype=np.float64)
+        if albedo.shape not in ((), (len(self.vertices),)) or not ((albedo >= 0) & (albedo <= 1)).all():
+            raise InvalidArgumentError(
+                f"Invalid value for 'albedo': expected one value or one per vertex ({len(self.vertices)}), in [0, 1]"
+            )
+        self.albedo = np.broadcast_to(albedo, (len(self.vertices),)).copy()
 
     @staticmethod
     def join(meshes) -> Mesh:
@@ -111,6 +131,7 @@ def _grid_faces(rows, columns, *, wrap=True) -> np.ndarray:
 
 def ellipsoid(radii=(1, 1, 1), *, albedo=0.7, segments=24, rings=12, bumps=None) -> Mesh:
     """UV sphere scaled to ``radii``; ``bumps(direction (N, 3)) -> (N,)`` scales the radius."""
+    segments, rings = check_count("segments", segments, minimum=3), check_count("rings", rings, minimum=2)
     theta = np.linspace(0, np.pi, rings + 1)  # pole to pole
     phi = np.arange(segments) * 2 * np.pi / segments  # symmetric under x -> -x for even segments
     t, p = np.meshgrid(theta, phi, indexing="ij")
@@ -139,6 +160,7 @@ def box(size=(1, 1, 1), *, albedo=0.7) -> Mesh:
 
 def cylinder(radius=0.5, height=1.0, *, albedo=0.7, segments=20) -> Mesh:
     """Capped cylinder along y, centred at the origin."""
+    segments = check_count("segments", segments, minimum=3)
     phi = np.arange(segments) * 2 * np.pi / segments
     ring = np.stack([radius * np.cos(phi), np.zeros(segments), radius * np.sin(phi)], axis=1)
     side = np.concatenate([ring + [0, -height / 2, 0], ring + [0, height / 2, 0]])
@@ -153,6 +175,7 @@ def cylinder(radius=0.5, height=1.0, *, albedo=0.7, segments=20) -> Mesh:
 
 def torus(major=0.5, minor=0.15, *, albedo=0.7, segments=24, sides=10) -> Mesh:
     """Torus in the x-z plane around the y axis."""
+    segments, sides = check_count("segments", segments, minimum=3), check_count("sides", sides, minimum=3)
     u = np.arange(segments) * 2 * np.pi / segments
     v = np.arange(sides) * 2 * np.pi / sides
     uu, vv = np.meshgrid(u, v, indexing="ij")
@@ -167,6 +190,7 @@ def torus(major=0.5, minor=0.15, *, albedo=0.7, segments=24, sides=10) -> Mesh:
 
 def smooth_bumps(rng, *, amplitude=0.15, n_waves=6):
     """A random smooth radial displacement: sum of a few low-frequency waves on the sphere."""
+    n_waves = check_count("n_waves", n_waves)
     axes = rng.standard_normal((n_waves, 3))
     axes /= np.linalg.norm(axes, axis=1, keepdims=True)
     frequencies = rng.uniform(1.0, 3.0, n_waves)
@@ -182,9 +206,13 @@ def build_object(category, rng) -> Mesh:
     """One exemplar of ``category``, centred, scaled to fit the unit sphere.
 
     Bilateral categories are closed under x -> -x, car and boat under x -> -x and z -> -z.
+
+    Args:
+        category: one of ``CATEGORIES``.
+        rng: ``np.random.Generator`` (advanced) or an int seed.
     """
     check_option("category", category, CATEGORIES)
-    parts = _BUILDERS[category](rng)
+    parts = _BUILDERS[category](check_random_state(rng))
     mesh = Mesh.join(parts)
     if SYMMETRY_PLANES[category] >= 1:
         mesh = Mesh.join([mesh, mesh.reflected(0)])
@@ -465,13 +493,26 @@ def render_objects(
         ``StimulusSet`` of n_categories x n_exemplars x n_views grayscale images (objects in
         order, views left to right), with masks and descriptors ``object`` (e.g. 'car_03'),
         ``category``, ``exemplar``, ``view_deg`` and ``symmetry_planes``.
+
+    Raises:
+        InvalidArgumentError: unknown or repeated categories, a count below 1, views that are
+            not distinct finite yaws, or an unknown backend; checked before any rendering.
     """
+    categories = (categories,) if isinstance(categories, str) else tuple(categories)
+    if not categories or len(set(categories)) < len(categories):
+        raise InvalidArgumentError(
+            f"Invalid value for 'categories': expected distinct categories among {', '.join(CATEGORIES)}, got "
+            f"{categories!r}"
+        )
     for category in categories:
-        check_option("category", category, CATEGORIES)
+        check_option("categories", category, CATEGORIES)
+    n_exemplars, size = check_count("n_exemplars", n_exemplars), check_count("size", size)
+    views_deg = _check_views(views_deg)
+    check_option("backend", backend, ("auto", "numba", "python"))
     seed = check_random_state(random_state).integers(2**63)
     template = _face_template() if "face" in categories else None
     images, masks, rows = [], [], []
-    todo = [(c, e) for c in categories for e in range(int(n_exemplars))]
+    todo = [(c, e) for c in categories for e in range(n_exemplars)]
     for category, exemplar in tqdm(todo, desc="rendering", disable=not verbose):
         rng = np.random.default_rng([seed, CATEGORIES.index(category), exemplar])
         if category == "face" and template is not None:
@@ -491,6 +532,19 @@ def render_objects(
         np.stack(images), dict(zip(names, map(np.array, columns), strict=True)), BACKGROUND, np.stack(masks)
     )
     return stimuli.equalize_luminance() if equalize_luminance else stimuli
+
+
+def _check_views(views_deg) -> np.ndarray:
+    """Yaw views in degrees as a float array: at least one, finite, distinct; else InvalidArgumentError."""
+    try:
+        views = np.asarray(views_deg, dtype=float)
+    except (TypeError, ValueError):
+        views = np.full((1, 1), np.nan)
+    if views.ndim != 1 or views.size == 0 or not np.isfinite(views).all() or len(np.unique(views)) < views.size:
+        raise InvalidArgumentError(
+            f"Invalid value for 'views_deg': expected distinct finite yaws in degrees (at least one), got {views_deg!r}"
+        )
+    return views
 
 
 def _face_template():
@@ -526,7 +580,29 @@ def render_mesh(
     Returns:
         (image, coverage): float32 (size, size) arrays; image in [0, 1] on a ``BACKGROUND``
         gray background, coverage the fraction of each pixel's samples on the object.
+
+    Raises:
+        InvalidArgumentError: a count below 1, a camera inside the unit sphere
+            (``camera_distance`` <= 1), ``fill`` not > 0, a yaw, elevation or light that
+            is not finite, or a light that is not a unit vector.
     """
+    if not isinstance(mesh, Mesh):
+        raise InvalidTypeError(f"Invalid type for 'mesh': expected a Mesh, got {type(mesh).__name__}")
+    size, supersample = check_count("size", size), check_count("supersample", supersample)
+    for name, value in (("yaw_deg", yaw_deg), ("elevation_deg", elevation_deg)):
+        if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+            raise InvalidArgumentError(f"Invalid value for {name!r}: expected a finite angle in degrees, got {value!r}")
+    if not isinstance(camera_distance, (int, float, np.integer, np.floating)) or not camera_distance > 1:
+        raise InvalidArgumentError(
+            f"Invalid value for 'camera_distance': expected a number > 1 (the mesh fills the unit sphere), got "
+            f"{camera_distance!r}"
+        )
+    if not isinstance(fill, (int, float, np.integer, np.floating)) or not 0 < fill < np.inf:
+        raise InvalidArgumentError(f"Invalid value for 'fill': expected a finite number > 0, got {fill!r}")
+    if light is not None:
+        light = np.asarray(light, dtype=float)
+        if light.shape != (3,) or not np.isfinite(light).all() or abs(np.linalg.norm(light) - 1) > 1e-6:
+            raise InvalidArgumentError(f"Invalid value for 'light': expected a unit 3-vector, got {light!r}")
     check_option("backend", backend, ("auto", "numba", "python"))
     rasterize = _rasterize_compiled if backend in ("auto", "numba") and _rasterize_compiled else _rasterize
     if backend == "numba" and _rasterize_compiled is None:

@@ -16,13 +16,23 @@ asymmetric classes like SVHN's), ``rendered`` (the bilaterally symmetric categor
 and ``cifar10`` / ``svhn`` through torchvision from a local folder (downloaded only when asked).
 
 ``train`` keeps the data as tensors on the device, is seeded and deterministic (each epoch's
-shuffle and dropout come from the seed and the epoch number), writes an atomic checkpoint
-every epoch and resumes exactly where a killed run stopped.
+shuffle and dropout come from the seed and the epoch number): the same seed, device type and
+thread count give bit-identical weights (float rounding depends on how many CPU threads share
+a sum). It writes an atomic checkpoint every epoch and resumes exactly where a killed run
+stopped; the checkpoint's fingerprint (data, regime, schedule, seed, torch version, device
+type, thread count) must match the resumed run.
+
+Network files and checkpoints are read with ``torch.load(weights_only=True)``: tensors and
+plain values only, so a crafted file cannot run code; they hold no other Python objects.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +43,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_option, check_random_state
+from ._utils import atomic_path, check_count, check_option, check_random_state
 from .activations import resolve_device
+from .errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
 from .models import LoadedModel
 
 REGIMES = ("original", "mirror_invariant", "mirror_sensitive")
@@ -62,12 +73,16 @@ SCHEDULES = {
 # schedule), trained by examples/figure4_control_networks.py on an H200; float16, 3.6 MB.
 SHIPPED_NETWORK = Path(__file__).parent / "weights" / "control_rendered.pt"
 SHIPPED_SHA256 = "5aa0b244b8e4e85fab281ef8368b9207b67826596ac72d26eccfd34eb196e4f4"
+# Settings of a run that may differ on resume: more epochs extend the run; another thread count warns.
+_EXTENDABLE, _WARN_ONLY = ("epochs",), ("threads",)
+_MAX_SEED = (2**63 - 1) // 1_000_003 - 10_000  # seed * 1_000_003 + epoch must fit torch's 64-bit seeds
 
 
 class ControlNet(nn.Sequential):
     """The paper's control network for 32 x 32 RGB input and ``n_classes`` outputs."""
 
     def __init__(self, n_classes=10):
+        n_classes = check_count("n_classes", n_classes)
         super().__init__(
             OrderedDict(
                 [
@@ -131,10 +146,12 @@ def load_dataset(name, *, root=None, download=False, n_per_class=1000, random_st
         verbose: progress bar while rendering.
 
     Raises:
+        InvalidArgumentError: an unknown ``name``, or ``n_per_class`` not a whole number >= 1.
         FileNotFoundError: cifar10/svhn not in ``root`` and ``download`` not set (the message
             says how to get them).
     """
     check_option("name", name, DATASETS)
+    check_count("n_per_class", n_per_class)
     if name == "digits":
         from sklearn.datasets import load_digits
 
@@ -152,12 +169,18 @@ def render_training_set(*, n_per_class=1000, views_per_exemplar=10, random_state
 
     Each exemplar (``render.build_object``) is rendered ``views_per_exemplar`` times at yaw
     uniform in [-180, 180), elevation uniform in [-25, 25] degrees and a random light from the
-    front hemisphere, at 32 x 32 with 2x supersampling.
+    front hemisphere, at 32 x 32 with 2x supersampling. Each category gets exactly
+    ``n_per_class`` images: the first ones of ceil(n_per_class / views_per_exemplar) exemplars.
+
+    Raises:
+        InvalidArgumentError: ``n_per_class`` or ``views_per_exemplar`` not a whole number >= 1.
     """
     from .render import build_object, render_mesh
 
+    n_per_class = check_count("n_per_class", n_per_class)
+    views_per_exemplar = check_count("views_per_exemplar", views_per_exemplar)
     rng = check_random_state(random_state)
-    n_exemplars = -(-int(n_per_class) // views_per_exemplar)
+    n_exemplars = -(-n_per_class // views_per_exemplar)
     images, labels = [], []
     todo = [(k, e) for k in range(len(RENDERED_CATEGORIES)) for e in range(n_exemplars)]
     for label, _ in tqdm(todo, desc="rendering training set", disable=not verbose):
@@ -174,8 +197,10 @@ def render_training_set(*, n_per_class=1000, views_per_exemplar=10, random_state
             )
             images.append(image)
             labels.append(label)
-    images = torch.from_numpy(np.stack(images)[:, None]).expand(-1, 3, -1, -1).contiguous()
-    return ImageData(images, torch.tensor(labels), len(RENDERED_CATEGORIES), "rendered")
+    per_class = n_exemplars * views_per_exemplar
+    keep = [i for i in range(len(labels)) if i % per_class < n_per_class]  # the first n_per_class of each class
+    images = torch.from_numpy(np.stack(images)[keep, None]).expand(-1, 3, -1, -1).contiguous()
+    return ImageData(images, torch.tensor(labels)[keep], len(RENDERED_CATEGORIES), "rendered")
 
 
 def _torchvision_dataset(name, root, download) -> ImageData:
@@ -203,6 +228,8 @@ def _torchvision_dataset(name, root, download) -> ImageData:
 def apply_regime(data, regime, *, random_state=0) -> ImageData:
     """The label regime over ``data``: which half is mirrored comes from ``random_state``."""
     check_option("regime", regime, REGIMES)
+    if not isinstance(data, ImageData):
+        raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
     if regime == "original":
         return data
     rng = check_random_state(random_state)
@@ -223,8 +250,10 @@ class TrainResult:
     Attributes:
         network: the ``ControlNet`` (eval mode, CPU).
         history: one row per epoch: ``epoch``, ``lr``, ``train_loss``, ``train_accuracy``,
-            ``val_loss``, ``val_accuracy``, ``seconds``.
-        config: the training settings (dataset, regime, seed, schedule, ...).
+            ``val_loss``, ``val_accuracy``, ``seconds`` and ``threads`` (CPU threads of torch).
+        config: the training settings (dataset, regime, seed, schedule) and the run's
+            fingerprint (``data_sha256``, ``n_per_class``, ``torch_version``, ``device_type``,
+            ``threads``); plain values only.
     """
 
     network: ControlNet
@@ -242,7 +271,8 @@ class TrainResult:
 
     def loaded(self) -> LoadedModel:
         """The network as ``extract_activations`` / ``model_view_rdms`` take it (raw [0, 1] input)."""
-        label = f"trained on {self.config['dataset']} ({self.config['regime']}, seed {self.config['seed']})"
+        dataset, regime, seed = (self.config.get(key, "?") for key in ("dataset", "regime", "seed"))
+        label = f"trained on {dataset} ({regime}, seed {seed})"
         return LoadedModel("control", self.network.eval(), label, dict(CONTROL_LAYERS), 32, mean=None, std=None)
 
 
@@ -265,39 +295,70 @@ def train(
 
     Schedule arguments left None come from ``SCHEDULES[data.name]`` (the paper's for cifar10
     and svhn; shorter ones with larger steps for the small offline sets). The learning rate is
-    halved every ``halve_every`` epochs; no augmentation.
+    halved every ``halve_every`` epochs; no augmentation. Every argument and the data are
+    checked before any work.
 
     Args:
-        data: ``ImageData`` (``load_dataset``).
+        data: ``ImageData`` (``load_dataset``): float images (n, 3, 32, 32) in [0, 1], integer
+            labels (n,) in [0, n_classes).
         regime: one of ``REGIMES`` (applied here, seeded by ``random_state``).
-        epochs: passes over the training images.
-        batch_size: images per step.
+        epochs: passes over the training images (>= 1).
+        batch_size: images per step (>= 1).
         optimizer: ``"sgd"`` (momentum 0.9) or ``"adam"``.
-        lr: initial learning rate.
-        halve_every: epochs between halvings of the learning rate.
-        val_fraction: share of the images held out for validation (seeded split).
-        random_state: int seed of the split, the regime, the initial weights, every epoch's
-            shuffle and dropout: the same seed gives the same network bit for bit (on one
-            device type).
+        lr: initial learning rate (> 0).
+        halve_every: epochs between halvings of the learning rate (>= 1).
+        val_fraction: share of the images held out for validation (seeded split), in [0, 1),
+            leaving at least one training image.
+        random_state: int seed (>= 0) of the split, the regime, the initial weights, every
+            epoch's shuffle and dropout. The same seed, device type and CPU thread count
+            (``torch.get_num_threads()``) give bit-identical weights; another thread count
+            rounds sums differently (weights then differ in the last bits, growing with epochs).
         device: ``"auto"``, ``"cpu"``, ``"cuda"``; on CUDA the forward pass runs in bfloat16
             autocast.
-        checkpoint: file written atomically after every epoch; when it exists and holds the
-            same settings (``epochs`` may grow), training resumes after its last epoch, with
-            the same result as an uninterrupted run (a finished run returns at once).
+        checkpoint: file written atomically after every epoch. When it exists, training resumes
+            after its last epoch, with the same result as an uninterrupted run (a finished run
+            returns at once), provided its fingerprint matches this run: the SHA-256 of the
+            images and labels, images per class, dataset, regime, schedule, optimizer, seed,
+            validation share, torch version and device type. ``epochs`` may differ (the run is
+            extended, or returned as it stands); a different thread count warns (the resumed
+            epochs will not be bit-identical to an uninterrupted run) rather than refuses.
         verbose: tqdm progress over epochs.
 
     Returns:
-        ``TrainResult``.
+        ``TrainResult``; its ``config`` holds the fingerprint and ``threads``, the thread count
+        of this call (the history's ``threads`` column says it per epoch).
+
+    Raises:
+        InvalidArgumentError: an argument out of range (named), or a checkpoint written by a run
+            with another fingerprint (each changed field, checkpoint vs now).
+        InvalidTypeError: ``data`` is not an ``ImageData``.
+        DataError: images or labels of the wrong shape, type or range.
+        FileFormatError: a checkpoint that cannot be read safely or is not one of ``train``'s.
     """
-    seed = int(random_state)
+    _check_data(data)
+    check_option("regime", regime, REGIMES)
+    seed = check_count("random_state", random_state, minimum=0, maximum=_MAX_SEED)
     base = data.name.split(" ")[0]
     schedule = {**SCHEDULES.get(base, SCHEDULES["cifar10"])}
     given = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "halve_every": halve_every}
     schedule.update({k: v for k, v in given.items() if v is not None})
     check_option("optimizer", schedule["optimizer"], ("sgd", "adam"))
-    config = {"dataset": data.name, "regime": regime, "seed": seed, "val_fraction": val_fraction, **schedule}
+    for name in ("epochs", "batch_size", "halve_every"):
+        schedule[name] = check_count(name, schedule[name])
+    schedule["lr"] = _check_positive("lr", schedule["lr"])
+    val_fraction = _check_fraction(val_fraction, len(data))
+    device = _check_device(device)
+    if checkpoint is not None and Path(checkpoint).exists() and not Path(checkpoint).is_file():
+        raise InvalidArgumentError(f"Invalid value for 'checkpoint': expected a file, got the folder {checkpoint}")
+    config = {
+        "dataset": data.name,
+        "regime": regime,
+        "seed": seed,
+        "val_fraction": val_fraction,
+        **schedule,
+        **_fingerprint(data, device),
+    }
     data = apply_regime(data, regime, random_state=seed)
-    device = resolve_device(device)
     order = torch.from_numpy(np.random.default_rng(seed).permutation(len(data)))
     n_val = int(round(val_fraction * len(data)))
     images, labels = data.images.to(device), data.labels.to(device)
@@ -311,14 +372,13 @@ def train(
     scheduler = torch.optim.lr_scheduler.StepLR(step, step_size=schedule["halve_every"], gamma=0.5)
     rows, start = [], 0
     if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if {k: v for k, v in state["config"].items() if k != "epochs"} != {
-            k: v for k, v in config.items() if k != "epochs"
-        }:
-            raise ValueError(f"checkpoint {checkpoint} was written with other settings: {state['config']} vs {config}")
-        network.load_state_dict(state["network"])
-        step.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        state = _read_checkpoint(checkpoint, config, device)
+        try:
+            network.load_state_dict(state["network"])
+            step.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+        except (RuntimeError, KeyError, ValueError) as error:
+            raise FileFormatError(f"{checkpoint}: its network or optimizer state does not fit ({error})") from None
         rows, start = state["history"], len(state["history"])
         config["epochs"] = max(config["epochs"], start)
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
@@ -347,12 +407,13 @@ def train(
         rows.append(
             {
                 "epoch": epoch + 1,
-                "lr": lr_used,
+                "lr": float(lr_used),
                 "train_loss": float(total_loss) / len(fit),
                 "train_accuracy": float(correct) / len(fit),
                 "val_loss": val_loss,
                 "val_accuracy": val_accuracy,
                 "seconds": time.perf_counter() - began,
+                "threads": config["threads"],
             }
         )
         if checkpoint is not None:
@@ -367,6 +428,134 @@ def train(
                 torch.save(state, tmp)
     network = network.cpu().eval()
     return TrainResult(network, pd.DataFrame(rows), config)
+
+
+def _check_data(data):
+    """Raise unless ``data`` is an ``ImageData`` that ``train`` can use."""
+    if not isinstance(data, ImageData):
+        raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
+    if not isinstance(data.name, str):
+        raise InvalidTypeError(f"Invalid type for 'data.name': expected a str, got {type(data.name).__name__}")
+    images, labels = data.images, data.labels
+    if not (isinstance(images, torch.Tensor) and images.is_floating_point()) or images.shape[1:] != (3, 32, 32):
+        shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
+        raise DataError(f"{data.name}: images must be a float tensor (n, 3, 32, 32), got {shape}")
+    if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.is_complex():
+        raise DataError(f"{data.name}: labels must be an integer tensor (n,), got {getattr(labels, 'dtype', labels)}")
+    if labels.shape != (len(images),):
+        raise DataError(f"{data.name}: labels of shape {tuple(labels.shape)} for {len(images)} images")
+    n_classes = check_count("n_classes", data.n_classes)
+    if len(images) < 2:
+        raise DataError(f"{data.name}: {len(images)} images; training needs at least 2")
+    if not bool(torch.isfinite(images).all()) or float(images.min()) < 0 or float(images.max()) > 1:
+        raise DataError(f"{data.name}: images must be finite and in [0, 1] (the network's input range)")
+    outside = torch.nonzero((labels < 0) | (labels >= n_classes)).ravel()
+    if len(outside):
+        raise DataError(
+            f"{data.name}: labels must be in [0, {n_classes}); image {int(outside[0])} has {int(labels[outside[0]])} "
+            f"({len(outside)} such images)"
+        )
+
+
+def _check_positive(name, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidArgumentError(f"Invalid value for {name!r}: expected a finite number > 0, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError(f"Invalid value for {name!r}: expected a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def _check_fraction(val_fraction, n) -> float:
+    allowed = f"a number in [0, 1) leaving at least one of the {n} images for training"
+    if isinstance(val_fraction, (bool, np.bool_)) or not isinstance(
+        val_fraction, (int, float, np.integer, np.floating)
+    ):
+        raise InvalidArgumentError(f"Invalid value for 'val_fraction': expected {allowed}, got {val_fraction!r}")
+    if not 0 <= val_fraction < 1 or int(round(val_fraction * n)) >= n:
+        raise InvalidArgumentError(f"Invalid value for 'val_fraction': expected {allowed}, got {val_fraction!r}")
+    return float(val_fraction)
+
+
+def _check_device(device) -> torch.device:
+    try:
+        device = resolve_device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidArgumentError(
+            f"Invalid value for 'device': expected auto, cpu, cuda, ..., got {device!r}"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidArgumentError("Invalid value for 'device': expected auto or cpu (no CUDA device here), got 'cuda'")
+    return device
+
+
+def _fingerprint(data, device) -> dict:
+    """What else determines a run besides the schedule: the data's content and the software."""
+    digest = hashlib.sha256()
+    for tensor in (data.images.float(), data.labels.long()):
+        digest.update(repr(tuple(tensor.shape)).encode())
+        digest.update(np.ascontiguousarray(tensor.cpu().numpy()).data)
+    digest.update(str(data.n_classes).encode())
+    counts = torch.bincount(data.labels.long(), minlength=data.n_classes).tolist()
+    return {
+        "data_sha256": digest.hexdigest(),
+        "n_per_class": counts[0] if len(set(counts)) == 1 else counts,
+        "torch_version": str(torch.__version__),
+        "device_type": device.type,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _read_checkpoint(path, config, device) -> dict:
+    """A checkpoint of ``train``, refused when its fingerprint differs from ``config``'s."""
+    state = _load_safely(path, device, ("config", "network", "optimizer", "scheduler", "history"))
+    if not isinstance(state["config"], dict) or not isinstance(state["history"], list):
+        raise FileFormatError(f"{path}: not a checkpoint of train (config or history of the wrong type)")
+    old = state["config"]
+    keys = [k for k in dict.fromkeys([*old, *config]) if k not in _EXTENDABLE]
+    changed = [k for k in keys if old.get(k, "(absent)") != config.get(k, "(absent)")]
+    refused = [k for k in changed if k not in _WARN_ONLY]
+    if refused:
+        listed = "; ".join(f"{k}: {old.get(k, '(absent)')} vs {config.get(k, '(absent)')}" for k in refused)
+        raise InvalidArgumentError(
+            f"checkpoint {path} was written with other settings (checkpoint vs now): {listed}. Rerun with the "
+            "checkpoint's settings, or remove it (or use another output folder) to start afresh"
+        )
+    if "threads" in changed:
+        warnings.warn(
+            f"checkpoint {path} was written with {old.get('threads')} CPU threads, this run uses {config['threads']}: "
+            "the resumed epochs round differently, so the weights will not be bit-identical to an uninterrupted run",
+            UserWarning,
+            stacklevel=3,
+        )
+    return state
+
+
+def _load_safely(path, map_location, keys) -> dict:
+    """``torch.load`` of tensors and plain values only (nothing in the file runs); ``keys`` must be there."""
+    import pickle
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no network file at {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's note on pickle protocols
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL (\S+)", str(error))
+        what = f" ({found.group(1)})" if found else ""
+        raise FileFormatError(
+            f"{path}: cannot be read safely: it holds Python objects other than tensors and plain values{what}, or is "
+            "not a torch file; nothing in it was run"
+        ) from None
+    except (RuntimeError, EOFError, ValueError) as error:
+        raise FileFormatError(
+            f"{path}: not a readable torch file ({type(error).__name__}: {error}); truncated?"
+        ) from None
+    missing = [key for key in keys if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise FileFormatError(f"{path}: not a file of rsa_mirror.training (no {', '.join(missing)})")
+    return state
 
 
 @torch.no_grad()
@@ -385,20 +574,63 @@ def _evaluate(network, images, labels, rows, batch_size, autocast) -> tuple:
 
 
 def save_network(path, result, *, dtype=torch.float16) -> Path:
-    """Write a trained network's weights (float16 by default, a few MB) and settings atomically."""
+    """Write a trained network's weights (float16 by default, a few MB) and settings atomically.
+
+    The file holds tensors and plain values only (``load_network`` reads it with
+    ``weights_only=True``).
+
+    Raises:
+        InvalidTypeError: ``result`` is not a ``TrainResult``.
+        InvalidArgumentError: ``dtype`` is not a floating torch dtype.
+    """
+    if not isinstance(result, TrainResult):
+        raise InvalidTypeError(f"Invalid type for 'result': expected TrainResult (train), got {type(result).__name__}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise InvalidArgumentError(f"Invalid value for 'dtype': expected a floating torch dtype, got {dtype!r}")
     state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in result.network.state_dict().items()}
+    history = {str(k): [_plain(v) for v in values] for k, values in result.history.to_dict("list").items()}
+    config = {str(k): _plain(v) for k, v in result.config.items()}
     with atomic_path(path) as tmp:
-        torch.save({"config": result.config, "network": state, "history": result.history.to_dict("list")}, tmp)
+        torch.save({"config": config, "network": state, "history": history}, tmp)
     return Path(path)
 
 
+def _plain(value):
+    """NumPy scalars and arrays as Python numbers and lists (what ``weights_only`` reads back)."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def load_network(path) -> TrainResult:
-    """Read ``save_network``'s file back (weights widened to float32)."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    n_classes = state["network"]["fc3.weight"].shape[0]
-    network = ControlNet(n_classes)
-    network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["network"].items()})
-    return TrainResult(network.eval(), pd.DataFrame(state["history"]), state["config"])
+    """Read ``save_network``'s file back (weights widened to float32).
+
+    Only tensors and plain values are read (``torch.load(weights_only=True)``): nothing in the
+    file is run.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        FileFormatError: a file that holds other Python objects, is no torch file, or does not
+            hold a control network (the message names the file and the problem).
+    """
+    state = _load_safely(path, "cpu", ("config", "network", "history"))
+    weights = state["network"]
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise FileFormatError(f"{path}: 'network' is not a state dict of tensors")
+    if not isinstance(state["config"], dict) or not isinstance(state["history"], (dict, list)):
+        raise FileFormatError(f"{path}: 'config' or 'history' of the wrong type")
+    classes = weights.get("fc3.weight")
+    if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
+        raise FileFormatError(f"{path}: no control network weights (no 2-D 'fc3.weight')")
+    network = ControlNet(classes.shape[0])
+    try:
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()})
+        history = pd.DataFrame(state["history"])
+    except (RuntimeError, ValueError) as error:
+        raise FileFormatError(f"{path}: does not hold a control network ({error})") from None
+    return TrainResult(network.eval(), history, state["config"])
 
 
 def control_msvt(network, stimuli, *, device="auto", batch_size=256) -> pd.DataFrame:
@@ -415,17 +647,36 @@ def control_msvt(network, stimuli, *, device="auto", batch_size=256) -> pd.DataF
         ``msvt_by_object`` table with a ``layer`` column (conv1..fc3). A layer whose units are
         all silent (dead ReLUs, possible in a poorly trained network) has no defined index: its
         rows are NaN, with a warning.
-    """
-    import warnings
 
+    Raises:
+        InvalidTypeError: ``network`` or ``stimuli`` of another type.
+        InvalidArgumentError: ``stimuli`` without an ``object``, ``category`` or ``view_deg``
+            descriptor, or ``batch_size`` not a whole number >= 1.
+    """
     from .activations import model_view_rdms
+    from .stimuli import StimulusSet
     from .symmetry import msvt_by_object
 
+    if not isinstance(network, (TrainResult, LoadedModel)):
+        raise InvalidTypeError(
+            f"Invalid type for 'network': expected TrainResult or LoadedModel, got {type(network).__name__}"
+        )
+    if not isinstance(stimuli, StimulusSet):
+        raise InvalidTypeError(f"Invalid type for 'stimuli': expected StimulusSet, got {type(stimuli).__name__}")
+    missing = [key for key in ("object", "category", "view_deg") if key not in stimuli.descriptors]
+    if missing:
+        raise InvalidArgumentError(
+            f"Invalid value for 'stimuli': no descriptor {', '.join(missing)} "
+            f"(it has {', '.join(stimuli.descriptors) or 'none'})"
+        )
+    batch_size = check_count("batch_size", batch_size)
     loaded = network.loaded() if isinstance(network, TrainResult) else network
     tables = []
     for layer in loaded.layers:  # one pass per layer, so a dead layer does not stop the others
         try:
             view_rdms = model_view_rdms(loaded, stimuli, [layer], device=device, batch_size=batch_size)
+        except InvalidArgumentError:  # a wrong argument is not a dead layer
+            raise
         except ValueError as error:
             warnings.warn(f"{loaded.weights}, {layer}: no index ({error})", stacklevel=2)
             objects = pd.DataFrame(
@@ -442,13 +693,11 @@ def load_shipped_network() -> TrainResult:
 
     Raises:
         FileNotFoundError: the file is missing from the installation.
-        ValueError: its SHA-256 differs from ``SHIPPED_SHA256`` (a damaged or replaced file).
+        FileFormatError: its SHA-256 differs from ``SHIPPED_SHA256`` (a damaged or replaced file).
     """
-    import hashlib
-
     if not SHIPPED_NETWORK.is_file():
         raise FileNotFoundError(f"{SHIPPED_NETWORK} is missing: reinstall rsa_mirror (it is package data)")
     digest = hashlib.sha256(SHIPPED_NETWORK.read_bytes()).hexdigest()
     if digest != SHIPPED_SHA256:
-        raise ValueError(f"{SHIPPED_NETWORK}: SHA-256 {digest} differs from the recorded {SHIPPED_SHA256}")
+        raise FileFormatError(f"{SHIPPED_NETWORK}: SHA-256 {digest} differs from the recorded {SHIPPED_SHA256}")
     return load_network(SHIPPED_NETWORK)

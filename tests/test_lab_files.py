@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import h5py
@@ -27,11 +28,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.io
+import scipy.sparse
 
 from neural_data import FIV_VIEWS, FIV_YAW_DEG, RecordingFormatError, StimulusLayout, load_freiwald_tsao
 from neural_data import simulate_face_patches as simulate
 from rsa_mirror import compute_rdms, msvt_by_object, summarize_msvt
 from rsa_mirror.cli import main
+from rsa_mirror.errors import InvalidArgumentError
 
 N_IDENTITIES = 25
 SIZES = {"MLMF": 120, "AL": 60, "AM": 160}
@@ -664,3 +667,110 @@ def test_metadata_errors_name_the_file_and_the_variable(tmp_path):
     assert load_freiwald_tsao(tmp_path / "one.mat")["AL"].n_obs == 125  # consistent on its own
     with pytest.raises(RecordingFormatError, match=r"row 25 \(0-based\) shows identity 0 against 2, which group"):
         load_freiwald_tsao(tmp_path / "one.mat", layout=StimulusLayout())
+
+
+SLOW_SAVE = """
+import sys, time
+import matlab_bridge
+from neural_data import simulate_face_patches
+real = matlab_bridge.write_mat
+def slow(*args, **kwargs):
+    out = real(*args, **kwargs)
+    time.sleep(float(sys.argv[3]))
+    return out
+matlab_bridge.write_mat = slow
+simulate_face_patches(random_state=int(sys.argv[2])).save(sys.argv[1])
+"""
+
+
+def test_two_saves_at_once_into_one_folder_never_load_as_a_mix(tmp_path):
+    folder = tmp_path / "recordings"
+    first = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(folder), "1", "1.0"])
+    time.sleep(3.0)  # the first save is between its patches
+    second = subprocess.run([sys.executable, "-c", SLOW_SAVE, str(folder), "2", "0"], timeout=120)
+    assert first.wait(timeout=120) == 0 and second.returncode == 0
+    loaded = load_freiwald_tsao(folder)
+    sources = [simulate(random_state=seed) for seed in (1, 2)]
+    whole = [all(np.array_equal(loaded[p].measurements, s[p].measurements) for p in s) for s in sources]
+    assert sorted(whole) == [False, True]  # one save, whole: saves into one folder wait for each other
+
+
+def test_metadata_names_in_any_case_and_only_patch_named_matrices(tmp_path):
+    truth = lab_truth(125, order="identity-major")
+    meta = {k.capitalize(): v for k, v in metadata(truth).items()}  # Identity, Yaw, View
+    extra = {"rt_ms": np.random.default_rng(0).normal(300, 20, (125, 2)), "stim_info": np.ones((125, 3))}
+    scipy.io.savemat(tmp_path / "one.mat", {**truth.responses, **meta, **extra})
+    with pytest.warns(UserWarning, match=r"reading the patches MLMF, AL, AM; not the other matrices 'rt_ms'"):
+        recordings = load_freiwald_tsao(tmp_path / "one.mat")
+    assert set(recordings.patches) == {"MLMF", "AL", "AM"}
+    np.testing.assert_array_equal(recordings["AL"].obs_descriptors["view"], truth.view)
+    np.testing.assert_array_equal(recordings["AL"].obs_descriptors["identity"], truth.identity + 1)
+    assert load_freiwald_tsao(tmp_path / "one.mat", patches="AL").patches == ("AL",)
+    with pytest.raises(InvalidArgumentError, match="Invalid value for 'patches'.*empty"):
+        load_freiwald_tsao(tmp_path / "one.mat", patches=[])
+    scipy.io.savemat(tmp_path / "twice.mat", {**truth.responses, "identity": meta["Identity"], **meta})
+    with pytest.raises(RecordingFormatError, match=r"twice\.mat: holds the metadata variable 'identity' twice"):
+        load_freiwald_tsao(tmp_path / "twice.mat")
+
+
+def test_sparse_ranges_and_headerless_v73_read_exactly(tmp_path, octave):
+    truth = lab_truth(125)
+    sparse = {p: scipy.sparse.csc_matrix(r) for p, r in truth.responses.items()}
+    scipy.io.savemat(tmp_path / "sparse.mat", sparse)
+    loaded = load_freiwald_tsao(tmp_path / "sparse.mat")
+    for patch, values in truth.responses.items():
+        np.testing.assert_array_equal(loaded[patch].measurements, values)
+    scipy.io.savemat(tmp_path / "src.mat", truth.responses)
+    octave(
+        "load('src.mat'); AL = sparse(AL); stimulus = 1:125; identity = repmat(1:25, 1, 5);"
+        "yaw = kron([-90 -45 0 45 90], ones(1, 25)); save('-hdf5', 'octave.h5', 'AL', 'stimulus', 'identity', 'yaw');"
+        "save('text.mat', 'AL');",
+        tmp_path,
+    )
+    loaded = load_freiwald_tsao(tmp_path / "octave.h5")
+    np.testing.assert_array_equal(loaded["AL"].measurements, truth.responses["AL"])
+    assert loaded["AL"].obs_descriptors["stimulus"].tolist() == list(range(1, 126))
+    with pytest.raises(RecordingFormatError, match=r"text\.mat: written in GNU Octave's own text format.*-v7"):
+        load_freiwald_tsao(tmp_path / "text.mat")
+    for patch, values in truth.responses.items():  # hdf5storage's MATLAB layout, without MATLAB's header
+        hdf5storage.write(values, path=f"/{patch}", filename=str(tmp_path / "bare73.mat"), matlab_compatible=True)
+    loaded = load_freiwald_tsao(tmp_path / "bare73.mat")
+    np.testing.assert_array_equal(loaded["AM"].measurements, truth.responses["AM"])
+
+
+@pytest.mark.parametrize(
+    ("yaw", "pattern"),
+    [
+        (360.0, r"from -180 to 180 .* got 360 at row 0"),
+        (np.inf, r"from -180 to 180 .* got inf at row 0"),
+    ],
+)
+def test_yaw_out_of_range_is_refused(tmp_path, yaw, pattern):
+    truth = lab_truth(125)
+    meta = metadata(truth)
+    meta["yaw"] = meta["yaw"].copy()
+    meta["yaw"][0, 0] = yaw
+    scipy.io.savemat(tmp_path / "one.mat", {**truth.responses, **meta})
+    with pytest.raises(RecordingFormatError, match=pattern):
+        load_freiwald_tsao(tmp_path / "one.mat")
+
+
+def test_back_view_given_two_yaws_and_signed_zero_yaws(tmp_path):
+    with pytest.raises(RecordingFormatError, match="180 and -180 are the same"):
+        StimulusLayout.from_table({"identity": [1, 2, 1, 2], "view_deg": [180, 180, -180, -180]})
+    truth = lab_truth(125)
+    folder = write_folder(tmp_path / "zeros", truth)
+    for k, patch in enumerate(truth.responses):
+        meta = metadata(truth)
+        meta["yaw"] = np.where(meta["yaw"] == 0, -0.0 if k else 0.0, meta["yaw"])
+        scipy.io.savemat(folder / f"neural_vecs_{patch}.mat", {"neural_vecs": truth.responses[patch], **meta})
+    assert load_freiwald_tsao(folder)["AL"].n_obs == 125  # 0.0 and -0.0 are the same yaw
+
+
+def test_a_save_never_overwrites_a_labs_file_of_a_saved_name(tmp_path):
+    folder = simulate(random_state=1).save(tmp_path / "saved")
+    lab = write_folder(tmp_path / "lab", lab_truth(125))
+    (folder / "neural_vecs_AL.mat").write_bytes((lab / "neural_vecs_AL.mat").read_bytes())
+    with pytest.raises(RecordingFormatError, match=r"holds neural_vecs_AL\.mat, which no save wrote"):
+        simulate(random_state=2).save(folder)
+    assert (folder / "neural_vecs_AL.mat").read_bytes() == (lab / "neural_vecs_AL.mat").read_bytes()
