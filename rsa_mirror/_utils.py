@@ -10,6 +10,9 @@ import contextlib
 import os
 import re
 import tempfile
+import tokenize
+import zipfile
+import zlib
 from glob import escape as glob_escape
 from pathlib import Path
 
@@ -50,6 +53,15 @@ def check_random_state(random_state) -> np.random.Generator:
     """
     if isinstance(random_state, np.random.RandomState):
         raise InvalidTypeError("random_state must be None, an int or a np.random.Generator, not a legacy RandomState")
+    if isinstance(random_state, (bool, np.bool_)) or not (
+        random_state is None or isinstance(random_state, (int, np.integer, np.random.SeedSequence, np.random.Generator))
+    ):
+        raise InvalidTypeError(
+            f"Invalid type for 'random_state': expected None, an integer >= 0, a SeedSequence or a "
+            f"np.random.Generator, got {random_state!r}"
+        )
+    if isinstance(random_state, (int, np.integer)) and random_state < 0:
+        raise InvalidArgumentError(f"Invalid value for 'random_state': expected an integer >= 0, got {random_state}")
     return np.random.default_rng(random_state)
 
 
@@ -105,3 +117,54 @@ def _running(pid) -> bool:
     except PermissionError:  # alive, another user's
         return True
     return True
+
+
+# What np.load raises on a damaged .npy or .npz (headers are parsed as Python literals).
+NPY_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    OSError,
+    tokenize.TokenError,
+    SyntaxError,
+)
+
+
+def load_cached_array(file, *, fits, expected, what="cache entry"):
+    """A cached .npy array memory-mapped, or None when absent or bad (a warning then names the file).
+
+    Never unpickles (``allow_pickle=False``). An entry is bad when it cannot be read, is damaged
+    (its header does not describe its bytes), is not C-ordered float32, or ``fits(array)`` is
+    False; the caller then computes it afresh and replaces the file.
+
+    Args:
+        file: the .npy path.
+        fits: callable array -> bool, the caller's check of shape.
+        expected: words for the warning, e.g. "float32 (6, *unit_shape)".
+        what: what the file is, for the warning.
+    """
+    import warnings
+
+    file = Path(file)
+    if not file.exists():
+        return None
+    try:
+        values = np.load(file, mmap_mode="r", allow_pickle=False)
+    except NPY_READ_ERRORS as error:
+        problem = f"cannot be read ({type(error).__name__}: {error})"
+    else:
+        if not isinstance(values, np.ndarray):
+            values.close()
+            problem = "is a .npz archive, not one .npy array"
+        elif values.offset + values.nbytes != file.stat().st_size or not values.flags.c_contiguous:
+            problem = (
+                f"is damaged (its header describes {values.shape} {values.dtype}, not its {file.stat().st_size} bytes)"
+            )
+        elif values.dtype == np.float32 and fits(values):
+            return values
+        else:
+            problem = f"holds {values.dtype} {values.shape}, expected {expected}"
+    warnings.warn(f"{what} {file} {problem}; computing it afresh and replacing the file", stacklevel=3)
+    return None

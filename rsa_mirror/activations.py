@@ -13,7 +13,6 @@ otherwise, and a pass stops once every requested layer has fired.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +20,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_count, check_option, format_indices
+from ._utils import atomic_path, check_count, check_option, format_indices, load_cached_array
 from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .models import PRESETS, LoadedModel
 from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
-from .stimuli import _NPY_READ_ERRORS, TRANSFORMS, StimulusSet
+from .stimuli import TRANSFORMS, StimulusSet
 from .symmetry import equivariance, invariance
 
 
@@ -210,7 +209,12 @@ def extract_activations(
     files = {} if cache_dir is None else _cache_files(loaded, stimuli, layers, cache_dir, **options)
     result = {}
     for name, file in files.items():
-        values = _cached(file, n_images)
+        values = load_cached_array(
+            file,
+            fits=lambda a, n=n_images: a.ndim >= 2 and len(a) == n,
+            expected=f"float32 ({n_images}, *unit_shape)",
+            what="activation cache entry",
+        )
         if values is not None:
             result[name] = values
     missing = [name for name in names if name not in result]
@@ -285,30 +289,6 @@ def _visit_order(order, n) -> np.ndarray:
             f"Invalid value for 'order': indices {format_indices(visit[outside])} are outside the {n} images"
         )
     return visit
-
-
-def _cached(file, n_images):
-    """A cache entry memory-mapped, or None: absent, or bad (then a warning names the file)."""
-    if not file.exists():
-        return None
-    try:
-        values = np.load(file, mmap_mode="r", allow_pickle=False)
-    except _NPY_READ_ERRORS as error:
-        problem = f"cannot be read ({type(error).__name__}: {error})"
-    else:
-        if not isinstance(values, np.ndarray):
-            values.close()
-            problem = "is a .npz archive, not one .npy array"
-        elif values.offset + values.nbytes != file.stat().st_size or not values.flags.c_contiguous:
-            problem = (
-                f"is damaged (its header describes {values.shape} {values.dtype}, not its {file.stat().st_size} bytes)"
-            )
-        elif values.dtype == np.float32 and values.ndim >= 2 and len(values) == n_images:
-            return values
-        else:
-            problem = f"holds {values.dtype} {values.shape}, expected float32 ({n_images}, *unit_shape)"
-    warnings.warn(f"activation cache entry {file} {problem}; computing it afresh and replacing the file", stacklevel=3)
-    return None
 
 
 def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype, verbose) -> dict:

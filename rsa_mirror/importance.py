@@ -28,8 +28,9 @@ from scipy import ndimage, stats
 from torchvision.models.feature_extraction import create_feature_extractor
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_option, check_random_state
+from ._utils import atomic_path, check_count, check_option, check_random_state, format_indices, load_cached_array
 from .activations import _as_loaded, resolve_device
+from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .models import LoadedModel
 from .stimuli import StimulusSet, model_input
 
@@ -50,15 +51,31 @@ def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict",
     Returns:
         DataFrame of the selected units, best first: ``unit`` (index), ``r_template``,
         ``r_mirror``.
+
+    Raises:
+        InvalidArgumentError: ``criterion``, ``fraction`` (in (0, 1]) or ``alpha`` (in (0, 1)).
+        DataError: ``tuning`` is not a finite (n_units, n_views) array matching ``views_deg``,
+            fewer than 3 views, or views that are not mirror-paired.
     """
     check_option("criterion", criterion, ("strict", "baek"))
-    tuning = np.asarray(tuning, dtype=np.float64)
-    views = np.asarray(views_deg, dtype=float)
+    fraction = _check_share("fraction", fraction, "(]")
+    alpha = _check_share("alpha", alpha)
+    tuning = _float_array("tuning", tuning)
+    views = _float_array("views_deg", views_deg)
+    if views.ndim != 1 or tuning.ndim != 2 or tuning.shape[1] != len(views):
+        raise DataError(
+            f"tuning must be (n_units, n_views) and views_deg (n_views,), got shapes {tuning.shape} and {views.shape}"
+        )
+    if len(views) < 3:
+        raise DataError(f"mirror units need at least 3 views, got {views.tolist()}")
+    for name, values in (("tuning", tuning), ("views_deg", views)):
+        if not np.all(np.isfinite(values)):
+            raise DataError(f"{name} holds NaN or Inf")
     order = np.argsort(views)
     curves = tuning[:, order]
     mirrored = curves[:, ::-1]  # views sorted, so reversal maps v to -v
     if not np.allclose(views[order], -views[order][::-1]):
-        raise ValueError(f"views must come in mirror pairs, got {views.tolist()}")
+        raise DataError(f"views must come in mirror pairs, got {views.tolist()}")
     r_template = _row_correlation(curves, np.abs(views[order])[None, :])
     r_mirror = _row_correlation(curves, mirrored)
     table = pd.DataFrame({"unit": np.arange(len(curves)), "r_template": r_template, "r_mirror": r_mirror})
@@ -82,7 +99,14 @@ def count_mirror_units(model, stimuli, layer, *, alpha=0.05, device="auto") -> p
 
     Returns:
         DataFrame per object: ``object``, ``category``, ``n_units``, ``n_baek``, ``n_strict``.
+
+    Raises:
+        InvalidArgumentError: ``alpha`` not in (0, 1).
+        InvalidTypeError, DataError: ``stimuli`` is not a ``StimulusSet`` with ``object`` and
+            ``view_deg`` descriptors.
     """
+    alpha = _check_share("alpha", alpha)
+    _check_design(stimuli)
     images, _, objects = _grayscale(stimuli)
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
     categories = np.asarray(stimuli.descriptors.get("category", objects))
@@ -113,9 +137,21 @@ def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") ->
     A (grid x grid) Bernoulli(p) grid is upsampled bilinearly to (grid + 1) cells of
     ceil(H / grid) pixels and cropped at a random shift within one cell. The random draws come
     from ``generator`` (a CPU ``torch.Generator``), so a seed gives the same masks on every device.
+
+    Raises:
+        InvalidArgumentError: ``n_masks``, ``size`` (an int or (H, W), each >= 1) or ``grid`` not
+            at least 1, ``p`` not in (0, 1), or an unknown ``device``.
+        InvalidTypeError: ``generator`` is not a ``torch.Generator``.
     """
-    height, width = (size, size) if np.isscalar(size) else size
-    device = torch.device(device)
+    n_masks = check_count("n_masks", n_masks, minimum=1)
+    height, width = _check_size(size)
+    grid = check_count("grid", grid, minimum=1)
+    p = _check_share("p", p)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise InvalidTypeError(
+            f"Invalid type for 'generator': expected a torch.Generator or None, got {type(generator).__name__}"
+        )
+    device = resolve_device(device)
     draws = _mask_draws(n_masks, (height, width), grid, p, generator, device)
     return _masks(*draws, _upsampling(grid, (height, width), device))
 
@@ -209,18 +245,34 @@ def rise_maps(
 
     Returns:
         float32 array (n_units, n_images, H, W), or (n_maps, n_images, H, W) with ``weights``.
+
+    Raises:
+        InvalidArgumentError: ``n_masks``, ``grid`` or ``batch_size`` not at least 1, ``p`` not
+            in (0, 1), ``units`` not a non-empty list of the layer's units, ``weights`` not a
+            finite (n_maps, n_units) array, a negative ``random_state``, or an unknown ``device``.
+        DataError: the images are not a finite (n, H, W) array.
     """
+    n_masks = check_count("n_masks", n_masks, minimum=1)
+    grid = check_count("grid", grid, minimum=1)
+    p = _check_share("p", p)
+    batch_size = check_count("batch_size", batch_size, minimum=1)
+    seed = _seed(random_state)
+    unit_list = _check_units(units)
+    if weights is not None:
+        weights = _float_array("weights", weights).astype(np.float32)
+        if weights.ndim != 2 or weights.shape[1] != len(unit_list) or len(weights) == 0:
+            raise InvalidArgumentError(
+                f"Invalid value for 'weights': expected shape (n_maps >= 1, {len(unit_list)}) (one column per unit), "
+                f"got shape {weights.shape}"
+            )
+        if not np.all(np.isfinite(weights)):
+            raise InvalidArgumentError("Invalid value for 'weights': expected finite values, got NaN or Inf")
     images, background, objects = _grayscale(stimuli)
     loaded = _as_loaded(model)
     device = resolve_device(device)
-    units = torch.as_tensor(np.array(units, dtype=np.int64), device=device)
-    if weights is not None:
-        weights = np.asarray(weights, dtype=np.float32)
-        if weights.ndim != 2 or weights.shape[1] != len(units):
-            raise ValueError(f"weights must be (n_maps, {len(units)} units), got shape {weights.shape}")
+    units = torch.as_tensor(unit_list, device=device)
     combine = None if weights is None else torch.as_tensor(weights, device=device)
     n_maps = len(units) if weights is None else len(weights)
-    seed = int(check_random_state(random_state).integers(2**62)) if not isinstance(random_state, int) else random_state
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
     if checkpoint_dir is not None:  # hashing the weights and images takes a second for large networks
@@ -236,11 +288,17 @@ def rise_maps(
     with _fast_kernels(device):
         for rows in tqdm(groups, desc="RISE", disable=not verbose):
             file = None if checkpoint_dir is None else Path(checkpoint_dir) / f"rise-{key}-{rows[0]:06d}.npy"
-            if file is not None and file.exists():
-                maps[:, rows] = np.load(file)
+            cached = None
+            if file is not None:
+                shape = (n_maps, len(rows), height, width)
+                cached = load_cached_array(
+                    file, fits=lambda a, s=shape: a.shape == s, expected=f"float32 {shape}", what="RISE checkpoint"
+                )
+            if cached is not None:
+                maps[:, rows] = cached
                 continue
             for k in rows:
-                generator = torch.Generator().manual_seed(seed * 1_000_003 + k)
+                generator = torch.Generator().manual_seed((seed * 1_000_003 + k) % 2**64)
                 image = _to_device(torch.as_tensor(images[k]), device)
                 draws = _mask_draws(n_masks, (height, width), grid, p, generator, device)  # batching-independent
                 total = torch.zeros(n_maps, height * width, device=device)
@@ -248,7 +306,7 @@ def rise_maps(
                     masks = _masks(*(d[start : start + batch_size] for d in draws), upsampling)
                     masked = masks * (image - background) + background
                     with torch.inference_mode(), torch.autocast(**autocast):
-                        response = function(masked)[:, units].float()
+                        response = _select(function(masked), units, unit_list, layer).float()
                     response = response if combine is None else response @ combine.T
                     total += response.T @ masks.reshape(len(masks), -1)
                 pending[k] = total / (n_masks * p)
@@ -426,21 +484,29 @@ def _run_until(network, path, batch):
 
 
 def unit_responses(model, stimuli, layer, units, *, device="auto", batch_size=256) -> np.ndarray:
-    """(n_units, n_images) responses of selected units (None: all; ``layer`` None: the output)."""
+    """(n_units, n_images) responses of selected units (None: all; ``layer`` None: the output).
+
+    Raises:
+        InvalidArgumentError: ``batch_size`` < 1, or ``units`` not a non-empty list of the
+            layer's units.
+        DataError: the images are not a finite (n, H, W) array.
+    """
+    batch_size = check_count("batch_size", batch_size, minimum=1)
+    unit_list = None if units is None else _check_units(units)
     images, _, _ = _grayscale(stimuli)
     loaded = _as_loaded(model)
     device = resolve_device(device)
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
     every = units is None
-    units = None if every else torch.as_tensor(np.array(units, dtype=np.int64), device=device)
+    units = None if every else torch.as_tensor(unit_list, device=device)
     function = _layer_function(network, path, loaded if isinstance(model, LoadedModel) else None)
     parts = []
     for start in range(0, len(images), batch_size):
         batch = torch.as_tensor(images[start : start + batch_size], device=device)
         with torch.inference_mode():
             response = function(batch)
-            parts.append((response if every else response[:, units]).float().cpu().numpy())
+            parts.append((response if every else _select(response, units, unit_list, layer)).float().cpu().numpy())
     return np.concatenate(parts).T
 
 
@@ -457,8 +523,20 @@ def insertion_deletion(image, importance, foreground, fraction, *, background=0.
     Returns:
         (insertion, deletion, kept): insertion shows only the most important foreground
         pixels, deletion hides them; ``kept`` is their bool mask.
+
+    Raises:
+        InvalidArgumentError: ``fraction`` not in [0, 1].
+        DataError: ``image``, ``importance`` and ``foreground`` are not (H, W) arrays of one shape,
+            or ``importance`` holds NaN.
     """
+    fraction = _check_share("fraction", fraction, "[]")
+    image, importance = _float_array("image", image), _float_array("importance", importance)
     foreground = np.asarray(foreground, dtype=bool)
+    shapes = {"image": image.shape, "importance": importance.shape, "foreground": foreground.shape}
+    if image.ndim != 2 or len(set(shapes.values())) != 1:
+        raise DataError(f"image, importance and foreground must be (H, W) arrays of one shape, got {shapes}")
+    if np.isnan(importance).any():
+        raise DataError("importance holds NaN")
     values = np.where(foreground, importance, -np.inf)
     n_keep = int(round(fraction * foreground.sum()))
     order = np.argsort(values, axis=None, kind="stable")[::-1][:n_keep]
@@ -475,7 +553,15 @@ def shuffle_components(image, kept, *, background=0.5, random_state=None, max_tr
     Local features stay intact; their global arrangement is destroyed. Components are placed
     largest first; one that finds no free place in ``max_tries`` draws keeps its position
     if that is free, else is dropped (rare; the count is not returned).
+
+    Raises:
+        InvalidArgumentError: ``max_tries`` < 1.
+        DataError: ``image`` and ``kept`` are not (H, W) arrays of one shape.
     """
+    max_tries = check_count("max_tries", max_tries, minimum=1)
+    image, kept = _float_array("image", image), np.asarray(kept, dtype=bool)
+    if image.ndim != 2 or image.shape != kept.shape:
+        raise DataError(f"image and kept must be (H, W) arrays of one shape, got {image.shape} and {kept.shape}")
     rng = check_random_state(random_state)
     labels, count = ndimage.label(kept)
     out = np.full(image.shape, background, dtype=np.float32)
@@ -517,6 +603,93 @@ def _view_indices(activations, descriptors, label) -> dict:
     return dict(zip(view_rdms.rdm_descriptors["object"], map(msvt_index, matrices), strict=True))
 
 
+def _check_share(name, value, interval="()") -> float:
+    """``value`` as a float in the interval of 0 and 1 written ``"()"``, ``"(]"`` or ``"[]"``, else raise."""
+    if not _in_interval(value, interval):
+        raise InvalidArgumentError(
+            f"Invalid value for {name!r}: expected a number in {interval[0]}0, 1{interval[1]}, got {value!r}"
+        )
+    return float(value)
+
+
+def _in_interval(value, interval="()") -> bool:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    low = value >= 0 if interval[0] == "[" else value > 0
+    return bool(low and (value <= 1 if interval[1] == "]" else value < 1))
+
+
+def _check_thresholds(thresholds) -> list:
+    """Shares of the foreground, a non-empty sequence of numbers in (0, 1)."""
+    values = None if isinstance(thresholds, (str, bytes)) or np.ndim(thresholds) != 1 else list(thresholds)
+    if not values or not all(_in_interval(q) for q in values):
+        raise InvalidArgumentError(
+            f"Invalid value for 'thresholds': expected a non-empty sequence of numbers in (0, 1), got {thresholds!r}"
+        )
+    return [float(q) for q in values]
+
+
+def _check_size(size) -> tuple:
+    """(H, W) from an int or a pair of ints, each >= 1."""
+    pair = (size, size) if np.isscalar(size) else tuple(size) if np.ndim(size) == 1 else ()
+    if len(pair) != 2:
+        raise InvalidArgumentError(f"Invalid value for 'size': expected an integer or (H, W), got {size!r}")
+    return check_count("size", pair[0], minimum=1), check_count("size", pair[1], minimum=1)
+
+
+def _seed(random_state) -> int:
+    """RISE's integer seed: ``random_state`` itself (an integer >= 0), or drawn from a Generator or None."""
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return int(check_random_state(random_state).integers(2**62))
+    return check_count("random_state", random_state, minimum=0)
+
+
+def _check_units(units) -> np.ndarray:
+    """(n_units,) int64 unit indices, non-empty and >= 0 (the upper end is checked against the layer)."""
+    try:
+        array = np.asarray(units)
+    except (TypeError, ValueError):
+        array = np.empty((0, 0))
+    if array.ndim != 1 or len(array) == 0 or not np.issubdtype(array.dtype, np.integer) or (array < 0).any():
+        raise InvalidArgumentError(
+            f"Invalid value for 'units': expected a non-empty list of unit indices (integers >= 0), got {units!r}"
+        )
+    return array.astype(np.int64)
+
+
+def _select(response, units, unit_list, layer) -> torch.Tensor:
+    """Columns ``units`` of a (B, n) layer response, checked against n (``unit_list``: them on the CPU)."""
+    if unit_list.max() >= response.shape[1]:
+        where = "the network's output" if layer is None else f"layer {layer!r}"
+        raise InvalidArgumentError(
+            f"Invalid value for 'units': {where} has {response.shape[1]} units (0 .. {response.shape[1] - 1}), "
+            f"got unit {int(unit_list.max())}"
+        )
+    return response[:, units]
+
+
+def _check_design(stimuli):
+    """A ``StimulusSet`` with ``object`` and ``view_deg`` descriptors, else raise."""
+    if not isinstance(stimuli, StimulusSet):
+        raise InvalidTypeError(
+            "Invalid type for 'stimuli': expected a StimulusSet with 'object' and 'view_deg' descriptors, "
+            f"got {type(stimuli).__name__}"
+        )
+    missing = [key for key in ("object", "view_deg") if key not in stimuli.descriptors]
+    if missing:
+        raise DataError(f"stimuli need the descriptors {missing}; they have {sorted(stimuli.descriptors)}")
+
+
+def _float_array(name, values, dtype=np.float64) -> np.ndarray:
+    """``values`` as an array of ``dtype`` (no copy when it is one), else InvalidTypeError naming ``name``."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"Invalid type for {name!r}: expected a numeric array, got {type(values).__name__}"
+        ) from None
+
+
 def _complement(share) -> float:
     """1 - share, rounded to 10 decimals so that shares can be matched (1 - 0.7 != 0.3 in floats)."""
     return round(1 - share, 10)
@@ -531,9 +704,12 @@ def _grayscale(stimuli) -> tuple:
             float(stimuli.background),
             stimuli.descriptors.get("object"),
         )
-    images = np.asarray(stimuli, dtype=np.float32)
-    if images.ndim != 3:
-        raise ValueError(f"images must be (n, H, W) grayscale, got shape {images.shape}")
+    images = _float_array("stimuli", stimuli, np.float32)
+    if images.ndim != 3 or 0 in images.shape:
+        raise DataError(f"images must be (n, H, W) grayscale, got shape {images.shape}")
+    if not np.all(np.isfinite(images)):
+        bad = np.flatnonzero(~np.isfinite(images).all(axis=(1, 2)))
+        raise DataError(f"images {format_indices(bad)} hold NaN or Inf")
     return images, 0.5, None
 
 
@@ -677,8 +853,25 @@ def importance_study(
         ``ImportanceResult``. Objects without any unit passing the criterion (all silent) are
         left out, and an image set on which fewer than two units vary gets a NaN index, each
         with a warning.
+
+    Raises:
+        InvalidArgumentError: ``n_masks``, ``grid`` or ``batch_size`` not at least 1, ``fraction``
+            not in (0, 1], ``thresholds`` not a non-empty sequence of numbers in (0, 1),
+            ``shuffle_threshold`` not in (0, 1), ``random_state`` not an integer >= 0, or an
+            unknown ``index_units`` or ``device``.
+        InvalidTypeError, DataError: ``stimuli`` is not a ``StimulusSet`` with ``object`` and
+            ``view_deg`` descriptors.
     """
     check_option("index_units", index_units, ("selected", "layer"))
+    n_masks = check_count("n_masks", n_masks, minimum=1)
+    grid = check_count("grid", grid, minimum=1)
+    batch_size = check_count("batch_size", batch_size, minimum=1)
+    fraction = _check_share("fraction", fraction, "(]")
+    shuffle_threshold = _check_share("shuffle_threshold", shuffle_threshold)
+    thresholds = _check_thresholds(thresholds)
+    random_state = check_count("random_state", random_state, minimum=0)
+    resolve_device(device)
+    _check_design(stimuli)
     images, background, objects = _grayscale(stimuli)
     foreground = stimuli.foreground if hasattr(stimuli, "foreground") else np.abs(images - background) > 1 / 512
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)

@@ -11,12 +11,13 @@ sample). The RDMs themselves are resampled, as rsatoolbox does, not recomputed o
 
 Degenerate cases follow one rule: an RDM (or a Shapley coalition) with no variance over the
 cells of a sample carries no information about which stimuli differ, and its correlation is 0,
-never NaN.
+never NaN; so does a resample that drew one stimulus only (it keeps no cell).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import joblib
@@ -25,7 +26,8 @@ import pandas as pd
 from rsatoolbox.rdm import RDMs
 from threadpoolctl import threadpool_limits
 
-from ._utils import check_option, check_random_state
+from ._utils import check_count, check_option, check_random_state, format_indices
+from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .rdm import compute_rdms
 
 METHODS = ("pearson", "spearman", "tau-a")
@@ -120,7 +122,8 @@ class CeilingResult:
 
     Attributes:
         name: the population (patch).
-        reliability: (n_splits,) Spearman-Brown corrected split-half correlation, all stimuli.
+        reliability: (n_splits,) Spearman-Brown corrected split-half correlation (in [-1, 1]),
+            all stimuli.
         samples: (n_bootstrap,) the mean corrected reliability within each resample, or None.
 
     The lower bound is the paper's: the corrected split-half reliability, i.e. the expected
@@ -191,34 +194,38 @@ def bootstrap_compare(
     Args:
         model_rdms: rsatoolbox ``RDMs`` (e.g. one per layer) over n_stimuli.
         brain_rdms: rsatoolbox ``RDMs`` (e.g. one per patch) over the same stimuli, same order.
-        n_bootstrap: number of resamples (ignored when ``indices`` is given).
+        n_bootstrap: number of resamples, at least 2 (a standard deviation needs two); ignored
+            when ``indices`` is given.
         method: ``"pearson"`` (default), ``"spearman"`` (ranks of the resampled cells, ties
             averaged) or ``"tau-a"`` (rsatoolbox's, computed per resample: slow).
         random_state: None, int or ``np.random.Generator``; the same seed gives bit-identical
-            results whatever ``n_jobs``.
-        indices: (n_bootstrap, n_stimuli) resamples to replay instead of drawing new ones.
+            results whatever ``n_jobs`` or joblib backend (loky, threading, Dask).
+        indices: (n_resamples >= 2, n_stimuli) integer array of 0-based stimulus numbers, the
+            resamples to replay instead of drawing new ones.
         n_jobs: joblib workers over chunks of resamples (None: joblib's default, which
-            ``joblib.parallel_config`` sets, e.g. a Dask cluster).
+            ``joblib.parallel_config`` sets, e.g. a Dask cluster); a non-zero integer.
         verbose: joblib progress messages.
 
     Returns:
         ``BootstrapResult``.
 
     Raises:
-        ValueError: the RDMs differ in stimulus count or in their stimulus descriptors, an
-            RDM holds NaN, or an index is out of range.
+        InvalidArgumentError: ``method``, ``n_bootstrap``, ``n_jobs`` or ``indices`` (shape,
+            dtype or a stimulus number out of range) cannot be used.
+        InvalidTypeError: the RDMs are not rsatoolbox ``RDMs``.
+        DataError: the RDMs differ in stimulus count or in their stimulus descriptors, or an
+            RDM holds NaN or Inf.
     """
     method = check_option("method", method, METHODS)
+    n_jobs = _check_n_jobs(n_jobs)
     models, brains = _vectors("model_rdms", model_rdms), _vectors("brain_rdms", brain_rdms)
     n = _common_stimuli(model_rdms, brain_rdms)
-    indices = _draw_indices(n, n_bootstrap, random_state, indices)
-    estimate = _correlate_samples(np.ones((1, n), dtype=np.int64), models, brains, method)[0]
-    per_sample = models.shape[1] * (1 if method == "pearson" else 1 + len(models) + len(brains))
-    chunks = _chunks(len(indices), per_sample)
-    parts = joblib.Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
-        joblib.delayed(_correlate_samples)(_counts(indices[chunk], n), models, brains, method) for chunk in chunks
-    )
-    samples = np.concatenate(parts).transpose(1, 2, 0) if parts else np.empty((len(brains), len(models), 0))
+    if indices is None:
+        n_bootstrap = check_count("n_bootstrap", n_bootstrap, minimum=2)
+        indices = check_random_state(random_state).integers(0, n, size=(n_bootstrap, n))
+    else:
+        indices = _check_indices(indices, n)
+    estimate, samples = _compare(models, brains, indices, method, n_jobs, verbose)
     return BootstrapResult(
         estimate=estimate,
         samples=samples,
@@ -229,48 +236,95 @@ def bootstrap_compare(
     )
 
 
+def _compare(models, brains, indices, method, n_jobs, verbose=False) -> tuple:
+    """(estimate (n_brain, n_model), samples (n_brain, n_model, n_resamples)) of RDM vectors.
+
+    ``indices`` (n_resamples, n_stimuli), checked; with no rows, ``samples`` is empty.
+    """
+    n = indices.shape[1]
+    per_sample = models.shape[1] * (1 if method == "pearson" else 1 + len(models) + len(brains))
+    with threadpool_limits(1, user_api="blas"):  # for the tasks run in threads of this process
+        estimate = _correlate_samples(np.ones((1, n), dtype=np.int64), models, brains, method)[0]
+        parts = joblib.Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
+            joblib.delayed(_correlate_samples)(_counts(indices[chunk], n), models, brains, method)
+            for chunk in _chunks(len(indices), per_sample)
+        )
+    samples = np.concatenate(parts).transpose(1, 2, 0) if parts else np.empty((len(brains), len(models), 0))
+    return estimate, samples
+
+
 def split_half_ceiling(dataset, *, n_splits=100, random_state=None, indices=None, name=None) -> CeilingResult:
     """Split-half noise ceiling of a population RDM (METHODS.md, "Brain alignment").
 
     Each split divides the neurons into two random halves (sizes differing by at most one),
     builds each half's RDM with ``compute_rdms``, correlates them (Pearson, upper triangle) and
-    applies the Spearman-Brown correction 2r / (1 + r).
+    applies the Spearman-Brown correction 2r / (1 + r), clipped to [-1, 1] (it leaves that
+    range for r < -1/3, halves that disagree).
 
     Args:
         dataset: rsatoolbox ``Dataset`` (n_stimuli x n_neurons), or an array of that shape.
-        n_splits: random splits.
+        n_splits: random splits, at least 1.
         random_state: None, int or ``np.random.Generator``.
-        indices: (n_bootstrap, n_stimuli) resamples (e.g. ``BootstrapResult.indices``): the
-            ceiling is then also computed within each, with the same cell weighting as
+        indices: (n_resamples >= 2, n_stimuli) resamples (e.g. ``BootstrapResult.indices``):
+            the ceiling is then also computed within each, with the same cell weighting as
             ``bootstrap_compare``, so the band and the bars share samples.
-        name: label (default the Dataset's ``descriptors['name']``).
+        name: label (default the Dataset's ``descriptors['name']``), named in every error.
 
     Returns:
         ``CeilingResult``.
+
+    Raises:
+        InvalidArgumentError: ``n_splits`` or ``indices`` cannot be used.
+        DataError: the responses are not a finite numeric (n_stimuli >= 3, n_neurons) array
+            with at least 4 neurons that vary, or a half of some split has no RDM (fewer than 2
+            of its neurons vary, or a stimulus has the same z-score on all of them).
     """
-    measurements = dataset.measurements if hasattr(dataset, "measurements") else np.asarray(dataset)
     if name is None:
         name = getattr(dataset, "descriptors", {}).get("name", "data")
+    name = str(name)
+    n_splits = check_count("n_splits", n_splits, minimum=1)
+    measurements = _float_array("dataset", getattr(dataset, "measurements", dataset))
+    if measurements.ndim != 2:
+        raise DataError(
+            f"split-half ceiling of {name!r}: responses must be (n_stimuli, n_neurons), got shape {measurements.shape}"
+        )
     n_stimuli, n_neurons = measurements.shape
-    if n_neurons < 4:
-        raise ValueError(f"split-half ceiling of {name!r} needs at least 4 neurons, got {n_neurons}")
+    bad = ~np.isfinite(measurements)
+    if bad.any():
+        stimuli, neurons = (format_indices(np.flatnonzero(bad.any(axis=axis))) for axis in (1, 0))
+        raise DataError(
+            f"split-half ceiling of {name!r}: responses hold NaN or Inf at stimuli {stimuli} and neurons {neurons}"
+        )
+    varying = int(np.count_nonzero(np.ptp(measurements, axis=0) > 0)) if n_stimuli else 0
+    if n_stimuli < 3 or varying < 4:
+        raise DataError(
+            f"split-half ceiling of {name!r} needs at least 3 stimuli and 4 neurons that vary across them, "
+            f"got {n_stimuli} stimuli and {varying} of {n_neurons} neurons varying"
+        )
+    if indices is not None:
+        indices = _check_indices(indices, n_stimuli)
     rng = check_random_state(random_state)
     halves = []
-    for _ in range(int(n_splits)):
+    for split in range(n_splits):
         order = rng.permutation(n_neurons)
-        half = {"a": measurements[:, order[: n_neurons // 2]], "b": measurements[:, order[n_neurons // 2 :]]}
-        halves.append(compute_rdms(half).dissimilarities)
+        half = {
+            f"{name} (half 1)": measurements[:, order[: n_neurons // 2]],
+            f"{name} (half 2)": measurements[:, order[n_neurons // 2 :]],
+        }
+        try:
+            halves.append(compute_rdms(half).dissimilarities)
+        except DataError as error:
+            raise DataError(f"split-half ceiling of {name!r}, split {split}: {error}") from error
     halves = np.stack(halves)  # (n_splits, 2, n_cells)
     reliability = _spearman_brown(_paired_weighted_pearson(np.ones((1, halves.shape[2])), halves)[0])
     samples = None
     if indices is not None:
-        indices = _draw_indices(n_stimuli, None, None, indices)
         parts = [
             _spearman_brown(_paired_weighted_pearson(_pair_weights(_counts(indices[chunk], n_stimuli)), halves))
             for chunk in _chunks(len(indices), halves.shape[2] * 4)
         ]
         samples = np.concatenate(parts).mean(axis=1)
-    return CeilingResult(name=str(name), reliability=reliability, samples=samples)
+    return CeilingResult(name=name, reliability=reliability, samples=samples)
 
 
 def leave_one_out_ceiling(rdms, *, method="pearson") -> tuple:
@@ -283,14 +337,20 @@ def leave_one_out_ceiling(rdms, *, method="pearson") -> tuple:
         (lower, upper) floats.
 
     Raises:
-        ValueError: fewer than 2 RDMs (rsatoolbox would return (1.0, 1.0) silently; use
-            ``split_half_ceiling`` on the population instead).
+        InvalidArgumentError: fewer than 2 RDMs (rsatoolbox would return (1.0, 1.0) silently;
+            use ``split_half_ceiling`` on the population instead), or an unknown ``method``.
+        InvalidTypeError: ``rdms`` is not an rsatoolbox ``RDMs``.
+        DataError: an RDM holds NaN or Inf.
     """
     from rsatoolbox.inference import boot_noise_ceiling
 
     method = check_option("method", method, ("pearson", "spearman"))
+    _vectors("rdms", rdms)
     if rdms.n_rdm < 2:
-        raise ValueError("the leave-one-out ceiling needs at least 2 RDMs; use split_half_ceiling for one population")
+        raise InvalidArgumentError(
+            f"Invalid value for 'rdms': the leave-one-out ceiling needs at least 2 RDMs, got {rdms.n_rdm}; "
+            "use split_half_ceiling for one population"
+        )
     lower, upper = boot_noise_ceiling(rdms, method=_RSATOOLBOX_METHOD[method])
     return float(lower), float(upper)
 
@@ -375,10 +435,17 @@ class ShapleyResult:
 
 
 def mirror_components(f_x, f_gx) -> dict:
-    """Reflection-invariant (f(x) + f(g(x))) / 2 and -sensitive (f(x) - f(g(x))) / 2 parts of f(x)."""
-    f_x, f_gx = np.asarray(f_x, dtype=np.float64), np.asarray(f_gx, dtype=np.float64)
+    """Reflection-invariant (f(x) + f(g(x))) / 2 and -sensitive (f(x) - f(g(x))) / 2 parts of f(x).
+
+    Raises:
+        InvalidTypeError: an argument is not numeric.
+        DataError: ``f_x`` and ``f_gx`` differ in shape.
+    """
+    f_x, f_gx = _float_array("f_x", f_x), _float_array("f_gx", f_gx)
     if f_x.shape != f_gx.shape:
-        raise ValueError(f"activations of images and mirror images differ in shape: {f_x.shape} vs {f_gx.shape}")
+        raise DataError(
+            f"activations of images and mirror images differ in shape: f_x {f_x.shape} vs f_gx {f_gx.shape}"
+        )
     return {"invariant": (f_x + f_gx) / 2, "sensitive": (f_x - f_gx) / 2}
 
 
@@ -389,15 +456,25 @@ def flip_group_components(f_x, f_hflip, f_vflip, f_rot180) -> dict:
     the component behaves: ``invariant`` (even under every transform), ``hflip_odd`` (changes
     sign under the h-flip and the rotation), ``vflip_odd`` (under the v-flip and the rotation),
     ``rot_even`` (under both flips, not the rotation). They sum to f(x).
+
+    Raises:
+        InvalidTypeError: an argument is not numeric.
+        DataError: the four arrays differ in shape.
     """
-    f = [np.asarray(a, dtype=np.float64) for a in (f_x, f_hflip, f_vflip, f_rot180)]
+    f = {
+        name: _float_array(name, a)
+        for name, a in zip(("f_x", "f_hflip", "f_vflip", "f_rot180"), (f_x, f_hflip, f_vflip, f_rot180), strict=True)
+    }
+    shapes = {name: a.shape for name, a in f.items()}
+    if len(set(shapes.values())) != 1:
+        raise DataError(f"the activations of the four transforms differ in shape: {shapes}")
     signs = {
         "invariant": (1, 1, 1, 1),
         "hflip_odd": (1, -1, 1, -1),
         "vflip_odd": (1, 1, -1, -1),
         "rot_even": (1, -1, -1, 1),
     }
-    return {name: sum(s * a for s, a in zip(sign, f, strict=True)) / 4 for name, sign in signs.items()}
+    return {name: sum(s * a for s, a in zip(sign, f.values(), strict=True)) / 4 for name, sign in signs.items()}
 
 
 def shapley_weights(n_players) -> np.ndarray:
@@ -406,8 +483,11 @@ def shapley_weights(n_players) -> np.ndarray:
     ``v`` holds the value of every coalition; coalition k contains player j when bit j of k is
     set (v[0] is the empty coalition). phi_j = sum over coalitions S without j of
     |S|! (n - |S| - 1)! / n! (v(S + j) - v(S)).
+
+    Raises:
+        InvalidArgumentError: ``n_players`` is not an integer >= 1.
     """
-    n = int(n_players)
+    n = check_count("n_players", n_players, minimum=1)
     weights = np.zeros((2**n, n))
     for k in range(2**n):
         size = bin(k).count("1")
@@ -446,28 +526,56 @@ def shapley_decomposition(
     Args:
         components: mapping layer -> mapping component name -> activations (n_stimuli, ...),
             the components summing to the layer's activations (``mirror_components``,
-            ``flip_group_components`` or any additive split; same names in every layer).
+            ``flip_group_components`` or any additive split; same names in every layer, all
+            components of a layer of the same shape).
         brain_rdms: rsatoolbox ``RDMs`` over the same stimuli.
-        n_bootstrap: resamples (0: point values only), shared by all layers and brain RDMs.
-        indices: (n_bootstrap, n_stimuli) resamples to use instead (e.g. a ``BootstrapResult``'s).
+        n_bootstrap: resamples shared by all layers and brain RDMs: 0 (the default) for point
+            values only (``samples`` and ``indices`` of the result are then None) or at least 2.
+        indices: (n_resamples >= 2, n_stimuli) resamples to use instead (e.g. a
+            ``BootstrapResult``'s).
         random_state: seed of the resamples.
         method: correlation, as in ``bootstrap_compare``.
-        rtol: relative variance under which a coalition counts as constant.
+        rtol: relative variance (>= 0) under which a coalition counts as constant.
         n_jobs: as in ``bootstrap_compare``.
 
     Returns:
         ``ShapleyResult``.
+
+    Raises:
+        InvalidArgumentError: ``n_bootstrap`` (1 or negative), ``indices``, ``method``, ``rtol``
+            or ``n_jobs`` cannot be used.
+        InvalidTypeError: ``components`` is not a mapping of mappings of numeric arrays, or
+            ``brain_rdms`` is not an rsatoolbox ``RDMs``.
+        DataError: components differ in names between layers or in shape within a layer,
+            their stimuli are not those of the brain RDMs, they hold NaN or Inf, or every
+            coalition is constant.
     """
-    layers = list(components)
-    names = list(components[layers[0]])
-    n_players, n_cells = len(names), brain_rdms.n_cond * (brain_rdms.n_cond - 1) // 2
+    method = check_option("method", method, METHODS)
+    n_jobs = _check_n_jobs(n_jobs)
+    brains = _vectors("brain_rdms", brain_rdms)
+    n_stimuli = brain_rdms.n_cond
+    if indices is not None:
+        indices = _check_indices(indices, n_stimuli)
+    elif _is_zero(n_bootstrap):
+        indices = np.empty((0, n_stimuli), dtype=np.int64)
+    else:
+        try:
+            n_bootstrap = check_count("n_bootstrap", n_bootstrap, minimum=2)
+        except InvalidArgumentError:
+            raise InvalidArgumentError(
+                f"Invalid value for 'n_bootstrap': expected 0 (point values only) or an integer >= 2, "
+                f"got {n_bootstrap!r}"
+            ) from None
+        indices = check_random_state(random_state).integers(0, n_stimuli, size=(n_bootstrap, n_stimuli))
+    if not (_is_number(rtol) and 0 <= rtol < np.inf):
+        raise InvalidArgumentError(f"Invalid value for 'rtol': expected a finite number >= 0, got {rtol!r}")
+    layers, names = _check_components(components, n_stimuli)
+    n_players, n_cells = len(names), n_stimuli * (n_stimuli - 1) // 2
     shape = (len(layers), 2**n_players - 1)  # coalition k + 1 in column k: bit j = component j
     vectors = np.zeros((shape[0] * shape[1], n_cells))  # degenerate coalitions stay constant: r = 0
     degenerate = np.zeros((len(layers), 2**n_players), dtype=bool)
     degenerate[:, 0] = True
     for m, layer in enumerate(layers):  # one layer's coalitions in memory at a time
-        if list(components[layer]) != names:
-            raise ValueError(f"layer {layer!r} has components {list(components[layer])}, expected {names}")
         parts = [np.asarray(components[layer][c]) for c in names]
         parts = [p.reshape(len(p), -1) for p in parts]
         scale = np.var(sum(parts), axis=0, dtype=np.float64).sum()
@@ -475,34 +583,29 @@ def shapley_decomposition(
             total = sum(p for j, p in enumerate(parts) if k >> j & 1)
             if np.var(total, axis=0, dtype=np.float64).sum() <= rtol * scale:
                 degenerate[m, k] = True
-            else:
+                continue
+            try:
                 rdm = compute_rdms({layer: total}, flat_patterns="uncorrelated")
-                vectors[m * shape[1] + k - 1] = rdm.dissimilarities[0]
+            except DataError as error:
+                coalition = " + ".join(str(c) for j, c in enumerate(names) if k >> j & 1)
+                raise DataError(f"Shapley coalition {coalition} of layer {layer!r}: {error}") from error
+            vectors[m * shape[1] + k - 1] = rdm.dissimilarities[0]
     if degenerate[:, 1:].all():
-        raise ValueError("every coalition is constant across stimuli: nothing to decompose")
-    model = RDMs(vectors, pattern_descriptors=_pattern_dict(brain_rdms))
-    result = bootstrap_compare(
-        model,
-        brain_rdms,
-        n_bootstrap=n_bootstrap,
-        method=method,
-        random_state=random_state,
-        indices=indices,
-        n_jobs=n_jobs,
-    )
+        raise DataError("every coalition of components is constant across stimuli: nothing to decompose")
+    estimate, samples = _compare(vectors, brains, indices, method, n_jobs)
     weights = shapley_weights(n_players)[1:]  # the empty coalition is worth 0
 
     def shapley(r):  # (n_brain, n_layer * n_coalitions, ...) -> (n_brain, n_layer, n_players, ...)
         r = r.reshape(r.shape[0], *shape, *r.shape[2:])
         return np.moveaxis(np.tensordot(r, weights, axes=([2], [0])), -1, 2)
 
-    has_samples = result.samples.shape[-1] > 0
+    has_samples = len(indices) > 0
     return ShapleyResult(
-        values=shapley(result.estimate),
-        full=result.estimate.reshape(-1, *shape)[:, :, -1],
-        samples=shapley(result.samples) if has_samples else None,
-        indices=result.indices if has_samples else None,
-        brain_names=result.brain_names,
+        values=shapley(estimate),
+        full=estimate.reshape(-1, *shape)[:, :, -1],
+        samples=shapley(samples) if has_samples else None,
+        indices=indices if has_samples else None,
+        brain_names=_names(brain_rdms),
         layer_names=layers,
         component_names=names,
         degenerate=degenerate,
@@ -510,22 +613,67 @@ def shapley_decomposition(
     )
 
 
+def _check_components(components, n_stimuli) -> tuple:
+    """(layers, component names) of a mapping layer -> component -> (n_stimuli, ...) finite numeric array."""
+    if not isinstance(components, Mapping) or not components:
+        raise InvalidTypeError(
+            "Invalid type for 'components': expected a non-empty mapping layer -> mapping component name -> "
+            f"activations, got {type(components).__name__}"
+        )
+    layers, names = list(components), None
+    for layer, parts in components.items():
+        if not isinstance(parts, Mapping) or not parts:
+            raise InvalidTypeError(
+                f"Invalid type for 'components': components[{layer!r}] must be a non-empty mapping component name "
+                f"-> activations (n_stimuli, ...), got {type(parts).__name__}"
+            )
+        if names is None:
+            names = list(parts)
+        elif list(parts) != names:
+            raise DataError(f"layer {layer!r} has components {list(parts)}, expected {names} (those of {layers[0]!r})")
+        shapes = {}
+        for component, values in parts.items():
+            values = np.asarray(values)
+            label = f"component {component!r} of layer {layer!r}"
+            if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
+                raise InvalidTypeError(
+                    f"Invalid type for 'components': {label} must be numeric, got dtype {values.dtype}"
+                )
+            if values.ndim < 2 or values.shape[0] != n_stimuli:
+                raise DataError(
+                    f"{label} must have shape (n_stimuli={n_stimuli}, ...) (the stimuli of the brain RDMs), "
+                    f"got {values.shape}"
+                )
+            if not np.isfinite(values).all():
+                raise DataError(f"{label} holds NaN or Inf")
+            shapes[component] = values.shape
+        if len(set(shapes.values())) != 1:
+            raise DataError(f"the components of layer {layer!r} differ in shape: {shapes}")
+    return layers, names
+
+
 # -- the vectorized core ---------------------------------------------------------------------
 
 
-def _draw_indices(n, n_bootstrap, random_state, indices) -> np.ndarray:
-    if indices is None:
-        return check_random_state(random_state).integers(0, n, size=(int(n_bootstrap), n))
-    indices = np.asarray(indices)
-    if indices.ndim != 2 or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(
-            f"indices must be an integer array (n_bootstrap, n_stimuli), got {indices.dtype} {indices.shape}"
+def _check_indices(indices, n) -> np.ndarray:
+    """``indices`` as a new int64 (n_resamples >= 2, n) array of 0-based stimulus numbers, else raise."""
+    expected = f"an integer array of shape (n_resamples >= 2, {n}), {n} being the number of stimuli"
+    try:
+        array = np.asarray(indices)
+    except ValueError:
+        raise InvalidArgumentError(f"Invalid value for 'indices': expected {expected}, got a ragged sequence") from None
+    if array.ndim != 2 or len(array) < 2 or array.shape[1] != n or not np.issubdtype(array.dtype, np.integer):
+        raise InvalidArgumentError(
+            f"Invalid value for 'indices': expected {expected}, got a {array.dtype} array of shape {array.shape}"
         )
-    if indices.size and (indices.min() < 0 or indices.max() >= n):
-        raise ValueError(
-            f"indices must lie in [0, {n - 1}] (0-based stimulus numbers), got {indices.min()}..{indices.max()}"
+    bad = np.argwhere((array < 0) | (array >= n))
+    if len(bad):
+        resample, position = bad[0]
+        raise InvalidArgumentError(
+            f"Invalid value for 'indices': stimulus numbers must lie in [0, {n - 1}] (0-based), "
+            f"got {array[resample, position]} (resample {resample}, position {position})"
         )
-    return indices
+    return array.astype(np.int64)
 
 
 def _counts(indices, n) -> np.ndarray:
@@ -563,8 +711,11 @@ def _chunks(n_samples, values_per_sample) -> list:
 def _correlate_samples(counts, models, brains, method) -> np.ndarray:
     """(n_samples, n_brain, n_model) weighted correlations for resamples with these counts.
 
-    BLAS runs on one thread here: its sums then do not depend on the thread count of the
-    process (a joblib or Dask worker usually has one), so results are bit-identical anywhere.
+    BLAS runs on one thread: its sums then do not depend on the thread count, so results are
+    bit-identical under any joblib backend. The limit is process-wide; ``_compare`` sets it in
+    the calling thread for the whole run, which covers tasks run in threads of that process
+    (joblib's threading backend, an in-process Dask cluster); this one covers a task run in a
+    worker process (loky, Dask worker processes, whose BLAS Dask starts on one thread).
     """
     with threadpool_limits(1, user_api="blas"):
         return _correlate(counts, models, brains, method)
@@ -592,7 +743,7 @@ def _weighted_pearson(weights, x, y) -> np.ndarray:
     Returns:
         (n_samples, n_y, n_x); 0 where either side has no variance under the weights.
     """
-    total = weights.sum(axis=1)[:, None]
+    total = _total(weights)
     w = weights[:, None, :]
     x = x - x.mean(axis=-1, keepdims=True)  # centring first keeps the one-pass moments exact
     y = y - y.mean(axis=-1, keepdims=True)
@@ -613,12 +764,22 @@ def _weighted_pearson(weights, x, y) -> np.ndarray:
 def _paired_weighted_pearson(weights, pairs) -> np.ndarray:
     """(n_samples, n_pairs) weighted Pearson r within each pair; ``pairs`` (n_pairs, 2, n_cells)."""
     pairs = pairs - pairs.mean(axis=2, keepdims=True)
-    total = weights.sum(axis=1)[:, None]
+    total = _total(weights)
     a, b = pairs[:, 0], pairs[:, 1]
     mean_a, mean_b = weights @ a.T / total, weights @ b.T / total
     square_a, square_b = weights @ (a * a).T / total, weights @ (b * b).T / total
     cov = weights @ (a * b).T / total - mean_a * mean_b
     return _safe_ratio(cov, (square_a - mean_a**2, square_a), (square_b - mean_b**2, square_b))
+
+
+def _total(weights) -> np.ndarray:
+    """(n_samples, 1) total weight of each sample's cells; 1 where it has none (one stimulus drawn).
+
+    A sample without cells then has zero means and variances, so its correlations are 0 by the
+    rule for RDMs without variance, not 0 / 0.
+    """
+    total = weights.sum(axis=1)[:, None]
+    return np.where(total > 0, total, 1.0)
 
 
 def _safe_ratio(cov, moments_a, moments_b, outer=False) -> np.ndarray:
@@ -669,8 +830,9 @@ def _tau_a_samples(counts, models, brains) -> np.ndarray:
 
 
 def _spearman_brown(r) -> np.ndarray:
+    """2r / (1 + r), clipped to [-1, 1] (below r = -1/3 the formula leaves that range)."""
     r = np.clip(r, -1 + 1e-12, 1.0)
-    return 2 * r / (1 + r)
+    return np.clip(2 * r / (1 + r), -1.0, 1.0)
 
 
 # -- input checks ----------------------------------------------------------------------------
@@ -678,12 +840,41 @@ def _spearman_brown(r) -> np.ndarray:
 
 def _vectors(name, rdms) -> np.ndarray:
     if not isinstance(rdms, RDMs):
-        raise TypeError(f"{name} must be rsatoolbox RDMs, got {type(rdms).__name__}")
+        raise InvalidTypeError(f"Invalid type for {name!r}: expected rsatoolbox RDMs, got {type(rdms).__name__}")
     vectors = np.asarray(rdms.get_vectors(), dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
     if bad.size:
-        raise ValueError(f"{name} holds NaN or Inf in RDM(s) {bad.tolist()}")
+        raise DataError(f"{name} holds NaN or Inf in RDM(s) {bad.tolist()}")
     return vectors
+
+
+def _float_array(name, values) -> np.ndarray:
+    """``values`` as a float64 array (no copy when it is one), else InvalidTypeError naming ``name``."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"Invalid type for {name!r}: expected a numeric array, got {type(values).__name__}"
+        ) from None
+    return array
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_zero(value) -> bool:
+    return _is_number(value) and float(value).is_integer() and value == 0
+
+
+def _check_n_jobs(n_jobs):
+    if n_jobs is not None and (
+        isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
+    ):
+        raise InvalidArgumentError(
+            f"Invalid value for 'n_jobs': expected None or a non-zero integer (-1: every CPU), got {n_jobs!r}"
+        )
+    return n_jobs
 
 
 def _names(rdms) -> list:
@@ -697,7 +888,7 @@ def _pattern_dict(rdms) -> dict:
 
 def _common_stimuli(model_rdms, brain_rdms) -> int:
     if model_rdms.n_cond != brain_rdms.n_cond:
-        raise ValueError(
+        raise DataError(
             f"model RDMs cover {model_rdms.n_cond} stimuli and brain RDMs {brain_rdms.n_cond}: "
             "they must be the same stimuli"
         )
@@ -705,7 +896,7 @@ def _common_stimuli(model_rdms, brain_rdms) -> int:
         a, b = model_rdms.pattern_descriptors.get(key), brain_rdms.pattern_descriptors.get(key)
         if a is not None and b is not None and not np.array_equal(np.asarray(a), np.asarray(b)):
             first = int(np.flatnonzero(np.asarray(a) != np.asarray(b))[0])
-            raise ValueError(
+            raise DataError(
                 f"stimulus order differs between model and brain RDMs: {key!r} of stimulus {first} is "
                 f"{np.asarray(a)[first]!r} vs {np.asarray(b)[first]!r}; reorder one of them"
             )
@@ -769,9 +960,50 @@ def brain_alignment(
 
     Returns:
         ``AlignmentResult``.
+
+    Raises:
+        InvalidArgumentError: ``n_bootstrap`` < 2, ``n_splits`` < 1, an unknown ``method``, a
+            bad ``n_jobs``, or ``mirror_activations`` without some layer of ``activations`` (or
+            with one it lacks).
+        InvalidTypeError: an argument is not a non-empty mapping.
+        DataError: a layer's activations and mirror activations differ in shape, or do not
+            cover the recordings' stimuli; and as in ``compute_rdms`` and ``split_half_ceiling``.
     """
+    method = check_option("method", method, METHODS)
+    n_bootstrap = check_count("n_bootstrap", n_bootstrap, minimum=2)
+    n_splits = check_count("n_splits", n_splits, minimum=1)
+    n_jobs = _check_n_jobs(n_jobs)
+    for label, mapping in (("activations", activations), ("mirror_activations", mirror_activations)):
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise InvalidTypeError(
+                f"Invalid type for {label!r}: expected a non-empty mapping layer -> array, got {type(mapping).__name__}"
+            )
+    if not isinstance(recordings, Mapping) or not recordings:
+        raise InvalidTypeError(
+            "Invalid type for 'recordings': expected a non-empty mapping patch -> rsatoolbox Dataset, "
+            f"got {type(recordings).__name__}"
+        )
+    missing = [layer for layer in activations if layer not in mirror_activations]
+    extra = [layer for layer in mirror_activations if layer not in activations]
+    if missing or extra:
+        raise InvalidArgumentError(
+            f"Invalid value for 'mirror_activations': expected the layers of 'activations' {list(activations)}, "
+            f"got {list(mirror_activations)} (missing: {missing}, not in activations: {extra})"
+        )
+    for layer in activations:
+        shapes = np.shape(activations[layer]), np.shape(mirror_activations[layer])
+        if shapes[0] != shapes[1]:
+            raise DataError(
+                f"activations[{layer!r}] and mirror_activations[{layer!r}] differ in shape: {shapes[0]} vs {shapes[1]}"
+            )
     rng = check_random_state(random_state)
     brains = compute_rdms(dict(recordings))
+    for layer in activations:
+        if np.shape(activations[layer])[:1] != (brains.n_cond,):
+            raise DataError(
+                f"activations[{layer!r}] has shape {np.shape(activations[layer])}: expected "
+                f"{brains.n_cond} stimuli (those of the recordings) in its first axis"
+            )
     models = compute_rdms(dict(activations), descriptors=_pattern_dict(brains))
     comparison = bootstrap_compare(
         models, brains, n_bootstrap=n_bootstrap, method=method, random_state=rng, n_jobs=n_jobs

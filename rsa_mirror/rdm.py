@@ -22,7 +22,8 @@ from rsatoolbox.rdm import RDMs
 from scipy.spatial.distance import squareform
 from tqdm.auto import tqdm
 
-from ._utils import check_option, format_indices
+from ._utils import check_count, check_option, format_indices
+from .errors import DataError, InvalidTypeError
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20
 
@@ -56,12 +57,19 @@ def compute_rdms(
         ones); ``dissimilarity_measure='correlation'``.
 
     Raises:
-        ValueError: fewer than 3 stimuli, stimuli counts that differ between entries, NaN or
-            Inf values (the message names the entry, stimuli and units), fewer than 2 units with
-            non-zero variance, or (with ``flat_patterns="raise"``) a stimulus whose z-scored
-            pattern is constant across units.
+        DataError: fewer than 3 stimuli, stimuli counts that differ between entries, an entry
+            that is not a numeric (n_stimuli, ...) array, NaN or Inf values (the message names
+            the entry, stimuli and units), values too large or too small in magnitude for the
+            arithmetic (float64: about 1e154 and above, or 1e-154 and below, where squares
+            overflow or underflow; the message names the entry, units and magnitude), fewer than
+            2 units with non-zero variance, descriptors of the wrong length, or (with
+            ``flat_patterns="raise"``) a stimulus whose z-scored pattern is constant across units.
+        InvalidTypeError: ``activations`` is not a non-empty mapping, or ``descriptors`` not a
+            mapping.
+        InvalidArgumentError: ``flat_patterns`` or ``chunk_bytes`` cannot be used.
     """
     check_option("flat_patterns", flat_patterns, ("raise", "uncorrelated"))
+    check_count("chunk_bytes", chunk_bytes, minimum=1)
     entries = _as_entries(activations)
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
@@ -113,7 +121,12 @@ def compute_view_rdms(
         every other descriptor that is constant within each object (e.g. ``category``).
         ``pattern_descriptors``: ``view_key``. ``descriptors['views_left_out']``: the labels
         (``view`` descriptor, else yaw) of the views left out, empty when none.
+
+    Raises:
+        DataError: as in ``compute_rdms``, and a design that is not complete (a descriptor
+            missing, fewer than 3 mirror-paired views, an object without each view once).
     """
+    check_count("chunk_bytes", chunk_bytes, minimum=1)
     entries = _as_entries(activations)
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
@@ -173,9 +186,9 @@ def _as_entries(activations) -> dict:
     if isinstance(activations, Dataset):
         activations = {activations.descriptors.get("name", "dataset"): activations}
     if not isinstance(activations, Mapping) or not activations:
-        raise TypeError(
-            "activations must be a non-empty mapping name -> array (n_stimuli, ...) or rsatoolbox Dataset, "
-            f"got {type(activations).__name__}"
+        raise InvalidTypeError(
+            "Invalid type for 'activations': expected a non-empty mapping name -> array (n_stimuli, ...) or "
+            f"rsatoolbox Dataset, got {type(activations).__name__}"
         )
     return dict(activations)
 
@@ -184,21 +197,24 @@ def _as_matrix(name, values) -> np.ndarray:
     """View an entry as a 2-D (n_stimuli, n_units) array without copying when possible."""
     if isinstance(values, Dataset):
         values = values.measurements
-    matrix = np.asarray(values)
+    try:
+        matrix = np.asarray(values)
+    except ValueError:  # a ragged sequence
+        raise DataError(f"activations[{name!r}] must be an array (n_stimuli, ...), got a ragged sequence") from None
     if matrix.ndim < 2:
-        raise ValueError(f"activations[{name!r}] must have shape (n_stimuli, ...), got shape {matrix.shape}")
+        raise DataError(f"activations[{name!r}] must have shape (n_stimuli, ...), got shape {matrix.shape}")
     if not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
-        raise ValueError(f"activations[{name!r}] must be numeric, got dtype {matrix.dtype}")
+        raise DataError(f"activations[{name!r}] must be numeric, got dtype {matrix.dtype}")
     return matrix.reshape(matrix.shape[0], -1)
 
 
 def _common_n_stimuli(entries) -> int:
     counts = {name: np.shape(v.measurements if isinstance(v, Dataset) else v)[0] for name, v in entries.items()}
     if len(set(counts.values())) != 1:
-        raise ValueError(f"all activations must have the same number of stimuli, got {counts}")
+        raise DataError(f"all activations must have the same number of stimuli, got {counts}")
     n = next(iter(counts.values()))
     if n < 3:
-        raise ValueError(f"an RDM needs at least 3 stimuli, got {n}")
+        raise DataError(f"an RDM needs at least 3 stimuli, got {n}")
     return n
 
 
@@ -212,12 +228,18 @@ def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
             if set(other.obs_descriptors) != set(descriptors) or not all(
                 _same_values(other.obs_descriptors[k], descriptors[k]) for k in descriptors
             ):
-                raise ValueError("the Datasets' obs_descriptors differ; pass descriptors= explicitly")
+                raise DataError("the Datasets' obs_descriptors differ; pass descriptors= explicitly")
+    if not isinstance(descriptors, Mapping):
+        raise InvalidTypeError(
+            f"Invalid type for 'descriptors': expected a mapping name -> {n_stimuli} values (one per stimulus), "
+            f"got {type(descriptors).__name__}"
+        )
     patterns = {}
     for key, values in descriptors.items():
         values = np.asarray(values)
         if values.shape[:1] != (n_stimuli,):
-            raise ValueError(f"descriptors[{key!r}] must have {n_stimuli} values (one per stimulus), got {len(values)}")
+            got = values.shape[0] if values.ndim else "a scalar"
+            raise DataError(f"descriptors[{key!r}] must have {n_stimuli} values (one per stimulus), got {got}")
         patterns[key] = values.copy()
     return patterns
 
@@ -250,12 +272,12 @@ def _object_view_order(patterns, object_key, view_key, left_out=()):
     """Row order grouping stimuli by object, views ascending; checks the design is complete."""
     for key in (object_key, view_key):
         if key not in patterns:
-            raise ValueError(f"descriptors need {key!r} for per-object view RDMs; available: {sorted(patterns)}")
+            raise DataError(f"descriptors need {key!r} for per-object view RDMs; available: {sorted(patterns)}")
     objects_per_row = patterns[object_key]
     views_per_row = patterns[view_key].astype(float)
     if not np.all(np.isfinite(views_per_row)):
         bad = np.flatnonzero(~np.isfinite(views_per_row))
-        raise ValueError(
+        raise DataError(
             f"{view_key!r} is NaN/Inf for stimuli {format_indices(bad)} (views off the yaw circle, e.g. up/down): "
             "select the yaw views first"
         )
@@ -263,16 +285,16 @@ def _object_view_order(patterns, object_key, view_key, left_out=()):
     views = np.unique(views_per_row)
     if len(views) < 3:
         dropped = f" (left out for want of a mirror view: {', '.join(left_out)})" if left_out else ""
-        raise ValueError(
+        raise DataError(
             f"the mirror-symmetry index needs at least 3 mirror-paired views, got {views.tolist()}{dropped}"
         )
     if not np.allclose(views, -views[::-1]):
-        raise ValueError(f"views must come in mirror pairs (+v and -v) to be reflected, got {views.tolist()}")
+        raise DataError(f"views must come in mirror pairs (+v and -v) to be reflected, got {views.tolist()}")
     order = []
     for obj in objects:
         rows = np.flatnonzero(objects_per_row == obj)
         if len(rows) != len(views) or not np.array_equal(np.sort(views_per_row[rows]), views):
-            raise ValueError(
+            raise DataError(
                 f"object {obj!r} must have each of the views {views.tolist()} once, got {views_per_row[rows].tolist()}"
             )
         order.append(rows[np.argsort(views_per_row[rows], kind="stable")])
@@ -317,21 +339,27 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=No
         cols = slice(start, min(start + width, p))
         chunk = buffer[:, : cols.stop - cols.start]
         source = matrix[:, cols] if rows is None else matrix[rows, cols]
-        mean = source.mean(axis=0, dtype=np.float64) if units is None else units[0][cols]
+        with np.errstate(over="ignore"):  # a sum that overflows is refused below
+            mean = source.mean(axis=0, dtype=np.float64) if units is None else units[0][cols]
         if not np.all(np.isfinite(mean)):
-            _raise_not_finite(name, matrix, cols)
+            _raise_not_finite(name, matrix, cols, mean)
         # Centre with the float64 mean split into two float32 parts, so float32 data far from
         # zero keep their full precision (a float32-rounded mean would leave an offset).
         mean_high = mean.astype(dtype)
-        np.subtract(source, mean_high, out=chunk, casting="unsafe")
+        with np.errstate(over="ignore"):  # an overflow here makes an infinite sd, refused below
+            np.subtract(source, mean_high, out=chunk, casting="unsafe")
         if dtype is np.float32:
             chunk -= (mean - mean_high).astype(dtype)
         if units is None:
-            sd = _standard_deviations(chunk, source, mean)
+            sd = _standard_deviations(chunk, source, mean, name=name, start=cols.start)
         else:
             sd = units[1][cols]
         constant = np.flatnonzero(np.isinf(sd))
-        chunk *= (1.0 / sd).astype(dtype)
+        with np.errstate(over="ignore", divide="ignore"):
+            scale = (1.0 / sd).astype(dtype)  # 0 for constant units (sd = inf)
+        if not np.all(np.isfinite(scale)):
+            _raise_too_small(name, source, np.flatnonzero(~np.isfinite(scale)), cols.start, dtype)
+        chunk *= scale
         informative = chunk.shape[1] - len(constant)
         kept += informative
         ones = np.ones(chunk.shape[1], dtype=dtype)
@@ -347,15 +375,20 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=No
             stacked = chunk.reshape(n // block, block, -1)
             gram += stacked @ stacked.transpose(0, 2, 1)
     if kept < 2:
-        raise ValueError(f"activations[{name!r}]: {kept} of {p} units vary across stimuli; at least 2 are needed")
+        raise DataError(f"activations[{name!r}]: {kept} of {p} units vary across stimuli; at least 2 are needed")
     # In place on the (n, n) matrix: at the paper's 2025 stimuli each copy would cost 31 MiB.
     sums = row_sums if block is None else row_sums.reshape(n // block, block)
     gram -= sums[..., :, None] * (sums[..., None, :] / kept)
+    if not np.all(np.isfinite(gram)):
+        raise DataError(
+            f"activations[{name!r}]: the {np.dtype(dtype).name} arithmetic overflowed (values too large or too small "
+            "in magnitude); rescale the entry (multiply it by a constant: correlation distances do not change)"
+        )
     norms = np.sqrt(np.clip(np.diagonal(gram, axis1=-2, axis2=-1), 0.0, None))
     flat = norms <= 1e-6 * np.sqrt(kept)
     if np.any(flat) and flat_patterns == "raise":
         stimuli = np.flatnonzero(flat.ravel()) if rows is None else rows[np.flatnonzero(flat.ravel())]
-        raise ValueError(
+        raise DataError(
             f"activations[{name!r}]: stimuli {format_indices(stimuli)} have the same z-score on every unit; "
             "their correlation is undefined"
         )
@@ -369,24 +402,64 @@ def _correlations(name, values, *, chunk_bytes, order=None, block=None, units=No
     return r, kept
 
 
-def _standard_deviations(centred, source, mean):
-    """Per-unit sd of a centred chunk; inf for constant units (confirmed exactly on ``source``)."""
+def _standard_deviations(centred, source, mean, *, name="", start=0):
+    """Per-unit sd of a centred chunk; inf for constant units (confirmed exactly on ``source``).
+
+    Sums of squares that overflow, or are so small that underflow cost them precision, are
+    recomputed in float64; DataError (naming the entry ``name``; ``start``: the chunk's first
+    unit) if they still do.
+    """
     n = len(centred)
-    sd = np.sqrt(np.einsum("ij,ij->j", centred, centred) / n, dtype=np.float64)
-    overflow = ~np.isfinite(sd)
-    sd[overflow] = np.sqrt(np.einsum("ij,ij->j", centred[:, overflow], centred[:, overflow], dtype=np.float64) / n)
+    info, wide = np.finfo(centred.dtype), np.finfo(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        squares = np.einsum("ij,ij->j", centred, centred).astype(np.float64)
+        inexact = np.flatnonzero(~np.isfinite(squares) | (squares < n * info.tiny))  # n * tiny: see below
+        if inexact.size and centred.dtype != np.float64:
+            squares[inexact] = np.einsum("ij,ij->j", centred[:, inexact], centred[:, inexact], dtype=np.float64)
+    sd = np.sqrt(squares / n)
     # A constant unit has sd == 0 up to the rounding of its mean.
-    maybe_constant = np.flatnonzero(sd <= 64 * np.finfo(centred.dtype).eps * np.abs(mean))
+    maybe_constant = np.flatnonzero(sd <= 64 * info.eps * np.abs(mean))
     candidates = source[:, maybe_constant]
-    sd[maybe_constant[candidates.max(axis=0) == candidates.min(axis=0)]] = np.inf
+    constant = maybe_constant[candidates.max(axis=0) == candidates.min(axis=0)]
+    if not np.all(np.isfinite(squares)):
+        _raise_too_large(name, source, np.flatnonzero(~np.isfinite(squares)), start, centred.dtype)
+    # Below n * tiny some squares are subnormal: their rounding error is no longer relative.
+    too_small = np.setdiff1d(np.flatnonzero(squares < n * wide.tiny), constant)
+    if too_small.size:
+        _raise_too_small(name, source, too_small, start, np.float64)
+    sd[constant] = np.inf
     return sd
 
 
-def _raise_not_finite(name, matrix, cols):
+def _raise_too_large(name, source, units, start, dtype):
+    """DataError: finite values of these units (columns of ``source``) overflow ``dtype`` arithmetic."""
+    magnitude = np.abs(np.asarray(source[:, units], dtype=np.float64)).max()
+    raise DataError(
+        f"activations[{name!r}]: values up to {magnitude:.3g} in magnitude (units {format_indices(units + start)}) "
+        f"are too large for {np.dtype(dtype).name} arithmetic (their sums, differences or squares overflow); "
+        "rescale the entry (divide it by a constant, e.g. its largest absolute value: correlation distances do not "
+        "change)"
+    )
+
+
+def _raise_too_small(name, source, units, start, dtype):
+    """DataError: the variation of these units (columns of ``source``) underflows ``dtype`` arithmetic."""
+    magnitude = np.abs(np.asarray(source[:, units], dtype=np.float64)).max()
+    raise DataError(
+        f"activations[{name!r}]: values of units {format_indices(units + start)} (at most {magnitude:.3g} in "
+        f"magnitude) are too small for {np.dtype(dtype).name} arithmetic (their squares underflow); rescale the "
+        "entry (multiply it by a constant: correlation distances do not change)"
+    )
+
+
+def _raise_not_finite(name, matrix, cols, mean):
+    """DataError naming the stimuli and units of a chunk with NaN/Inf (or finite values whose sum overflows)."""
     bad = ~np.isfinite(np.asarray(matrix[:, cols], dtype=np.float64))
+    if not bad.any():
+        _raise_too_large(name, matrix[:, cols], np.flatnonzero(~np.isfinite(mean)), cols.start, np.float64)
     stimuli = np.flatnonzero(bad.any(axis=1))
     units = np.flatnonzero(bad.any(axis=0)) + cols.start
-    raise ValueError(
+    raise DataError(
         f"activations[{name!r}] contains NaN or Inf at stimuli {format_indices(stimuli)} "
         f"and units {format_indices(units)} (first chunk with such values)"
     )

@@ -10,16 +10,13 @@ viewer's left), so ``mirrored()`` negates ``view_deg``.
 
 from __future__ import annotations
 
-import tokenize
-import zipfile
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ._utils import atomic_path, check_count, check_option, check_random_state, format_indices
+from ._utils import NPY_READ_ERRORS, atomic_path, check_count, check_option, check_random_state, format_indices
 from .errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
 
 TRANSFORMS = ("hflip", "vflip", "rot90")
@@ -30,17 +27,6 @@ NATURAL_SCENES = (
     "hubble_deep_field", "retina", "immunohistochemistry", "china.jpg", "flower.jpg",
 )  # fmt: skip
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# What np.load raises on a damaged .npy or .npz (headers are parsed as Python literals).
-_NPY_READ_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    ValueError,
-    NotImplementedError,
-    OSError,
-    tokenize.TokenError,
-    SyntaxError,
-)
 
 
 def transform_maps(maps, transform) -> np.ndarray:
@@ -483,7 +469,7 @@ def _read_npz(path) -> dict:
                 return arrays
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
-    except _NPY_READ_ERRORS as error:
+    except NPY_READ_ERRORS as error:
         where = "" if entry is None else f" entry {entry!r}"
         raise FileFormatError(
             f"{path}{where}: cannot be read as a .npz file (truncated, corrupt, or pickled Python objects, which are "

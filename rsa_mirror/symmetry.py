@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from rsatoolbox.rdm import RDMs
 
-from ._utils import check_option
+from ._utils import check_count, check_option, format_indices
+from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .rdm import DEFAULT_CHUNK_BYTES, compute_view_rdms
 from .stimuli import TRANSFORMS, transform_maps
 
@@ -42,22 +43,31 @@ def msvt_index(rdm) -> float:
         vector is constant, e.g. an RDM with all dissimilarities equal.
 
     Raises:
-        ValueError: not a single square RDM, fewer than 3 views, NaN/Inf, or not symmetric.
+        InvalidTypeError: ``rdm`` is not numeric.
+        DataError: not a single square RDM, fewer than 3 views, NaN/Inf, or not symmetric.
     """
     if isinstance(rdm, RDMs):
         if rdm.n_rdm != 1:
-            raise ValueError(f"msvt_index takes one RDM, got {rdm.n_rdm}; use msvt_by_object for many")
+            raise DataError(f"msvt_index takes one RDM, got {rdm.n_rdm}; use msvt_by_object for many")
         rdm = rdm.get_matrices()[0]
-    matrix = np.asarray(rdm, dtype=np.float64)
+    try:
+        matrix = np.asarray(rdm, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"Invalid type for 'rdm': expected a numeric (n_views, n_views) matrix, got {type(rdm).__name__}"
+        ) from None
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"rdm must be a square (n_views, n_views) matrix, got shape {matrix.shape}")
+        raise DataError(f"rdm must be a square (n_views, n_views) matrix, got shape {matrix.shape}")
     n = matrix.shape[0]
     if n < 3:
-        raise ValueError(f"the mirror-symmetry index needs at least 3 views, got {n}")
+        raise DataError(f"the mirror-symmetry index needs at least 3 views, got {n}")
     if not np.all(np.isfinite(matrix)):
-        raise ValueError("rdm contains NaN or Inf")
+        raise DataError("rdm contains NaN or Inf")
     if not np.allclose(matrix, matrix.T, rtol=1e-7, atol=1e-12 * max(1.0, np.abs(matrix).max())):
-        raise ValueError("rdm is not symmetric; pass a dissimilarity matrix")
+        raise DataError("rdm is not symmetric; pass a dissimilarity matrix")
+    # An exact power-of-two scale to [0.5, 1) in magnitude: no products overflow or underflow,
+    # and no result changes.
+    matrix = np.ldexp(matrix, -np.frexp(np.abs(matrix).max())[1])
     flipped = matrix[:, ::-1]
     keep = np.arange(n) != n // 2 if n % 2 else np.ones(n, dtype=bool)
     x = matrix[:, keep].ravel()
@@ -79,9 +89,11 @@ def msvt_chance_level(n_views) -> float:
     same cell. If all other cells equal the same value d plus noise much smaller than d, the
     covariance is -d^2 (n-1)^2 / N^2 and each variance d^2 (n-1)(N-n+1) / N^2, so
     r = -(n-1) / (N - n + 1) = -1 / (n-1). Even n (no column removed) gives the same.
+
+    Raises:
+        InvalidArgumentError: ``n_views`` is not an integer >= 3.
     """
-    if n_views < 3:
-        raise ValueError(f"the mirror-symmetry index needs at least 3 views, got {n_views}")
+    n_views = check_count("n_views", n_views, minimum=3)
     return -1.0 / (n_views - 1)
 
 
@@ -107,6 +119,9 @@ def msvt_by_object(
         constant within an object (e.g. ``category``), ``n_units``, ``msvt`` and
         ``views_left_out`` (views without a mirror view, e.g. "up, down", that the index
         leaves out; empty when none).
+
+    Raises:
+        DataError: as in ``compute_view_rdms`` and ``msvt_index``.
     """
     if isinstance(activations, RDMs):
         view_rdms = activations
@@ -131,8 +146,27 @@ def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
         DataFrame indexed by ``by`` with columns ``msvt_mean``, ``msvt_sem`` (ddof=1; NaN for
         a single object), ``n_objects`` and, when ``table`` has it, ``views_left_out``;
         groups keep their order of first appearance.
+
+    Raises:
+        InvalidTypeError: ``table`` is not a DataFrame.
+        InvalidArgumentError: ``table`` lacks the ``msvt`` column, or a column of ``by``.
     """
-    grouped = table.groupby(list(by), sort=False)
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidTypeError(
+            f"Invalid type for 'table': expected a DataFrame (msvt_by_object's), got {type(table).__name__}"
+        )
+    columns = ", ".join(map(str, table.columns))
+    if "msvt" not in table:
+        raise InvalidArgumentError(
+            f"Invalid value for 'table': expected msvt_by_object's table, with an 'msvt' column, got columns {columns}"
+        )
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [column for column in by if column not in table]
+    if missing or not by:
+        raise InvalidArgumentError(
+            f"Invalid value for 'by': expected one or more columns of table ({columns}), got {by} (missing: {missing})"
+        )
+    grouped = table.groupby(by, sort=False)
     summary = pd.DataFrame(
         {
             "msvt_mean": grouped["msvt"].mean(),
@@ -191,7 +225,7 @@ def equivariance(original, transformed, transform, *, statistics=None) -> np.nda
         (n_images,) correlations; their mean is the paper's equivariance.
     """
     if np.ndim(original) != 4:
-        raise ValueError(f"equivariance needs convolutional maps (n, C, H, W), got shape {np.shape(original)}")
+        raise DataError(f"equivariance needs convolutional maps (n, C, H, W), got shape {np.shape(original)}")
     a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform, statistics)
     keep = transform_maps(informative_a, transform) & informative_b & _off_fixed_points(a.shape[-2:], transform)
     return _rowwise_pearson(b[:, keep], transform_maps(a, transform)[:, keep])
@@ -200,16 +234,47 @@ def equivariance(original, transformed, transform, *, statistics=None) -> np.nda
 def _zscored_pair(original, transformed, transform, statistics=None):
     """Each set z-scored (a copy), by its own statistics unless ``statistics`` gives them."""
     check_option("transform", transform, TRANSFORMS)
-    a = np.array(original, dtype=np.float64)
-    b = np.array(transformed, dtype=np.float64)
+    a, b = _float_copy("original", original), _float_copy("transformed", transformed)
     if a.shape != b.shape:
-        raise ValueError(f"original and transformed activations differ in shape: {a.shape} vs {b.shape}")
+        raise DataError(f"original and transformed activations differ in shape: {a.shape} vs {b.shape}")
+    if a.ndim < 2:
+        raise DataError(f"activations must have shape (n_images, ...), got {a.shape}")
+    for name, values in (("original", a), ("transformed", b)):
+        if not np.all(np.isfinite(values)):
+            bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+            raise DataError(f"{name} activations hold NaN or Inf for images {format_indices(bad)}")
     if statistics is None:
         statistics = [unit_statistics(values) for values in (a, b)]
+    else:
+        statistics = _check_statistics(statistics, a.shape[1:])
     for values, (mean, sd) in zip((a, b), statistics, strict=True):
         values -= mean
         values /= sd  # inf for constant units: their z-scores become 0 and they are masked out
     return a, b, np.isfinite(statistics[0][1]), np.isfinite(statistics[1][1])
+
+
+def _float_copy(name, values) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"Invalid type for {name!r}: expected a numeric array, got {type(values).__name__}"
+        ) from None
+
+
+def _check_statistics(statistics, unit_shape) -> list:
+    """``statistics`` as [(mean, sd), (mean, sd)] float64 arrays of ``unit_shape``, else raise."""
+    try:
+        pairs = [tuple(np.asarray(v, dtype=np.float64) for v in pair) for pair in statistics]
+    except (TypeError, ValueError):
+        pairs = []
+    shapes = [tuple(v.shape for v in pair) for pair in pairs]
+    if len(pairs) != 2 or any(shape != (unit_shape, unit_shape) for shape in shapes):
+        raise InvalidArgumentError(
+            f"Invalid value for 'statistics': expected ((mean, sd) of the originals, (mean, sd) of the transformed "
+            f"images), each of the unit shape {unit_shape}, got shapes {shapes or type(statistics).__name__}"
+        )
+    return pairs
 
 
 def unit_statistics(values):

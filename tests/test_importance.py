@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from rsa_mirror.errors import InvalidArgumentError
 from rsa_mirror.importance import (
     insertion_deletion,
     make_masks,
@@ -97,7 +98,7 @@ def test_many_units_in_one_pass_equal_one_at_a_time_and_seeds_reproduce(images):
     weights = np.array([[1.0, 0.0], [0.5, 0.5], [2.0, -1.0]])
     combined = rise_maps(Toy(), images, None, [0, 1], weights=weights, random_state=3, **options)
     np.testing.assert_allclose(combined, np.einsum("mu,uiyx->miyx", weights, both), atol=1e-6)
-    with pytest.raises(ValueError, match="weights must be"):
+    with pytest.raises(InvalidArgumentError, match=r"Invalid value for 'weights': expected shape \(n_maps >= 1, 2\)"):
         rise_maps(Toy(), images, None, [0, 1], weights=np.ones((2, 3)), **options)
 
 

@@ -8,6 +8,7 @@ from scipy.stats import rankdata
 
 from neural_data import simulate_face_patches
 from rsa_mirror import compute_rdms
+from rsa_mirror.errors import InvalidArgumentError
 from rsa_mirror.inference import (
     SHARE_MIN_ABS_R,
     ShapleyResult,
@@ -112,7 +113,9 @@ def test_bad_input_is_refused(pair):
     models, brains = pair
     with pytest.raises(ValueError, match="24 stimuli and brain RDMs 10"):
         bootstrap_compare(models, random_rdms(np.random.default_rng(0), 10, 1, "x"))
-    with pytest.raises(ValueError, match=r"indices must lie in \[0, 23\]"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"Invalid value for .indices.: stimulus numbers must lie in \[0, 23\]"
+    ):
         bootstrap_compare(models, brains, indices=np.full((2, 24), 24))
     reordered = RDMs(
         brains.get_vectors(),
