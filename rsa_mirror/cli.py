@@ -365,6 +365,12 @@ def run_network_study(args) -> int:
     if args.command == "msvt":
         if args.stimuli is not None:
             stimuli = load_stimuli(args.stimuli)
+            missing = [k for k in ("object", "category", "view_deg") if k not in stimuli.descriptors]
+            if missing:
+                raise ValueError(
+                    f"--stimuli {args.stimuli}: Figure 2 needs the descriptors object, category and view_deg; "
+                    f"missing {', '.join(missing)} (it has {', '.join(stimuli.descriptors) or 'none'})"
+                )
         else:
             stimuli = render_objects(n_exemplars=args.n_exemplars, size=size, random_state=args.seed, verbose=True)
         tables, view_rdms = {}, {}

@@ -26,6 +26,12 @@ def files(tmp_path_factory):
         root / "rows.csv", index=False
     )
     (root / "notes.mat").write_text("not a MAT file")
+    from rsa_mirror import StimulusSet
+
+    images = rng.random((9, 16, 16)).astype(np.float32)
+    StimulusSet(images, {"object": np.repeat([0, 1, 2], 3), "view_deg": np.tile([-45.0, 0.0, 45.0], 3)}).save(
+        root / "no_category.npz"
+    )
     return root
 
 
@@ -63,6 +69,10 @@ CASES = {
         r"Invalid value for 'name'.*alexnet",
     ),
     "msvt_missing_stimuli": (["msvt", "--out", "{out}", *UNTRAINED, "--stimuli", "{root}/none.npz"], r"none\.npz"),
+    "msvt_stimuli_without_category": (
+        ["msvt", "--out", "{out}", *UNTRAINED, "--stimuli", "{root}/no_category.npz"],
+        r"no_category\.npz: Figure 2 needs the descriptors object, category and view_deg; missing category",
+    ),
     "msvt_missing_weights_file": (
         ["msvt", "--out", "{out}", "--weights", "{root}/w.pt"],
         r"no weights file at .*w\.pt",
