@@ -24,8 +24,9 @@ import time
 import numpy as np
 import torch
 
-from rsa_mirror.activations import model_view_rdms, resolve_device, stream_activations
-from rsa_mirror.models import load_model
+from rsa_mirror.networks.activations import model_view_rdms, stream_activations
+from rsa_mirror.networks.devices import resolve_device
+from rsa_mirror.networks.models import load_model
 from rsa_mirror.stimuli import StimulusSet
 
 

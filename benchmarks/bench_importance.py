@@ -7,7 +7,7 @@
          generation on the device, masking, the forward pass to fc6 and the response-weighted
          accumulation of the maps, end to end.
 Each setting (--modes eager / compile x --stems gray / plain x --batch-sizes; gray: the first
-convolution folded onto the grayscale input, rsa_mirror.importance._GrayStem; plain: three
+convolution folded onto the grayscale input, rsa_mirror.networks.forward.GrayStem; plain: three
 channels into the network's own convolution) runs one image first (warm-up: cuDNN
 autotuning, and for compile the compilation, timed apart), then the timed runs; a setting that
 fails is reported and skipped. Prints masked images per second of both and their ratio, and
@@ -31,10 +31,12 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from rsa_mirror import importance
-from rsa_mirror.activations import resolve_device
-from rsa_mirror.importance import _fast_kernels, _layer_function, rise_maps
-from rsa_mirror.models import load_model
+from rsa_mirror.importance import rise_maps
+from rsa_mirror.networks import forward as importance
+from rsa_mirror.networks.devices import fast_kernels as _fast_kernels
+from rsa_mirror.networks.devices import resolve_device
+from rsa_mirror.networks.forward import layer_function as _layer_function
+from rsa_mirror.networks.models import load_model
 
 UNITS = np.arange(205)  # 5% of fc6: the mirror-symmetric units whose maps the paper draws
 BEST_AND_MEAN = np.vstack([np.eye(len(UNITS))[0], np.full(len(UNITS), 1 / len(UNITS))])

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from rsa_mirror.render import CATEGORIES, PAPER_VIEWS_DEG, build_object, render_mesh, render_objects
+from rsa_mirror.stimuli import CATEGORIES, PAPER_VIEWS_DEG, build_object, render_mesh, render_objects
 
 
 def main():

@@ -20,7 +20,8 @@ import time
 import numpy as np
 import torch
 
-from rsa_mirror.training import ImageData, load_dataset, train
+from rsa_mirror.networks.datasets import ImageData, load_dataset
+from rsa_mirror.networks.training import train
 
 
 def main():

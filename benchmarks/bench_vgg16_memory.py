@@ -27,7 +27,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=18)
     args = parser.parse_args()
     from rsa_mirror import load_model, model_view_rdms, msvt_by_object
-    from rsa_mirror.render import render_objects
+    from rsa_mirror.stimuli import render_objects
 
     start = time.perf_counter()
     stimuli = render_objects(n_exemplars=args.exemplars, size=224, random_state=0)

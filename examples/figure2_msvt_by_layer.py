@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from rsa_mirror import load_model, model_view_rdms, msvt_by_object, msvt_chance_level  # noqa: E402
-from rsa_mirror.render import render_objects  # noqa: E402
+from rsa_mirror.stimuli import render_objects  # noqa: E402
 from rsa_mirror.vis import plot_msvt_categories  # noqa: E402
 
 stimuli = render_objects(n_exemplars=3, size=227, random_state=0)

@@ -14,8 +14,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 from rsa_mirror import load_model, measure_equivariance  # noqa: E402
-from rsa_mirror.render import render_objects  # noqa: E402
-from rsa_mirror.stimuli import natural_images, noise_images  # noqa: E402
+from rsa_mirror.stimuli import (  # noqa: E402
+    natural_images,
+    noise_images,
+    render_objects,  # noqa: E402
+)
 from rsa_mirror.vis import plot_equivariance  # noqa: E402
 
 try:

@@ -27,8 +27,10 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from rsa_mirror import msvt_chance_level  # noqa: E402
-from rsa_mirror.render import render_objects  # noqa: E402
-from rsa_mirror.training import control_msvt, load_dataset, save_network, train  # noqa: E402
+from rsa_mirror.networks.datasets import load_dataset  # noqa: E402
+from rsa_mirror.networks.training import save_network, train  # noqa: E402
+from rsa_mirror.stimuli import render_objects  # noqa: E402
+from rsa_mirror.studies.figure4 import control_msvt  # noqa: E402
 from rsa_mirror.vis import plot_control_networks, plot_training_curves  # noqa: E402
 
 RUNS = [

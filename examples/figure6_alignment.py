@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from neural_data import simulate_face_patches  # noqa: E402
 from rsa_mirror import extract_activations, load_model  # noqa: E402
-from rsa_mirror.faces import render_faces  # noqa: E402
-from rsa_mirror.inference import brain_alignment  # noqa: E402
+from rsa_mirror.stimuli import render_faces  # noqa: E402
+from rsa_mirror.studies.figure6 import brain_alignment  # noqa: E402
 from rsa_mirror.vis import plot_alignment, plot_shapley  # noqa: E402
 
 recordings = simulate_face_patches(random_state=0)  # rows view-major: all identities per view

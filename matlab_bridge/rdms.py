@@ -323,6 +323,6 @@ def _default_colors(n) -> list:
 
 
 def _version() -> str:
-    from rsa_mirror import __version__
+    from rsa_mirror._version import __version__
 
     return f"rsa_mirror {__version__}"

@@ -3,10 +3,13 @@
 ``save_results(path, result)`` writes one variable ``result``, a struct with
 
 - ``type``: the Python type (``BootstrapResult``, ``CeilingResult``, ``ShapleyResult``,
-  ``AlignmentResult``, ``table`` for a pandas DataFrame, ``dict`` for a mapping);
+  ``AlignmentResult``, ``ImportanceResult``, ``TrainResult``, ..., ``table`` for a pandas
+  DataFrame, ``dict`` for a mapping), and for a result ``class``, its import path
+  (``rsa_mirror.inference.BootstrapResult``);
 - ``version`` and ``created``: package version and ISO time of writing;
-- ``data``: the fields, each a double array, char, cell of char, or a nested struct of the
-  same layout (a ``BootstrapResult``'s ceilings, a dict's values, a table's columns);
+- ``data``: the result's ``to_dict()``, each value a double (or single) array, char, cell of
+  char, or a nested struct of the same layout (a ``BootstrapResult``'s ceilings, a dict's
+  values, a table's columns);
 - ``dims``: for each array field with known axes, a cell of axis names (e.g. ``samples``:
   {'brain', 'model', 'bootstrap'}); the labels of each axis are fields of ``data``
   (``brain_names``, ``model_names``, ...);
@@ -22,47 +25,32 @@ back 0-based. Every other number is stored as Python holds it: descriptor column
 (a lab's 1..25 stay 1..25; labels generated from a row layout count from 0). Everything
 ``load_results`` reads back equals what was saved (types, shapes, dtypes, names); a file whose
 fields disagree with its ``shapes``, or whose type or fields ``load_results`` does not know, is
-refused, naming the field. Only the result classes of ``rsa_mirror.inference`` are made.
+refused, naming the field.
+
+The bridge knows no result class by name: a result travels as its ``to_dict()`` and comes back
+through its class's ``from_dict()`` (``rsa_mirror.results.Result``); the class's ``DIMS``,
+``UNITS`` and ``ONE_BASED`` say what is written beside the values. Reading, the class is
+resolved from ``class`` with importlib, and only a result class of the rsa_mirror package is
+ever made (a file without ``class``, as written before it existed, is resolved by ``type``
+among them); anything else is refused.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
+import re
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 
-from rsa_mirror.errors import InvalidTypeError
+from rsa_mirror.errors import DataError, InvalidArgumentError, InvalidTypeError
+from rsa_mirror.results import Result, result_types
 
 from ._matfile import MatFormatError, read_mat, write_mat
 from .rdms import _strings, _version, matlab_name
 
-DIMS = {
-    "BootstrapResult": {
-        "estimate": ("brain", "model"),
-        "samples": ("brain", "model", "bootstrap"),
-        "indices": ("bootstrap", "stimulus"),
-    },
-    "CeilingResult": {"reliability": ("split",), "samples": ("bootstrap",)},
-    "ShapleyResult": {
-        "values": ("brain", "layer", "component"),
-        "full": ("brain", "layer"),
-        "samples": ("brain", "layer", "component", "bootstrap"),
-        "indices": ("bootstrap", "stimulus"),
-        "degenerate": ("layer", "coalition"),
-    },
-}
-UNITS = {
-    "estimate": "correlation between RDMs on all stimuli (see method)",
-    "samples": "correlation in each stimulus resample",
-    "indices": "stimulus drawn, 1-based, per resample",
-    "reliability": "Spearman-Brown corrected split-half RDM correlation, per split",
-    "values": "Shapley contribution to the model-brain correlation",
-    "full": "correlation of the layer's full RDM with the brain RDM",
-    "degenerate": "true where a coalition (bit j = component j) is constant across stimuli",
-}
-_ONE_BASED = {"indices"}
+_PUBLIC_PATH = re.compile(r"rsa_mirror(\.[A-Za-z][A-Za-z0-9_]*)+")  # no private or dunder parts
 
 
 def save_results(path, result, *, format="v7"):
@@ -70,8 +58,10 @@ def save_results(path, result, *, format="v7"):
 
     Args:
         path: target .mat file (atomic write).
-        result: ``BootstrapResult``, ``CeilingResult``, ``ShapleyResult``, ``AlignmentResult``,
-            a pandas DataFrame (index tables, equivariance tables, ...) or a dict of these.
+        result: a result of rsa_mirror (``BootstrapResult``, ``CeilingResult``, ``ShapleyResult``,
+            ``AlignmentResult``, ``ImportanceResult``, ``TrainResult``, ...: any class with
+            ``to_dict()`` / ``from_dict()``), a pandas DataFrame (index tables, equivariance
+            tables, ...) or a dict of these.
         format: ``"v7"`` (default) or ``"v7.3"``.
 
     Returns:
@@ -107,19 +97,19 @@ def load_results(path):
 
 def _encode(obj) -> dict:
     """One object -> a struct dict of the module docstring's layout."""
-    from rsa_mirror import inference
-
+    cls, one_based = None, ()
     if isinstance(obj, pd.DataFrame):
         frame = obj.reset_index() if obj.index.name is not None or obj.index.names[0] is not None else obj
         kind, fields = "table", {str(c): frame[c].to_numpy() for c in frame.columns}
     elif isinstance(obj, dict):
         kind, fields = "dict", {str(k): v for k, v in obj.items()}
-    elif dataclasses.is_dataclass(obj) and hasattr(inference, type(obj).__name__):
-        kind, fields = type(obj).__name__, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    elif _is_result(obj):
+        cls = type(obj)
+        kind, fields, one_based = cls.__name__, obj.to_dict(), tuple(cls.ONE_BASED)
     else:
         raise InvalidTypeError(
-            f"save_results cannot write {type(obj).__name__}: expected a result of rsa_mirror.inference, a "
-            "DataFrame or a dict"
+            f"save_results cannot write {type(obj).__name__}: expected a result of rsa_mirror (a class with "
+            "to_dict() and from_dict()), a DataFrame or a dict"
         )
     data, keys, shapes, extras = {}, [], {}, {"none": [], "integers": [], "logicals": []}
     used = set()
@@ -127,28 +117,39 @@ def _encode(obj) -> dict:
         name = matlab_name(key, used)
         if name != key:
             keys.append([name, key])
-        data[name] = _encode_value(name, key, value, shapes, extras)
-    dims = {n: np.array(d, dtype=object).reshape(1, -1) for n, d in DIMS.get(kind, {}).items() if n in data}
-    encoded = {
-        "type": kind,
-        "data": data,
-        "dims": dims,
-        "units": {n: UNITS[n] for n in data if n in UNITS and kind in DIMS},
-        "shapes": shapes,
-        "keys": np.array(keys, dtype=object).reshape(-1, 2),
-    }
+        data[name] = _encode_value(name, key, value, shapes, extras, one_based)
+    encoded = {"type": kind}
+    if cls is not None:
+        encoded["class"] = f"{cls.__module__}.{cls.__qualname__}"
+    dims = (
+        {} if cls is None else {n: np.array(d, dtype=object).reshape(1, -1) for n, d in cls.DIMS.items() if n in data}
+    )
+    encoded.update(
+        {
+            "data": data,
+            "dims": dims,
+            "units": {} if cls is None else {n: cls.UNITS[n] for n in data if n in cls.UNITS},
+            "shapes": shapes,
+            "keys": np.array(keys, dtype=object).reshape(-1, 2),
+        }
+    )
     encoded.update({k: np.array(v, dtype=object).reshape(1, -1) for k, v in extras.items()})
-    encoded["one_based"] = np.array([n for n in extras["integers"] if n in _ONE_BASED], dtype=object).reshape(1, -1)
+    encoded["one_based"] = np.array([n for n in extras["integers"] if n in one_based], dtype=object).reshape(1, -1)
     return encoded
 
 
-def _encode_value(name, key, value, shapes, extras):
+def _is_result(obj) -> bool:
+    """A result of the rsa_mirror package: an instance of a ``Result`` class with to_dict and from_dict."""
+    return isinstance(obj, Result) and type(obj).__module__.split(".")[0] == "rsa_mirror"
+
+
+def _encode_value(name, key, value, shapes, extras, one_based):
     if value is None:
         extras["none"].append(name)
         return np.zeros((0, 0))
     if isinstance(value, (str, np.str_)):
         return str(value)
-    if isinstance(value, (dict, pd.DataFrame)) or dataclasses.is_dataclass(value):
+    if isinstance(value, (dict, pd.DataFrame)) or _is_result(value):
         return _encode(value)
     array = np.asarray(value)
     if array.dtype == object or array.dtype.kind == "U":
@@ -162,8 +163,10 @@ def _encode_value(name, key, value, shapes, extras):
         return array.astype(np.uint8)
     if array.dtype.kind in "iu":
         extras["integers"].append(name)
-        return array.astype(float) + (1.0 if name in _ONE_BASED else 0.0)
-    return array.astype(float) if array.dtype.kind == "f" else array
+        return array.astype(float) + (1.0 if name in one_based else 0.0)
+    if array.dtype.kind == "f":  # float32 stays single (MATLAB's single), every other float is double
+        return array.astype(np.float32 if array.dtype == np.float32 else float)
+    return array
 
 
 def _decode(struct, path, where):
@@ -173,19 +176,14 @@ def _decode(struct, path, where):
         raise MatFormatError(f"{path}: {where} has no field 'data' (fields: {', '.join(struct)})")
     if not isinstance(kind, str):
         raise MatFormatError(f"{path}: {where}.type is not a char (a type name), got {kind!r}")
-    cls = None if kind in ("table", "dict") else _result_class(kind)
-    if kind not in ("table", "dict") and cls is None:
-        raise MatFormatError(
-            f"{path}: {where} has the unknown result type {kind!r} (known: table, dict, "
-            f"{', '.join(_result_classes())}; written by a newer rsa_mirror?)"
-        )
+    cls = None if kind in ("table", "dict") else _result_class(struct, kind, path, where)
     try:
         renamed = {str(m): str(p) for m, p in np.asarray(struct.get("keys", []), dtype=object).reshape(-1, 2)}
     except ValueError:
         raise MatFormatError(f"{path}: {where}.keys is not a K x 2 cell of {{MATLAB name, name}}") from None
     shapes = struct.get("shapes", [{}])
     shapes = shapes[0] if isinstance(shapes, list) and shapes and isinstance(shapes[0], dict) else {}
-    flags = {k: set(_strings(struct.get(k, []))) for k in ("none", "integers", "logicals")}
+    flags = {k: set(_strings(struct.get(k, []))) for k in ("none", "integers", "logicals", "one_based")}
     data = struct["data"]
     if not (isinstance(data, list) and len(data) <= 1 and all(isinstance(d, dict) for d in data)):
         raise MatFormatError(f"{path}: {where}.data is not a struct")
@@ -199,35 +197,39 @@ def _decode(struct, path, where):
             raise MatFormatError(f"{path}: {where} is not a table ({error})") from None
     if kind == "dict":
         return fields
-    known = {f.name for f in dataclasses.fields(cls)}
-    required = {
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    }
-    missing, unknown = sorted(required - set(fields)), sorted(set(fields) - known)
-    if missing or unknown:
-        problems = [f"missing field(s) {', '.join(missing)}"] if missing else []
-        problems += [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
-        raise MatFormatError(f"{path}: {where} ({kind}) has {' and '.join(problems)}")
-    return cls(**fields)
+    try:
+        return cls.from_dict(fields)
+    except (InvalidArgumentError, InvalidTypeError, DataError) as error:
+        raise MatFormatError(f"{path}: {where} ({kind}) {error}") from None
 
 
-def _result_classes() -> list:
-    from rsa_mirror import inference
+def _result_class(struct, kind, path, where):
+    """The result class a struct names: by its import path (``class``), else by ``type``; MatFormatError if none.
 
-    return sorted(
-        name
-        for name, value in vars(inference).items()
-        if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == inference.__name__
-    )
-
-
-def _result_class(kind):
-    """The dataclass of ``rsa_mirror.inference`` called ``kind``, or None (nothing else is made from a file)."""
-    from rsa_mirror import inference
-
-    return getattr(inference, kind) if kind in _result_classes() else None
+    Only a ``Result`` class of the rsa_mirror package is ever imported or made; its module path
+    must be public (no ``_private`` or ``__dunder__`` part), so reading runs no module's main code.
+    """
+    name = struct.get("class")
+    if name is not None:
+        module, _, qualname = str(name).rpartition(".")
+        if not (isinstance(name, str) and _PUBLIC_PATH.fullmatch(module) and qualname.isidentifier()):
+            raise MatFormatError(f"{path}: {where}.class {name!r} is not the import path of an rsa_mirror result")
+        try:
+            cls = getattr(importlib.import_module(module), qualname, None)
+        except ImportError as error:
+            raise MatFormatError(f"{path}: {where}.class {name!r} cannot be imported ({error})") from None
+        if not (isinstance(cls, type) and issubclass(cls, Result) and cls.__module__ == module):
+            raise MatFormatError(f"{path}: {where}.class {name!r} is not a result class of rsa_mirror")
+        if cls.__name__ != kind:
+            raise MatFormatError(f"{path}: {where}.class {name!r} does not match its type {kind!r}")
+        return cls
+    known = result_types()
+    if kind not in known:
+        raise MatFormatError(
+            f"{path}: {where} has the unknown result type {kind!r} (known: table, dict, {', '.join(known)}; "
+            "written by a newer rsa_mirror?)"
+        )
+    return known[kind]
 
 
 def _decode_value(name, value, shapes, flags, path, where):
@@ -256,7 +258,7 @@ def _decode_value(name, value, shapes, flags, path, where):
     elif name in flags["integers"]:
         if array.dtype.kind not in "biuf" or not np.all(np.isfinite(array) & (np.mod(array, 1) == 0)):
             raise MatFormatError(f"{path}: {where} is recorded as integers but holds other values")
-        array = array.astype(np.int64) - (1 if name in _ONE_BASED else 0)
+        array = array.astype(np.int64) - (1 if name in flags["one_based"] else 0)
     return array.item() if shape == () else array
 
 

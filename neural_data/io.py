@@ -31,15 +31,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from rsatoolbox.data import Dataset
 
 from rsa_mirror._utils import check_option, format_indices
 from rsa_mirror.errors import InvalidArgumentError, InvalidTypeError
 
 from .errors import RecordingFormatError
-from .layout import DEFAULT_SOURCE, METADATA_NAMES, StimulusLayout, same_rows
+from .layout import DEFAULT_SOURCE, METADATA_NAMES, StimulusLayout
 from .recordings import Recordings
+from .rows import agreeing_metadata, metadata_layout, orient, resolve_layout
 from .saves import SAVE_ID, check_folder
 
 RESPONSES = "neural_vecs"
@@ -115,9 +115,9 @@ def load_freiwald_tsao(path, *, patches=None, layout=None, orientation="auto") -
     if layout is not None and not isinstance(layout, StimulusLayout):
         raise InvalidTypeError(f"layout must be a StimulusLayout (or None), got {type(layout).__name__}")
     stated = layout if layout is not None or metadata is not None else StimulusLayout(source=DEFAULT_SOURCE)
-    oriented = _orient(found, metadata if metadata is not None else stated, orientation)
+    oriented = orient(found, metadata if metadata is not None else stated, orientation)
     n_stimuli = _common_stimuli(oriented)
-    layout = _resolve(stated, metadata, n_stimuli)
+    layout = resolve_layout(stated, metadata, n_stimuli)
     descriptors = layout.descriptors(n_stimuli)
     datasets, trials = {}, {}
     for patch, (item, responses, trial_data) in oriented.items():
@@ -168,9 +168,9 @@ def _folder_patches(folder, patches):
                 f"{file}: no variable {RESPONSES!r}; the file holds {_listing(variables) or 'no variables'}"
             )
         items[patch] = _patch(file, RESPONSES, variables, TRIALS)
-        metadata[file] = _metadata_layout(file, variables)
+        metadata[file] = metadata_layout(file, variables)
     check_folder(folder, files, save_ids)
-    return items, _agreeing_metadata(metadata)
+    return items, agreeing_metadata(metadata)
 
 
 def _file_patches(file, patches):
@@ -207,7 +207,7 @@ def _file_patches(file, patches):
     ]
     if ignored and not chosen:
         warnings.warn(f"{file}: not read as patches: {_listing({n: variables[n] for n in ignored})}", stacklevel=3)
-    return items, _metadata_layout(file, variables)
+    return items, metadata_layout(file, variables)
 
 
 def _auto_patches(file, variables) -> list:
@@ -273,146 +273,6 @@ def _read(file) -> dict:
 
 def _hierarchy_rank(patch) -> int:
     return PATCH_ORDER.index(patch) if patch in PATCH_ORDER else len(PATCH_ORDER)
-
-
-# -- the layout -------------------------------------------------------------------------------
-
-
-def _metadata_layout(file, variables):
-    """The file's metadata vectors as a layout (None when it holds none)."""
-    vectors = {}
-    for name in METADATA_NAMES:
-        if name not in variables:
-            continue
-        value = variables[name]
-        if isinstance(value, str):
-            value = [value]
-        if isinstance(value, list):
-            if not all(isinstance(v, str) for v in value):
-                raise RecordingFormatError(
-                    f"{file}: metadata variable {name!r} must hold numbers or text, one per stimulus"
-                )
-            vectors[name] = np.array([v.rstrip() for v in value])
-            continue
-        array = np.asarray(value)
-        if array.ndim > 2 or (array.ndim == 2 and min(array.shape) > 1) or array.dtype.kind not in "biuf":
-            raise RecordingFormatError(
-                f"{file}: metadata variable {name!r} must be a vector of numbers or a cell of text, one value per "
-                f"stimulus; got {array.dtype} of shape {array.shape}"
-            )
-        vectors[name] = array.ravel()
-    if not vectors:
-        return None
-    lengths = {name: len(v) for name, v in vectors.items()}
-    if len(set(lengths.values())) > 1:
-        raise RecordingFormatError(
-            f"{file}: metadata vectors differ in length ({', '.join(f'{k} {v}' for k, v in lengths.items())}): "
-            "each needs one value per stimulus"
-        )
-    names = ", ".join(vectors)
-    return StimulusLayout.from_table(pd.DataFrame(vectors), source=f"the metadata vectors ({names}) in {file}")
-
-
-def _agreeing_metadata(layouts) -> StimulusLayout | None:
-    """One layout from the files' metadata, which must agree (None when no file has any)."""
-    given = {file: layout for file, layout in layouts.items() if layout is not None}
-    if not given:
-        return None
-    files = list(given)
-    first = given[files[0]]
-    if len(given) < len(layouts):
-        without = [f.name for f, layout in layouts.items() if layout is None]
-        raise RecordingFormatError(
-            f"{files[0].parent}: {', '.join(f.name for f in files)} hold metadata vectors but {', '.join(without)} "
-            "do not: the files must come from one export"
-        )
-    for file in files[1:]:
-        difference = _difference(first.table, given[file].table)
-        if difference:
-            raise RecordingFormatError(f"{file}: its metadata vectors disagree with those of {files[0]}: {difference}")
-    source = first.source if len(files) == 1 else f"the metadata vectors of {', '.join(f.name for f in files)}"
-    return dataclasses.replace(first, source=source)
-
-
-def _difference(a, b) -> str | None:
-    """The first column and row where two files' metadata tables differ (numbers compared as numbers)."""
-    if len(a) != len(b):
-        return f"{len(a)} rows against {len(b)}"
-    for key in ("identity", "view", "view_deg", "stimulus"):
-        x, y = a[key].to_numpy(), b[key].to_numpy()
-        if x.dtype.kind in "iuf" and y.dtype.kind in "iuf":
-            differ = ~((x == y) | (np.isnan(x.astype(float)) & np.isnan(y.astype(float))))
-        else:
-            differ = x.astype(str) != y.astype(str)
-        if differ.any():
-            row = int(np.flatnonzero(differ)[0])
-            return f"{key} of row {row} (0-based) is {x[row].tolist()!r} against {y[row].tolist()!r}"
-    return None
-
-
-def _resolve(stated, metadata, n_stimuli) -> StimulusLayout:
-    """The layout of ``n_stimuli`` rows; a stated layout must describe the same rows as the metadata."""
-    if metadata is None or stated is None:
-        return metadata if stated is None else stated
-    try:
-        rows = stated.descriptors(n_stimuli)
-    except ValueError as error:
-        raise RecordingFormatError(f"the layout given does not fit {metadata.source}: {error}") from None
-    difference = same_rows(rows, metadata.descriptors(n_stimuli))
-    if difference:
-        raise RecordingFormatError(
-            f"the layout given ({stated.describe()}) disagrees with {metadata.source}: {difference}. Drop the "
-            "layout (the metadata define it) or correct it"
-        )
-    return dataclasses.replace(
-        metadata, source=f"{metadata.source}, which agree with {stated.source or 'the layout given'}"
-    )
-
-
-# -- orientation and shape --------------------------------------------------------------------
-
-
-def _orient(found, layout, orientation) -> dict:
-    """Patch -> (item, responses (n_stimuli, n_neurons), trials or None), by the module's rule 3."""
-    counts = set(layout.row_counts())
-    if orientation == "auto" and layout.n_stimuli is None:
-        # The patches of one recording share its stimuli: a count that only one dimension of
-        # some matrix allows decides it for all.
-        candidates = [set(item.responses.shape) & counts for item in found.values()]
-        common = set.intersection(*candidates) if candidates else set()
-        if len(common) == 1:
-            counts = common
-    oriented = {}
-    for patch, item in found.items():
-        responses, trials = item.responses, item.trials
-        if orientation == "neurons-by-stimuli":
-            responses = responses.T
-            trials = None if trials is None else trials.swapaxes(0, 1)
-        rows_fit, columns_fit = responses.shape[0] in counts, responses.shape[1] in counts
-        where = f"{item.file}: variable {item.name!r} of shape {item.responses.shape}"
-        if orientation == "auto" and rows_fit and columns_fit:
-            raise RecordingFormatError(
-                f"{where}: both dimensions fit the layout ({layout.describe(with_source=False)}), so it cannot tell "
-                "whether rows are stimuli or neurons. Say it: orientation='stimuli-by-neurons' or "
-                "'neurons-by-stimuli' (command line: --orientation), or state a layout that fixes the number of "
-                "stimuli (a layout table --layout, metadata vectors in the file, or the exact views --views)"
-            )
-        if not rows_fit:
-            fits = ", ".join(map(str, sorted(counts)))
-            hint = ""
-            if columns_fit and orientation == "auto":
-                hint = (
-                    f"; its {responses.shape[1]} columns fit: if it is stored neurons x stimuli, say "
-                    "orientation='neurons-by-stimuli' (command line: --orientation neurons-by-stimuli)"
-                )
-            raise RecordingFormatError(
-                f"{where}: {responses.shape[0]} {'columns' if orientation == 'neurons-by-stimuli' else 'rows'} do not "
-                f"fit the layout of {layout.describe(with_source=False)}: expected "
-                f"{'one of ' if len(counts) > 1 else ''}"
-                f"{fits} rows (stimuli){hint}"
-            )
-        oriented[patch] = (item, responses, trials)
-    return oriented
 
 
 def _common_stimuli(oriented) -> int:

@@ -1,14 +1,16 @@
 """Small helpers shared by every part of the package.
 
-Argument checks, random states, index lists for messages and atomic file writes. Nothing
-here knows about RSA.
+Argument checks, random states and seeds, index lists for messages, atomic file writes, optional
+dependencies and lazily exported names. Nothing here knows about RSA.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
+import sys
 import tempfile
 import tokenize
 import zipfile
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgumentError, InvalidTypeError
+from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
 
 
 def check_option(name, value, allowed):
@@ -63,6 +65,46 @@ def check_random_state(random_state) -> np.random.Generator:
     if isinstance(random_state, (int, np.integer)) and random_state < 0:
         raise InvalidArgumentError(f"Invalid value for 'random_state': expected an integer >= 0, got {random_state}")
     return np.random.default_rng(random_state)
+
+
+def check_share(name, value, interval="()") -> float:
+    """``value`` as a float in the interval of 0 and 1 written ``"()"``, ``"(]"`` or ``"[]"``, else raise."""
+    if not in_unit_interval(value, interval):
+        raise InvalidArgumentError(
+            f"Invalid value for {name!r}: expected a number in {interval[0]}0, 1{interval[1]}, got {value!r}"
+        )
+    return float(value)
+
+
+def in_unit_interval(value, interval="()") -> bool:
+    """Whether ``value`` is a number (not a bool) in the interval of 0 and 1 written as in ``check_share``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    low = value >= 0 if interval[0] == "[" else value > 0
+    return bool(low and (value <= 1 if interval[1] == "]" else value < 1))
+
+
+def float_array(name, values, dtype=np.float64) -> np.ndarray:
+    """``values`` as an array of ``dtype`` (no copy when it is one), else InvalidTypeError naming ``name``."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"Invalid type for {name!r}: expected a numeric array, got {type(values).__name__}"
+        ) from None
+
+
+def check_units(units) -> np.ndarray:
+    """(n_units,) int64 unit indices, non-empty and >= 0 (the upper end is checked against the layer)."""
+    try:
+        array = np.asarray(units)
+    except (TypeError, ValueError):
+        array = np.empty((0, 0))
+    if array.ndim != 1 or len(array) == 0 or not np.issubdtype(array.dtype, np.integer) or (array < 0).any():
+        raise InvalidArgumentError(
+            f"Invalid value for 'units': expected a non-empty list of unit indices (integers >= 0), got {units!r}"
+        )
+    return array.astype(np.int64)
 
 
 def format_indices(indices, limit=10) -> str:
@@ -168,3 +210,55 @@ def load_cached_array(file, *, fits, expected, what="cache entry"):
             problem = f"holds {values.dtype} {values.shape}, expected {expected}"
     warnings.warn(f"{what} {file} {problem}; computing it afresh and replacing the file", stacklevel=3)
     return None
+
+
+# Optional dependencies: the extra that installs each (pip install rsa_mirror[<extra>]).
+OPTIONAL = {"torch": "models", "torchvision": "models", "numba": "models", "plyfile": "models"}
+
+
+def optional_import(name, purpose=None):
+    """The module ``name`` (an optional dependency), or MissingDependencyError saying how to install it.
+
+    Args:
+        name: a key of ``OPTIONAL`` (torch, torchvision, numba, plyfile).
+        purpose: what needs it, for the message (default: rsa_mirror).
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name.split(".")[0]:
+            raise
+        raise _missing(name, purpose) from None
+
+
+def _missing(name, purpose=None) -> MissingDependencyError:
+    extra = OPTIONAL.get(name.split(".")[0], "all")
+    return MissingDependencyError(
+        f"{purpose or 'rsa_mirror'} needs {name}, which is not installed: pip install rsa_mirror[{extra}]"
+    )
+
+
+def lazy_exports(package, names):
+    """``(__getattr__, __dir__)`` for a package whose ``names`` (name -> submodule) are imported on first use.
+
+    A name whose module needs an optional dependency that is missing raises
+    MissingDependencyError saying how to install it (``optional_import``).
+    """
+
+    def __getattr__(name):
+        if name not in names:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        try:
+            module = importlib.import_module(names[name], package)
+        except ModuleNotFoundError as error:
+            if error.name is None or error.name.split(".")[0] not in OPTIONAL:
+                raise
+            raise _missing(error.name.split(".")[0], f"{package}.{name}") from None
+        value = getattr(module, name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__():
+        return sorted({*vars(sys.modules[package]), *names})
+
+    return __getattr__, __dir__

@@ -12,8 +12,10 @@ any other exception is a bug and says so.
 - ``FileFormatError`` (ValueError): a file that cannot be read right; the message names the
   file and the problem (``neural_data.RecordingFormatError`` and
   ``matlab_bridge.MatFormatError`` refine it).
-- ``WeightsUnavailableError`` (FileNotFoundError, in ``rsa_mirror.models``): network weights
-  that are not on this machine.
+- ``MissingDependencyError`` (ImportError): an optional dependency that is not installed; the
+  message says which extra installs it (``pip install rsa_mirror[models]``).
+- ``WeightsUnavailableError`` (FileNotFoundError, in ``rsa_mirror.networks.models``): network
+  weights that are not on this machine.
 """
 
 
@@ -35,3 +37,7 @@ class DataError(RsaMirrorError, ValueError):
 
 class FileFormatError(RsaMirrorError, ValueError):
     """A file that cannot be read right; the message names the file."""
+
+
+class MissingDependencyError(RsaMirrorError, ImportError):
+    """An optional dependency that is not installed; the message names the extra that installs it."""

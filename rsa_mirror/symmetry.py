@@ -26,7 +26,7 @@ from rsatoolbox.rdm import RDMs
 from ._utils import check_count, check_option, format_indices
 from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .rdm import DEFAULT_CHUNK_BYTES, compute_view_rdms
-from .stimuli import TRANSFORMS, transform_maps
+from .stimuli.base import TRANSFORMS, transform_maps
 
 
 def msvt_index(rdm) -> float:

@@ -30,7 +30,7 @@ def simulated():
 @pytest.fixture(scope="module")
 def alexnet():
     """An untrained AlexNet (LeCun normal, seed 0)."""
-    from rsa_mirror.models import load_model
+    from rsa_mirror.networks.models import load_model
 
     return load_model("alexnet", weights="untrained", random_state=0)
 

@@ -137,7 +137,7 @@ def alexnet_file(tmp_path_factory):
     """A state-dict file standing in for trained weights (an untrained AlexNet, seed 7)."""
     import torch
 
-    from rsa_mirror.models import load_model
+    from rsa_mirror.networks.models import load_model
 
     path = tmp_path_factory.mktemp("weights") / "alexnet_seed7.pt"
     torch.save(load_model("alexnet", weights="untrained", random_state=7).module.state_dict(), path)
@@ -145,7 +145,7 @@ def alexnet_file(tmp_path_factory):
 
 
 def test_msvt_command_compares_with_the_untrained_network(tmp_path, alexnet_file, capsys):
-    from rsa_mirror.render import render_objects
+    from rsa_mirror.stimuli import render_objects
 
     stimuli = render_objects(categories=("chair", "fruit"), n_exemplars=2, size=64, random_state=0)
     stimuli.save(tmp_path / "set.npz")
@@ -206,9 +206,9 @@ def test_align_command_matches_stimuli_to_recordings(tmp_path, capsys):
     """Recordings are view-major, rendered faces identity-major: align must pair them by
     (identity, view) before correlating. Checked against an independent computation."""
     from neural_data import simulate_face_patches
-    from rsa_mirror.activations import extract_activations
-    from rsa_mirror.faces import render_faces
-    from rsa_mirror.models import load_model
+    from rsa_mirror.networks.activations import extract_activations
+    from rsa_mirror.networks.models import load_model
+    from rsa_mirror.stimuli import render_faces
 
     recordings = simulate_face_patches(random_state=2)  # the FIV layout: 25 identities x 5 views
     folder = recordings.save(tmp_path / "recordings")

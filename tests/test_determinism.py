@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from rsa_mirror import compute_rdms
-from rsa_mirror.inference import bootstrap_compare, brain_alignment, mirror_components, shapley_decomposition
+from rsa_mirror.inference import bootstrap_compare
+from rsa_mirror.shapley import mirror_components, shapley_decomposition
+from rsa_mirror.studies.figure6 import brain_alignment
 
 N_STIMULI = 60
 N_BOOTSTRAP = 750  # three tasks of 250 resamples

@@ -13,27 +13,15 @@ from rsatoolbox.rdm import RDMs
 
 from rsa_mirror import compute_rdms, compute_view_rdms
 from rsa_mirror.errors import DataError, InvalidArgumentError, InvalidTypeError
-from rsa_mirror.importance import (
-    count_mirror_units,
-    importance_study,
-    insertion_deletion,
-    make_masks,
-    rise_maps,
-    select_mirror_units,
-    shuffle_components,
-    unit_responses,
-)
-from rsa_mirror.inference import (
-    bootstrap_compare,
-    brain_alignment,
-    flip_group_components,
-    leave_one_out_ceiling,
-    mirror_components,
-    shapley_decomposition,
-    shapley_weights,
-    split_half_ceiling,
-)
+from rsa_mirror.image_edits import insertion_deletion, shuffle_components
+from rsa_mirror.importance import make_masks, rise_maps
+from rsa_mirror.inference import bootstrap_compare, leave_one_out_ceiling, split_half_ceiling
+from rsa_mirror.mirror_units import count_mirror_units, select_mirror_units
+from rsa_mirror.networks.forward import unit_responses
+from rsa_mirror.shapley import flip_group_components, mirror_components, shapley_decomposition, shapley_weights
 from rsa_mirror.stimuli import StimulusSet
+from rsa_mirror.studies.figure5 import importance_study
+from rsa_mirror.studies.figure6 import brain_alignment
 from rsa_mirror.symmetry import invariance, msvt_chance_level, msvt_index, summarize_msvt
 
 N = 8  # stimuli

@@ -8,18 +8,26 @@ import pytest
 import scipy.io
 import torch
 
-from rsa_mirror.activations import (
+from rsa_mirror.errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
+from rsa_mirror.networks.activations import (
     extract_activations,
     measure_equivariance,
     model_view_rdms,
-    resolve_device,
     stream_activations,
 )
-from rsa_mirror.errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
-from rsa_mirror.faces import render_faces
-from rsa_mirror.models import load_model
-from rsa_mirror.render import build_object, ellipsoid, render_mesh, render_objects
-from rsa_mirror.stimuli import StimulusSet, load_stimuli, natural_images, noise_images
+from rsa_mirror.networks.devices import resolve_device
+from rsa_mirror.networks.models import load_model
+from rsa_mirror.stimuli import (
+    StimulusSet,
+    build_object,
+    ellipsoid,
+    load_stimuli,
+    natural_images,
+    noise_images,
+    render_faces,
+    render_mesh,
+    render_objects,
+)
 
 BAD_COUNTS = [0, -2, 2.5]
 
@@ -700,7 +708,7 @@ def test_bad_render_mesh_arguments(kwargs, match):
 
 
 def test_bad_meshes():
-    from rsa_mirror.render import Mesh
+    from rsa_mirror.stimuli import Mesh
 
     with pytest.raises(InvalidArgumentError, match=r"Invalid value for 'faces': vertex indices must lie in \[0, 2\]"):
         Mesh(np.zeros((3, 3)), [[0, 1, 3]], 0.5)
@@ -751,7 +759,7 @@ def test_every_error_is_a_package_error(small_set):
 
 @pytest.mark.parametrize("content", [b"", b"ply\nformat ascii 1.0\nend_header\n", b"not a mesh at all"])
 def test_a_corrupt_face_mesh_is_named(tmp_path, content):
-    from rsa_mirror.faces import load_face_mesh
+    from rsa_mirror.stimuli import load_face_mesh
 
     path = tmp_path / "face.ply"
     path.write_bytes(content)
@@ -760,7 +768,7 @@ def test_a_corrupt_face_mesh_is_named(tmp_path, content):
 
 
 def test_a_face_mesh_archive_that_is_not_a_tar_is_named(tmp_path):
-    from rsa_mirror.faces import fetch_face_mesh
+    from rsa_mirror.stimuli import fetch_face_mesh
 
     archive = tmp_path / "menpo3d-0.8.6.tar.gz"
     archive.write_bytes(b"not an archive")

@@ -17,18 +17,10 @@ from rsatoolbox.rdm import RDMs
 
 from matlab_bridge import MatFormatError, load_rdms, load_results, read_mat, save_rdms, save_results, write_mat
 from rsa_mirror.errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
-from rsa_mirror.training import (
-    ControlNet,
-    ImageData,
-    TrainResult,
-    apply_regime,
-    control_msvt,
-    load_dataset,
-    load_network,
-    render_training_set,
-    save_network,
-    train,
-)
+from rsa_mirror.networks.datasets import ImageData, apply_regime, load_dataset, render_training_set
+from rsa_mirror.networks.models import ControlNet
+from rsa_mirror.networks.training import TrainResult, load_network, save_network, train
+from rsa_mirror.studies.figure4 import control_msvt
 
 
 def tiny(n=12, n_classes=3, seed=0, name="digits"):
@@ -134,7 +126,7 @@ def test_training_functions_refuse_bad_arguments(tmp_path, monkeypatch, call, er
 
 
 def test_save_network_and_control_msvt_check_their_options(tmp_path):
-    from rsa_mirror.render import render_objects
+    from rsa_mirror.stimuli import render_objects
 
     result = TrainResult(ControlNet(2), pd.DataFrame(), {"dataset": "tiny"})
     with pytest.raises(InvalidArgumentError, match=r"Invalid value for 'dtype': expected a floating torch dtype"):

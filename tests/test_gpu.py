@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from rsa_mirror import compute_view_rdms
-from rsa_mirror.activations import extract_activations, measure_equivariance, model_view_rdms
+from rsa_mirror.networks.activations import extract_activations, measure_equivariance, model_view_rdms
 from rsa_mirror.stimuli import StimulusSet
 
 pytestmark = [
@@ -89,7 +89,8 @@ def test_model_input_converted_on_the_gpu_equals_cpu_conversion(objects):
 
 
 def test_rise_maps_on_cuda_track_cpu_maps_eager_and_compiled(alexnet, objects):
-    from rsa_mirror.importance import rise_maps, unit_responses
+    from rsa_mirror.importance import rise_maps
+    from rsa_mirror.networks.forward import unit_responses
 
     images = objects.images[:4]
     units = np.argsort(unit_responses(alexnet, images, "conv5", None, device="cpu").min(axis=1))[-3:]  # active
@@ -102,7 +103,8 @@ def test_rise_maps_on_cuda_track_cpu_maps_eager_and_compiled(alexnet, objects):
 
 
 def test_the_gray_stem_on_cuda_tracks_the_network_own_first_convolution(alexnet):
-    from rsa_mirror.importance import _fast_kernels, _layer_function
+    from rsa_mirror.networks.devices import fast_kernels as _fast_kernels
+    from rsa_mirror.networks.forward import layer_function as _layer_function
 
     network, path = alexnet.module.to("cuda").eval(), alexnet.resolve_layers(["fc6"])["fc6"]
     gray = torch.rand(64, 227, 227, device="cuda", generator=torch.Generator("cuda").manual_seed(0))

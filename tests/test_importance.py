@@ -9,14 +9,10 @@ import pytest
 import torch
 
 from rsa_mirror.errors import InvalidArgumentError
-from rsa_mirror.importance import (
-    insertion_deletion,
-    make_masks,
-    rise_maps,
-    select_mirror_units,
-    shuffle_components,
-    unit_responses,
-)
+from rsa_mirror.image_edits import insertion_deletion, shuffle_components
+from rsa_mirror.importance import make_masks, rise_maps
+from rsa_mirror.mirror_units import select_mirror_units
+from rsa_mirror.networks.forward import unit_responses
 
 SIZE = 24
 TOY = """
@@ -191,7 +187,7 @@ def test_importance_study_end_to_end_on_rendered_objects(tmp_path, capsys):
 
 
 def test_count_mirror_units_on_known_tuning():
-    from rsa_mirror.importance import count_mirror_units
+    from rsa_mirror.mirror_units import count_mirror_units
     from rsa_mirror.stimuli import StimulusSet
 
     views = np.linspace(-90, 90, 9)
@@ -205,8 +201,8 @@ def test_count_mirror_units_on_known_tuning():
 
 
 def test_cut_network_equals_the_hooked_activations_and_untraceable_modules_fall_back(alexnet):
-    from rsa_mirror.activations import extract_activations
-    from rsa_mirror.importance import _layer_function
+    from rsa_mirror.networks.activations import extract_activations
+    from rsa_mirror.networks.forward import layer_function as _layer_function
     from rsa_mirror.stimuli import StimulusSet
 
     gray = np.random.default_rng(1).uniform(0, 1, (3, 40, 40)).astype(np.float32)
@@ -243,8 +239,8 @@ def test_cut_network_equals_the_hooked_activations_and_untraceable_modules_fall_
     ],
 )
 def test_the_gray_stem_equals_the_first_convolution_on_three_channels(conv, size, normalized):
-    from rsa_mirror.importance import _layer_function
-    from rsa_mirror.models import LoadedModel
+    from rsa_mirror.networks.forward import layer_function as _layer_function
+    from rsa_mirror.networks.models import LoadedModel
 
     network = torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.Conv2d(8, 4, 3)).eval()
     mean, std = ((0.3, 0.5, 0.6), (0.2, 0.25, 0.4)) if normalized else ((0.0,) * 3, (1.0,) * 3)
@@ -280,7 +276,8 @@ def test_the_layer_function_cache_does_not_keep_networks_alive():
     import gc
     import weakref
 
-    from rsa_mirror.importance import _LAYER_FUNCTIONS, _layer_function
+    from rsa_mirror.networks.forward import _LAYER_FUNCTIONS
+    from rsa_mirror.networks.forward import layer_function as _layer_function
 
     for path in (None, "read"):  # the network itself, and a layer cut by FX
         toy = Toy()
@@ -296,8 +293,8 @@ def test_importance_study_on_a_known_mirror_unit():
     than the background); unit 1 reads a darker, view-specific square. Half the foreground is
     unit 0's square, so (if its map ranks its square first) insertion showing >= 50% of the
     foreground gives back its tuning exactly and deletion showing <= 50% leaves it flat."""
-    from rsa_mirror.importance import importance_study
     from rsa_mirror.stimuli import StimulusSet
+    from rsa_mirror.studies.figure5 import importance_study
 
     views = np.linspace(-90, 90, 9)
     images = np.full((9, SIZE, SIZE), 0.5, dtype=np.float32)

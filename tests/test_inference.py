@@ -9,16 +9,14 @@ from scipy.stats import rankdata
 from neural_data import simulate_face_patches
 from rsa_mirror import compute_rdms
 from rsa_mirror.errors import InvalidArgumentError
-from rsa_mirror.inference import (
+from rsa_mirror.inference import bootstrap_compare, leave_one_out_ceiling, split_half_ceiling
+from rsa_mirror.shapley import (
     SHARE_MIN_ABS_R,
     ShapleyResult,
-    bootstrap_compare,
     flip_group_components,
-    leave_one_out_ceiling,
     mirror_components,
     shapley_decomposition,
     shapley_weights,
-    split_half_ceiling,
 )
 
 

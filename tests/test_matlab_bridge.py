@@ -17,7 +17,8 @@ from matlab_bridge import MatFormatError, load_rdms, load_results, read_mat, sav
 from neural_data import simulate_face_patches
 from rsa_mirror import compute_rdms
 from rsa_mirror.cli import main
-from rsa_mirror.inference import bootstrap_compare, mirror_components, shapley_decomposition, split_half_ceiling
+from rsa_mirror.inference import bootstrap_compare, split_half_ceiling
+from rsa_mirror.shapley import mirror_components, shapley_decomposition
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from rsa_mirror import compute_view_rdms
-from rsa_mirror.activations import extract_activations, measure_equivariance, model_view_rdms
-from rsa_mirror.models import LoadedModel, load_model
+from rsa_mirror.networks.activations import extract_activations, measure_equivariance, model_view_rdms
+from rsa_mirror.networks.models import LoadedModel, load_model
 from rsa_mirror.stimuli import StimulusSet
 from rsa_mirror.symmetry import equivariance, invariance
 
@@ -238,7 +238,7 @@ def test_a_module_used_twice_per_pass_is_refused():
 
 
 def test_stream_can_hand_over_device_tensors():
-    from rsa_mirror.activations import stream_activations
+    from rsa_mirror.networks.activations import stream_activations
 
     received = {}
     x = torch.randn(3, 1, 4, 4)

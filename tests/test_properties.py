@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import squareform
 
 from rsa_mirror import compute_rdms
-from rsa_mirror.inference import bootstrap_compare, shapley_decomposition, split_half_ceiling
+from rsa_mirror.inference import bootstrap_compare, split_half_ceiling
+from rsa_mirror.shapley import shapley_decomposition
 from rsa_mirror.symmetry import msvt_index
 
 SETTINGS = settings(max_examples=30, deadline=None)

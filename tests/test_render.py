@@ -7,8 +7,18 @@ import tarfile
 import numpy as np
 import pytest
 
-from rsa_mirror.faces import FACE_MESH_PATH, fetch_face_mesh, load_face_mesh, render_faces
-from rsa_mirror.render import CATEGORIES, SYMMETRY_PLANES, build_object, ellipsoid, render_mesh, render_objects
+from rsa_mirror.stimuli import (
+    CATEGORIES,
+    FACE_MESH_PATH,
+    SYMMETRY_PLANES,
+    build_object,
+    ellipsoid,
+    fetch_face_mesh,
+    load_face_mesh,
+    render_faces,
+    render_mesh,
+    render_objects,
+)
 
 needs_face_mesh = pytest.mark.skipif(
     not FACE_MESH_PATH.exists(), reason="face mesh not fetched: run 'rsa-mirror fetch-face-mesh' (make does it)"

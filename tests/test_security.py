@@ -49,7 +49,7 @@ def refused(call, file):
 
 
 def tiny_training_data():
-    from rsa_mirror.training import ImageData
+    from rsa_mirror.networks.datasets import ImageData
 
     generator = torch.Generator().manual_seed(0)
     images = torch.rand(8, 3, 32, 32, generator=generator)
@@ -60,7 +60,7 @@ def tiny_training_data():
 
 
 def test_load_network_refuses_a_crafted_network_file(tmp_path, payload):
-    from rsa_mirror.training import load_network
+    from rsa_mirror.networks.training import load_network
 
     file = tmp_path / "network.pt"
     torch.save({"config": payload[0], "network": {}, "history": {}}, file)
@@ -68,7 +68,7 @@ def test_load_network_refuses_a_crafted_network_file(tmp_path, payload):
 
 
 def test_train_refuses_a_crafted_checkpoint_and_keeps_it(tmp_path, payload):
-    from rsa_mirror.training import train
+    from rsa_mirror.networks.training import train
 
     file = tmp_path / "checkpoint.pt"
     torch.save({"config": {}, "network": {}, "optimizer": {}, "scheduler": {}, "history": [payload[0]]}, file)
@@ -87,7 +87,7 @@ def test_importance_cli_refuses_a_crafted_control_network(tmp_path, payload, cap
 
 
 def test_load_model_refuses_a_crafted_state_dict(tmp_path, payload):
-    from rsa_mirror.models import load_model
+    from rsa_mirror.networks.models import load_model
 
     file = tmp_path / "alexnet.pt"
     torch.save({"features.0.weight": payload[0]}, file)
@@ -123,7 +123,7 @@ def test_load_stimuli_refuses_pickled_object_arrays_in_npy(tmp_path, payload):
 
 def test_activation_cache_refuses_crafted_entries(tmp_path, payload):
     """A crafted cache entry is never used: a warning names it, and it is computed afresh."""
-    from rsa_mirror.activations import extract_activations
+    from rsa_mirror.networks.activations import extract_activations
 
     torch.manual_seed(0)
     network = nn.Sequential(nn.Conv2d(3, 2, 3))

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from rsa_mirror.stimuli import IMAGENET_MEAN, IMAGENET_STD, StimulusSet, load_stimuli
+from rsa_mirror.networks.models import IMAGENET_MEAN, IMAGENET_STD
+from rsa_mirror.stimuli import StimulusSet, load_stimuli
 
 
 @pytest.fixture

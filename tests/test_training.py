@@ -5,18 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from rsa_mirror.training import (
-    CONTROL_LAYERS,
-    ControlNet,
-    ImageData,
-    apply_regime,
-    control_msvt,
-    load_dataset,
-    load_network,
-    load_shipped_network,
-    save_network,
-    train,
-)
+from rsa_mirror.networks.datasets import ImageData, apply_regime, load_dataset
+from rsa_mirror.networks.models import CONTROL_LAYERS, ControlNet
+from rsa_mirror.networks.training import load_network, load_shipped_network, save_network, train
+from rsa_mirror.studies.figure4 import control_msvt
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +107,7 @@ def test_rendered_training_set_and_shipped_network():
 
 
 def test_control_msvt_reports_dead_layers_as_nan():
-    from rsa_mirror.render import render_objects
+    from rsa_mirror.stimuli import render_objects
 
     objects = render_objects(categories=("car", "face"), n_exemplars=1, size=32, random_state=0)
     network = ControlNet(6)

@@ -12,16 +12,21 @@ seeded, as in the paper's untrained controls.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchvision
 
-from ._utils import check_count, check_option
-from .errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
-from .stimuli import IMAGENET_MEAN, IMAGENET_STD
+from .._utils import check_count, check_option
+from ..errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
+from .devices import resolve_device
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # VGG16's ReLU outputs (conv) and max-pool outputs, in network order.
 _VGG16_FEATURES = [
@@ -132,6 +137,57 @@ class LoadedModel:
                 )
             resolved[name] = path
         return resolved
+
+
+# Shipped weights: the rendered-categories network (original labels, seed 0, the README's
+# schedule), trained by examples/figure4_control_networks.py on an H200; float16, 3.6 MB.
+SHIPPED_NETWORK = Path(__file__).parent.parent / "weights" / "control_rendered.pt"
+SHIPPED_SHA256 = "5aa0b244b8e4e85fab281ef8368b9207b67826596ac72d26eccfd34eb196e4f4"
+CONTROL_LAYERS = {
+    "conv1": "relu1",
+    "conv2": "relu2",
+    "conv3": "relu3",
+    "conv4": "relu4",
+    "fc1": "relu5",
+    "fc2": "relu6",
+    "fc3": "fc3",
+}
+
+
+class ControlNet(torch.nn.Sequential):
+    """The paper's control network for 32 x 32 RGB input and ``n_classes`` outputs."""
+
+    def __init__(self, n_classes=10):
+        n_classes = check_count("n_classes", n_classes)
+        super().__init__(
+            OrderedDict(
+                [
+                    ("conv1", torch.nn.Conv2d(3, 32, 3)),
+                    ("relu1", torch.nn.ReLU()),
+                    ("bn1", torch.nn.BatchNorm2d(32)),
+                    ("conv2", torch.nn.Conv2d(32, 32, 3)),
+                    ("relu2", torch.nn.ReLU()),
+                    ("pool", torch.nn.MaxPool2d(2)),
+                    ("conv3", torch.nn.Conv2d(32, 64, 3)),
+                    ("relu3", torch.nn.ReLU()),
+                    ("bn2", torch.nn.BatchNorm2d(64)),
+                    ("conv4", torch.nn.Conv2d(64, 128, 3)),
+                    ("relu4", torch.nn.ReLU()),
+                    ("flatten", torch.nn.Flatten()),
+                    ("fc1", torch.nn.Linear(128 * 10 * 10, 128)),
+                    ("relu5", torch.nn.ReLU()),
+                    ("drop1", torch.nn.Dropout(0.5)),
+                    ("fc2", torch.nn.Linear(128, 256)),
+                    ("relu6", torch.nn.ReLU()),
+                    ("drop2", torch.nn.Dropout(0.5)),
+                    ("fc3", torch.nn.Linear(256, n_classes)),
+                ]
+            )
+        )
+        for module in self.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                torch.nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")  # He-uniform: sqrt(6 / fan_in)
+                torch.nn.init.zeros_(module.bias)
 
 
 def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
@@ -270,3 +326,76 @@ def lecun_normal_(module, *, generator=None) -> torch.nn.Module:
             if layer.bias is not None:
                 layer.bias.zero_()
     return module
+
+
+def images_to_input(images, *, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, device=None):
+    """Images (a NumPy array, e.g. ``StimulusSet.images``) as model input on ``device``.
+
+    The images are copied to the device as they are (one channel for grayscale) and converted
+    there (``model_input``), so on a GPU the host sends a third of the bytes and does none of
+    the resizing.
+
+    Args:
+        images: float32 (n, H, W) or (n, 3, H, W) in [0, 1].
+        size: output height and width in pixels (224 for most torchvision models, 227 for the
+            paper's AlexNet); resizing is bilinear with antialiasing.
+        mean: per-channel mean subtracted (ImageNet's by default); None to skip normalizing.
+        std: per-channel standard deviation divided by (ImageNet's by default).
+        device: where the result lives (default CPU).
+
+    Raises:
+        InvalidArgumentError: a size below 1, ``mean``/``std`` that are not 3 numbers (std > 0),
+            or an unknown device.
+    """
+    size = check_count("size", size)
+    device = None if device is None else resolve_device(device)
+    return model_input(torch.from_numpy(np.ascontiguousarray(images)).to(device), size, mean, std)
+
+
+def model_input(batch, size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """Images as a network takes them: 3 channels, ``size`` x ``size``, normalized.
+
+    Args:
+        batch: torch tensor (n, H, W) grayscale (expanded to 3 channels), (n, 3, H, W), or
+            (n, 1, H, W) (kept one channel, for one-channel networks), values in [0, 1], on any
+            device.
+        size: output height and width (bilinear resizing with antialiasing when it differs).
+        mean: per-channel mean subtracted (3 values); None to skip normalizing.
+        std: per-channel standard deviation divided by (3 positive values).
+
+    Returns:
+        float32 tensor (n, 3, size, size) (or (n, 1, size, size)) on the batch's device.
+    """
+    size = check_count("size", size)
+    if batch.ndim not in (3, 4) or (batch.ndim == 4 and batch.shape[1] not in (1, 3)):
+        raise InvalidArgumentError(
+            f"Invalid value for 'batch': expected a tensor (n, H, W), (n, 1, H, W) or (n, 3, H, W), got shape "
+            f"{tuple(batch.shape)}"
+        )
+    if mean is not None:
+        mean, std = _normalization(mean, std)
+    if batch.ndim == 3:
+        batch = batch[:, None].expand(-1, 3, -1, -1)
+    if batch.shape[-2:] != (size, size):
+        batch = torch.nn.functional.interpolate(
+            batch, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+    if mean is not None:
+        mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
+        batch = (batch - mean) / std
+    return batch.contiguous()
+
+
+def _normalization(mean, std) -> tuple:
+    """(mean, std) as 3 floats each (std > 0), or InvalidArgumentError naming the one that is wrong."""
+    checked = []
+    for name, given in (("mean", mean), ("std", std)):
+        try:
+            values = np.asarray(given, dtype=float)
+        except (TypeError, ValueError):
+            values = np.full(1, np.nan)
+        if values.shape != (3,) or not np.isfinite(values).all() or (name == "std" and (values <= 0).any()):
+            allowed = "3 positive numbers (one per channel)" if name == "std" else "3 numbers (one per channel) or None"
+            raise InvalidArgumentError(f"Invalid value for {name!r}: expected {allowed}, got {given!r}")
+        checked.append(tuple(values.tolist()))
+    return tuple(checked)

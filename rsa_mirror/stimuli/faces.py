@@ -1,7 +1,7 @@
-"""Face stimuli from a real face mesh.
+"""Face stimuli: the real face mesh (fetched, made mirror-symmetric), identities, FIV views.
 
-Fetching the mesh, making it exactly mirror-symmetric, and rendering identities at the FIV
-views.
+Also the procedural head used when the mesh has not been fetched (and as the ``face``
+category's builder when no template is given).
 
 The mesh is ``menpo3d/data/template.ply`` from the menpo3d 0.8.6 source distribution on PyPI
 (BSD-3-Clause, the menpo project): a mean face with ears, 53,349 vertices, 106,111 triangles,
@@ -26,12 +26,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_count, check_random_state
-from .errors import FileFormatError
-from .render import BACKGROUND, Mesh, _check_views, build_object, render_mesh
-from .stimuli import StimulusSet
+from .._utils import atomic_path, check_count, check_random_state
+from ..errors import FileFormatError
+from .base import StimulusSet
+from .mesh import BACKGROUND, Mesh, check_views, draw, ellipsoid, render_mesh, symmetric_mesh
 
-FACE_MESH_PATH = Path(__file__).parent / "data" / "face_template.ply"
+FACE_MESH_PATH = Path(__file__).parent.parent / "data" / "face_template.ply"
 FACE_MESH_SHA256 = "2c9898e9582ac2fd76131e5757f063315cbe8781ffbd036e2bb5f1bd1fa8215e"
 MENPO3D = "menpo3d==0.8.6"
 MEMBER = "menpo3d-0.8.6/menpo3d/data/template.ply"
@@ -139,6 +139,35 @@ def face_identity(mesh, rng, *, n_bumps=12, amplitude=0.05, width=0.3) -> Mesh:
     return Mesh(vertices + displacement, mesh.faces, mesh.albedo)
 
 
+def face_template(*, stacklevel=2, instead="faces are procedural heads instead"):
+    """The real face mesh when fetched, else None (procedural heads), with a warning saying so."""
+    try:
+        return load_face_mesh()
+    except FileNotFoundError as error:
+        warnings.warn(f"{error}; {instead}", UserWarning, stacklevel=stacklevel + 1)
+        return None
+
+
+def face_parts(rng) -> list:
+    """The parts of a procedural head (half a face: ``symmetric_mesh(parts, 1)`` mirrors it)."""
+    width, height, depth = draw(rng, 0.7, 0.85), draw(rng, 0.95, 1.15), draw(rng, 0.8, 0.95)
+    skin = draw(rng, 0.6, 0.8)
+    parts = [ellipsoid((width, height, depth), albedo=skin, segments=32, rings=16)]
+    eye_x, eye_y = draw(rng, 0.22, 0.32), draw(rng, 0.1, 0.25)
+    eye_z = depth * np.sqrt(max(0.05, 1 - (eye_x / width) ** 2 - (eye_y / height) ** 2)) - 0.05
+    parts.append(ellipsoid((0.11, 0.07, 0.05), albedo=0.15).transformed(translate=(eye_x, eye_y, eye_z)))
+    parts.append(ellipsoid((0.14, 0.04, 0.05), albedo=skin * 0.6).transformed(translate=(eye_x, eye_y + 0.17, eye_z)))
+    nose = draw(rng, 0.15, 0.3)
+    parts.append(ellipsoid((0.1, 0.22, nose), albedo=skin).transformed(translate=(0.0, -0.05, depth - 0.05)))
+    parts.append(ellipsoid((0.22, 0.05, 0.06), albedo=skin * 0.5).transformed(translate=(0.0, -0.45, depth * 0.8)))
+    parts.append(ellipsoid((0.1, 0.22, 0.12), albedo=skin).transformed(translate=(width, 0.0, -0.05)))
+    if rng.random() < 0.6:  # hair
+        parts.append(
+            ellipsoid((width * 1.05, height * 0.6, depth * 1.02), albedo=0.25).transformed(translate=(0, 0.45, -0.08))
+        )
+    return parts
+
+
 def render_faces(
     *, n_identities=25, views_deg=FIV_YAW_DEG, size=227, equalize_luminance=True, random_state=None, verbose=False
 ) -> StimulusSet:
@@ -161,17 +190,13 @@ def render_faces(
         InvalidArgumentError: a count below 1, or views that are not distinct finite yaws.
     """
     n_identities, size = check_count("n_identities", n_identities), check_count("size", size)
-    views_deg = _check_views(views_deg)
+    views_deg = check_views(views_deg)
     rng = check_random_state(random_state)
-    try:
-        template = load_face_mesh()
-        source = "menpo3d template"
-    except FileNotFoundError as error:
-        warnings.warn(f"{error}; rendering procedural heads instead", UserWarning, stacklevel=2)
-        template, source = None, "procedural"
+    template = face_template(instead="rendering procedural heads instead")
+    source = "procedural" if template is None else "menpo3d template"
     images, masks, rows = [], [], []
     for identity in tqdm(range(n_identities), desc="faces", disable=not verbose):
-        mesh = face_identity(template, rng) if template is not None else build_object("face", rng)
+        mesh = face_identity(template, rng) if template is not None else symmetric_mesh(face_parts(rng), 1)
         for view in views_deg:
             image, coverage = render_mesh(mesh, view, size=size)
             images.append(image)

@@ -1,6 +1,9 @@
-"""Stimulus sets: images with per-image descriptors.
+"""Stimulus sets: images with one descriptor value per image, numpy only.
 
-Also their mirror images, luminance matching, and conversion to model input tensors.
+``StimulusSet`` holds the images, their descriptors and masks, and makes the sets the
+analyses need from them: subsets, mirror images and other transforms, luminance matching, the
+row order of a recording. Converting a set to network input lives with the networks
+(``rsa_mirror.networks.models.model_input``); ``StimulusSet.to_tensor`` calls it.
 
 Images are float32 in [0, 1], grayscale (n, H, W) or colour (n, 3, H, W), objects on a uniform
 background of gray level ``background``. Descriptors (object, category, exemplar, view_deg,
@@ -16,17 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._utils import NPY_READ_ERRORS, atomic_path, check_count, check_option, check_random_state, format_indices
-from .errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
+from .._utils import atomic_path, check_option, float_array, format_indices
+from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 
 TRANSFORMS = ("hflip", "vflip", "rot90")
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-# Photographs shipped inside scikit-image's and scikit-learn's wheels (no download).
-NATURAL_SCENES = (
-    "astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "moon", "coins",
-    "hubble_deep_field", "retina", "immunohistochemistry", "china.jpg", "flower.jpg",
-)  # fmt: skip
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def transform_maps(maps, transform) -> np.ndarray:
@@ -81,7 +77,7 @@ class StimulusSet:
     masks: np.ndarray | None = None
 
     def __post_init__(self):
-        self.images = _unit_images(self.images, "Invalid value for 'images'")
+        self.images = unit_images(self.images, "Invalid value for 'images'")
         if self.images.ndim not in (3, 4) or (self.images.ndim == 4 and self.images.shape[1] != 3):
             raise InvalidArgumentError(
                 f"Invalid value for 'images': expected shape (n, H, W) or (n, 3, H, W), got {self.images.shape}"
@@ -283,36 +279,28 @@ class StimulusSet:
             matched if self.images.ndim == 4 else matched[:, 0], dict(self.descriptors), self.background, foreground
         )
 
-    def to_tensor(self, indices=None, *, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, device=None):
-        """Model input: torch float32 (n, 3, size, size), resized and normalized.
+    def to_tensor(self, indices=None, **options):
+        """Model input: torch float32 (n, 3, size, size), resized and normalized (needs torch).
 
         Args:
             indices: which images (default all): a slice, indices or mask; convert batch by
                 batch for large sets.
-            size: output height and width in pixels (224 for most torchvision models, 227 for
-                the paper's AlexNet); resizing is bilinear with antialiasing.
-            mean: per-channel mean subtracted (ImageNet's by default); None to skip normalizing.
-            std: per-channel standard deviation divided by (ImageNet's by default).
-            device: where the result lives (default CPU). The images are copied there as they
-                are (one channel for grayscale) and converted there, so on a GPU the host sends
-                a third of the bytes and does none of the resizing.
+            **options: ``size`` (default 224), ``mean``, ``std`` (ImageNet's by default; None
+                to skip normalizing) and ``device`` (default CPU), as in
+                ``rsa_mirror.networks.models.images_to_input``.
 
         Raises:
             InvalidArgumentError: a size below 1, indices outside the set or selecting nothing,
                 ``mean``/``std`` that are not 3 numbers (std > 0), or an unknown device.
         """
-        import torch
+        from ..networks.models import images_to_input
 
-        from .activations import resolve_device
-
-        size = check_count("size", size)
-        device = None if device is None else resolve_device(device)
         if indices is not None:
             indices = indices if isinstance(indices, slice) else self._positions(indices)
         images = self.images if indices is None else self.images[indices]
         if len(images) == 0:
             raise InvalidArgumentError(f"Invalid value for 'indices': {indices!r} selects no image")
-        return model_input(torch.from_numpy(np.ascontiguousarray(images)).to(device), size, mean, std)
+        return images_to_input(images, **options)
 
     def save(self, path) -> Path:
         """Write the set to a compressed .npz file (atomically); ``load_stimuli`` reads it.
@@ -339,7 +327,44 @@ class StimulusSet:
         return path
 
 
-def _unit_images(images, what, error=InvalidArgumentError, *, indexed=True) -> np.ndarray:
+def gray_images(stimuli) -> tuple:
+    """(images (n, H, W) float32, background, objects or None) from a StimulusSet or an array.
+
+    Colour images are averaged over their channels; an array is taken as grayscale images on a
+    background of 0.5, without objects.
+
+    Raises:
+        DataError: an array that is not a finite, non-empty (n, H, W) stack.
+    """
+    if isinstance(stimuli, StimulusSet):
+        images = stimuli.images if stimuli.images.ndim == 3 else stimuli.images.mean(axis=1)
+        return (
+            np.ascontiguousarray(images, dtype=np.float32),
+            float(stimuli.background),
+            stimuli.descriptors.get("object"),
+        )
+    images = float_array("stimuli", stimuli, np.float32)
+    if images.ndim != 3 or 0 in images.shape:
+        raise DataError(f"images must be (n, H, W) grayscale, got shape {images.shape}")
+    if not np.all(np.isfinite(images)):
+        bad = np.flatnonzero(~np.isfinite(images).all(axis=(1, 2)))
+        raise DataError(f"images {format_indices(bad)} hold NaN or Inf")
+    return images, 0.5, None
+
+
+def check_object_views(stimuli):
+    """Raise unless ``stimuli`` is a ``StimulusSet`` with ``object`` and ``view_deg`` descriptors."""
+    if not isinstance(stimuli, StimulusSet):
+        raise InvalidTypeError(
+            "Invalid type for 'stimuli': expected a StimulusSet with 'object' and 'view_deg' descriptors, "
+            f"got {type(stimuli).__name__}"
+        )
+    missing = [key for key in ("object", "view_deg") if key not in stimuli.descriptors]
+    if missing:
+        raise DataError(f"stimuli need the descriptors {missing}; they have {sorted(stimuli.descriptors)}")
+
+
+def unit_images(images, what, error=InvalidArgumentError, *, indexed=True) -> np.ndarray:
     """Images as float32 in [0, 1]: integer dtypes divided by their maximum, floats checked.
 
     Args:
@@ -403,301 +428,6 @@ def _descriptor_array(values) -> np.ndarray:
     if values.dtype == object and values.size and all(isinstance(v, str) for v in values.ravel()):
         return values.astype(str)
     return values
-
-
-def load_stimuli(path, *, views_deg=None, background=0.5) -> StimulusSet:
-    """Read a stimulus set from a .npz, a folder of images with a descriptor table, or a .mat.
-
-    - ``.npz``: written by ``StimulusSet.save``.
-    - A folder holding ``descriptors.csv``: one row per image, a column ``file`` (image path
-      relative to the folder: PNG, JPEG, TIFF, ...) and any descriptor columns (``object``,
-      ``category``, ``view_deg``, ...). Images are read as gray in [0, 1]; all must have the
-      same size. ``background`` is their background gray level.
-    - ``.mat`` in the layout of the paper's published stimuli: a cell array ``cm_imgs`` of
-      objects x views (one gray image per cell, an integer type or double in [0, 1]),
-      ``names`` (one name per object) and optionally ``cm_bw_masks`` (a binary mask per
-      image). Views are ``views_deg`` (default: the paper's nine, -90..90, when there are
-      nine). ``category`` is the name without its trailing exemplar number (``"car_07"`` ->
-      ``"car"``).
-
-    Integer images (uint8, uint16, int16, ...) are divided by their dtype's maximum
-    (``np.iinfo(dtype).max``: 255 for uint8, 65535 for uint16); float images must already lie in
-    [0, 1]. Arrays are never unpickled.
-
-    Raises:
-        FileNotFoundError: no such file or folder, or an image file listed but missing.
-        FileFormatError: an unsupported, unreadable or inconsistent file, named with the image,
-            variable or entry and the problem.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no stimulus file at {path}")
-    if path.is_dir():
-        return _load_image_folder(path, background)
-    if path.stat().st_size == 0:
-        raise FileFormatError(f"{path}: the stimulus file is empty (0 bytes)")
-    if path.suffix.lower() == ".mat":
-        return _load_cell_array_mat(path, views_deg, background)
-    if path.suffix.lower() != ".npz":
-        raise FileFormatError(
-            f"{path}: unsupported stimulus file type {path.suffix or '(no suffix)'!r}; load_stimuli reads a .npz "
-            "(written by StimulusSet.save), a .mat in the paper's cm_imgs layout, or a folder holding "
-            "descriptors.csv and the images"
-        )
-    contents = _read_npz(path)
-    if "images" not in contents:
-        raise FileFormatError(f"{path}: no 'images' array; the file holds {', '.join(contents) or 'nothing'}")
-    descriptors = {k.removeprefix("descriptor_"): v for k, v in contents.items() if k.startswith("descriptor_")}
-    if "background" in contents:
-        value = contents["background"]
-        if value.shape != () or value.dtype.kind not in "iuf":
-            raise FileFormatError(f"{path}: 'background' must be one number, got {value.dtype} of shape {value.shape}")
-        background = float(value)
-    return _stimulus_set(path, contents["images"], descriptors, background, contents.get("masks"))
-
-
-def _read_npz(path) -> dict:
-    """Every array of a .npz file, never unpickled; FileFormatError naming the file and the entry."""
-    entry = None
-    try:
-        contents = np.load(path, allow_pickle=False)
-        if isinstance(contents, np.lib.npyio.NpzFile):
-            with contents:
-                arrays = {}
-                for entry in contents.files:
-                    arrays[entry] = contents[entry]
-                return arrays
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
-        raise
-    except NPY_READ_ERRORS as error:
-        where = "" if entry is None else f" entry {entry!r}"
-        raise FileFormatError(
-            f"{path}{where}: cannot be read as a .npz file (truncated, corrupt, or pickled Python objects, which are "
-            f"never loaded): {type(error).__name__}: {error}"
-        ) from error
-    raise FileFormatError(f"{path}: holds a single .npy array, not a .npz archive of named arrays")
-
-
-def _stimulus_set(source, images, descriptors, background, masks=None) -> StimulusSet:
-    """StimulusSet from a file's contents; its argument errors become FileFormatError naming ``source``."""
-    try:
-        return StimulusSet(images, descriptors, background, masks)
-    except (InvalidArgumentError, InvalidTypeError, DataError) as error:
-        raise FileFormatError(f"{source}: {error}") from error
-
-
-def _load_image_folder(folder, background) -> StimulusSet:
-    import pandas as pd
-    from skimage.color import rgb2gray
-    from skimage.io import imread
-
-    table_path = folder / "descriptors.csv"
-    if not table_path.exists():
-        raise FileNotFoundError(f"{folder}: no descriptors.csv (one row per image, a 'file' column and descriptors)")
-    try:
-        table = pd.read_csv(table_path, dtype={"file": str})
-    except ValueError as error:  # empty, unparsable or not text
-        raise FileFormatError(f"{table_path}: cannot be read as a CSV table ({error})") from error
-    if "file" not in table.columns:
-        raise FileFormatError(f"{table_path}: no 'file' column; columns are {', '.join(map(str, table.columns))}")
-    if len(table) == 0:
-        raise FileFormatError(f"{table_path}: lists no images (a header and no rows)")
-    unnamed = [row for row, name in enumerate(table["file"]) if not isinstance(name, str) or not name.strip()]
-    if unnamed:
-        raise FileFormatError(f"{table_path}: rows {format_indices(unnamed)} have no file name in column 'file'")
-    images = []
-    for name in table["file"]:
-        file = folder / name
-        if not file.is_file():
-            raise FileNotFoundError(f"{table_path} lists {name}, which is not in {folder}")
-        try:
-            image = np.asarray(imread(file))
-        except Exception as error:  # each image reader has its own exceptions (PIL: OSError, SyntaxError, ...)
-            raise FileFormatError(f"{file}: cannot be read as an image ({type(error).__name__}: {error})") from error
-        if image.ndim == 3 and image.shape[-1] in (1, 2):  # gray, gray + alpha
-            image = image[..., 0]
-        if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4))):
-            raise FileFormatError(f"{file}: expected a gray or RGB(A) image, got an array of shape {image.shape}")
-        image = _unit_images(image, str(file), FileFormatError, indexed=False)
-        images.append(rgb2gray(image[..., :3]).astype(np.float32) if image.ndim == 3 else image)
-    _check_same_size(images, list(table["file"]), folder)
-    descriptors = {column: table[column].to_numpy() for column in table.columns if column != "file"}
-    return _stimulus_set(table_path, np.stack(images), descriptors, background)
-
-
-def _check_same_size(images, names, source):
-    """FileFormatError naming the first image whose size differs from the first one's."""
-    for image, name in zip(images, names, strict=True):
-        if image.shape != images[0].shape:
-            raise FileFormatError(
-                f"{source}: images differ in size: {names[0]} is {' x '.join(map(str, images[0].shape))} pixels, "
-                f"{name} is {' x '.join(map(str, image.shape))}; resize them to one size first"
-            )
-
-
-def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
-    import re
-
-    import scipy.io
-
-    try:
-        contents = scipy.io.loadmat(path)
-    except Exception as error:  # scipy raises many kinds here (MatReadError, ValueError, NotImplementedError for v7.3)
-        raise FileFormatError(
-            f"{path}: cannot be read as a MATLAB .mat file ({type(error).__name__}: {error})"
-        ) from error
-    for variable in ("cm_imgs", "names"):
-        if variable not in contents:
-            present = ", ".join(k for k in contents if not k.startswith("__"))
-            raise FileFormatError(
-                f"{path}: no variable {variable!r} (the paper's stimulus layout); the file holds {present}"
-            )
-    cells = contents["cm_imgs"]
-    names = [str(np.squeeze(name)) for name in np.ravel(contents["names"])]
-    if cells.dtype != object or cells.ndim != 2 or cells.shape[0] != len(names):
-        raise FileFormatError(
-            f"{path}: 'cm_imgs' must be a cell array of {len(names)} objects x views, got {cells.dtype} {cells.shape}"
-        )
-    n_views = cells.shape[1]
-    if views_deg is None:
-        if n_views != 9:
-            raise FileFormatError(
-                f"{path}: {n_views} views per object; pass views_deg (yaw of each view, left to right)"
-            )
-        views_deg = np.linspace(-90.0, 90.0, 9)
-    views = np.asarray(views_deg, dtype=float) if np.asarray(views_deg).dtype.kind in "iuf" else None
-    if views is None or views.shape != (n_views,) or not np.all(np.isfinite(views)):
-        raise InvalidArgumentError(
-            f"Invalid value for 'views_deg': expected {n_views} finite yaws in degrees (one per view of {path}), got "
-            f"{views_deg!r}"
-        )
-    cell_names = [
-        f"cm_imgs{{{i + 1},{j + 1}}} ({names[i]}, view {j + 1})" for i in range(len(names)) for j in range(n_views)
-    ]
-    images = [
-        _cell_image(cells[i, j], f"{path}: {cell_names[i * n_views + j]}")
-        for i in range(len(names))
-        for j in range(n_views)
-    ]
-    _check_same_size(images, cell_names, path)
-    masks = None
-    if "cm_bw_masks" in contents:
-        cell_masks = contents["cm_bw_masks"]
-        if cell_masks.dtype != object or cell_masks.shape != cells.shape:
-            raise FileFormatError(
-                f"{path}: 'cm_bw_masks' must be a cell array shaped like 'cm_imgs' {cells.shape}, got "
-                f"{cell_masks.dtype} {cell_masks.shape}"
-            )
-        masks = [np.asarray(cell_masks[i, j], dtype=bool) for i in range(len(names)) for j in range(n_views)]
-        for mask, image, name in zip(masks, images, cell_names, strict=True):
-            if mask.shape != image.shape:
-                raise FileFormatError(
-                    f"{path}: cm_bw_masks{name.removeprefix('cm_imgs')} is {mask.shape}, its image {image.shape}"
-                )
-        masks = np.stack(masks)
-    descriptors = {
-        "object": np.repeat(names, n_views),
-        "category": np.repeat([re.sub(r"[_\s-]*\d+$", "", name) for name in names], n_views),
-        "view_deg": np.tile(views, len(names)),
-    }
-    return _stimulus_set(path, np.stack(images), descriptors, background, masks)
-
-
-def _cell_image(image, where) -> np.ndarray:
-    """One cell of cm_imgs as a gray float32 image in [0, 1] (integers scaled by their dtype's maximum)."""
-    image = np.asarray(image)
-    if image.dtype.kind not in "biuf" or image.size == 0:
-        raise FileFormatError(f"{where}: expected a gray or RGB image, got {image.dtype} of shape {image.shape}")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4))):
-        raise FileFormatError(f"{where}: expected a gray or RGB image, got an array of shape {image.shape}")
-    image = _unit_images(image, where, FileFormatError, indexed=False)
-    return image[..., :3].mean(axis=-1) if image.ndim == 3 else image
-
-
-def natural_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
-    """Random square crops of the photographs shipped with scikit-image and scikit-learn.
-
-    Each crop is taken from a random scene (``NATURAL_SCENES``), with a side of 40-100 % of the
-    scene's shorter side at a random position, converted to gray and resized (antialiased).
-    Descriptors: ``scene``, ``crop`` (row, column, side in source pixels, as a string).
-    """
-    import skimage.data
-    from skimage.color import rgb2gray
-    from skimage.transform import resize
-    from sklearn.datasets import load_sample_images
-
-    n_images, size = check_count("n_images", n_images), check_count("size", size)
-    rng = check_random_state(random_state)
-    samples = dict(zip(("china.jpg", "flower.jpg"), load_sample_images().images, strict=True))
-    images, scenes, crops = [], [], []
-    for _ in range(n_images):
-        scene = NATURAL_SCENES[rng.integers(len(NATURAL_SCENES))]
-        photo = samples[scene] if scene in samples else getattr(skimage.data, scene)()
-        gray = rgb2gray(photo[..., :3]) if photo.ndim == 3 else photo / 255.0
-        side = int(rng.uniform(0.4, 1.0) * min(gray.shape))
-        top, left = rng.integers(gray.shape[0] - side + 1), rng.integers(gray.shape[1] - side + 1)
-        images.append(resize(gray[top : top + side, left : left + side], (size, size), anti_aliasing=True))
-        scenes.append(scene)
-        crops.append(f"{top},{left},{side}")
-    return StimulusSet(np.clip(np.stack(images), 0, 1), {"scene": np.array(scenes), "crop": np.array(crops)})
-
-
-def noise_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
-    """Uniform white-noise images in [0, 1] (Figure 3's noise condition)."""
-    n_images, size = check_count("n_images", n_images), check_count("size", size)
-    rng = check_random_state(random_state)
-    return StimulusSet(rng.uniform(0.0, 1.0, (n_images, size, size)).astype(np.float32))
-
-
-def model_input(batch, size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
-    """Images as a network takes them: 3 channels, ``size`` x ``size``, normalized.
-
-    Args:
-        batch: torch tensor (n, H, W) grayscale (expanded to 3 channels), (n, 3, H, W), or
-            (n, 1, H, W) (kept one channel, for one-channel networks), values in [0, 1], on any
-            device.
-        size: output height and width (bilinear resizing with antialiasing when it differs).
-        mean: per-channel mean subtracted (3 values); None to skip normalizing.
-        std: per-channel standard deviation divided by (3 positive values).
-
-    Returns:
-        float32 tensor (n, 3, size, size) (or (n, 1, size, size)) on the batch's device.
-    """
-    import torch
-
-    size = check_count("size", size)
-    if batch.ndim not in (3, 4) or (batch.ndim == 4 and batch.shape[1] not in (1, 3)):
-        raise InvalidArgumentError(
-            f"Invalid value for 'batch': expected a tensor (n, H, W), (n, 1, H, W) or (n, 3, H, W), got shape "
-            f"{tuple(batch.shape)}"
-        )
-    if mean is not None:
-        mean, std = _normalization(mean, std)
-    if batch.ndim == 3:
-        batch = batch[:, None].expand(-1, 3, -1, -1)
-    if batch.shape[-2:] != (size, size):
-        batch = torch.nn.functional.interpolate(
-            batch, size=(size, size), mode="bilinear", antialias=True, align_corners=False
-        )
-    if mean is not None:
-        mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
-        batch = (batch - mean) / std
-    return batch.contiguous()
-
-
-def _normalization(mean, std) -> tuple:
-    """(mean, std) as 3 floats each (std > 0), or InvalidArgumentError naming the one that is wrong."""
-    checked = []
-    for name, given in (("mean", mean), ("std", std)):
-        try:
-            values = np.asarray(given, dtype=float)
-        except (TypeError, ValueError):
-            values = np.full(1, np.nan)
-        if values.shape != (3,) or not np.isfinite(values).all() or (name == "std" and (values <= 0).any()):
-            allowed = "3 positive numbers (one per channel)" if name == "std" else "3 numbers (one per channel) or None"
-            raise InvalidArgumentError(f"Invalid value for {name!r}: expected {allowed}, got {given!r}")
-        checked.append(tuple(values.tolist()))
-    return tuple(checked)
 
 
 def _offset_hint(lookup, wanted, keys) -> str:

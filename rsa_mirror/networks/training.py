@@ -1,26 +1,13 @@
-"""Control networks of Figure 4: the paper's small CNN, label regimes, datasets and training.
+"""Training the control networks of Figure 4, and their network files.
 
-The network (METHODS.md, "Control networks"): conv3x3(32) - BN - conv3x3(32) - maxpool -
-conv3x3(64) - BN - conv3x3(128) - fc(128) - dropout 0.5 - fc(256) - dropout 0.5 - fc(K), ReLU
-after every conv and fc but the last, stride 1 and no padding (Keras' defaults, which the
-paper's code used), He-uniform weights, zero biases; 32 x 32 RGB input in [0, 1]. Layer
-presets conv1..conv4, fc1, fc2 are the ReLU outputs, fc3 the logits.
-
-Label regimes wrap any labelled image set: ``original``; ``mirror_invariant`` (a random half
-of the images mirrored, labels kept: symSVHN); ``mirror_sensitive`` (the same half mirrored,
-their labels moved to K new classes: asymSVHN).
-
-Datasets: ``digits`` (scikit-learn's 8 x 8 digits, shipped with it, upsampled to 32 x 32;
-asymmetric classes like SVHN's), ``rendered`` (the bilaterally symmetric categories of
-``render_objects`` without faces, at random yaw, elevation and lighting: a CIFAR-10 stand-in),
-and ``cifar10`` / ``svhn`` through torchvision from a local folder (downloaded only when asked).
-
-``train`` keeps the data as tensors on the device, is seeded and deterministic (each epoch's
-shuffle and dropout come from the seed and the epoch number): the same seed, device type and
-thread count give bit-identical weights (float rounding depends on how many CPU threads share
-a sum). It writes an atomic checkpoint every epoch and resumes exactly where a killed run
-stopped; the checkpoint's fingerprint (data, regime, schedule, seed, torch version, device
-type, thread count) must match the resumed run.
+``train`` fits a ``ControlNet`` (``models``) to an ``ImageData`` set (``datasets``) under a
+label regime. It keeps the data as tensors on the device, is seeded and deterministic (each
+epoch's shuffle and dropout come from the seed and the epoch number; torch's global random
+state is left as it was): the same seed, device type and thread count give bit-identical
+weights (float rounding depends on how many CPU threads share a sum). It writes an atomic
+checkpoint every epoch and resumes exactly where a killed run stopped; the checkpoint's
+fingerprint (data, regime, schedule, seed, torch version, device type, thread count) must match
+the resumed run.
 
 Network files and checkpoints are read with ``torch.load(weights_only=True)``: tensors and
 plain values only, so a crafted file cannot run code; they hold no other Python objects.
@@ -33,7 +20,6 @@ import math
 import re
 import time
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,23 +29,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_count, check_option, check_random_state
-from .activations import resolve_device
-from .errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
-from .models import LoadedModel
+from .._utils import atomic_path, check_count, check_option
+from ..errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
+from ..results import Result
+from .datasets import REGIMES, ImageData, apply_regime
+from .devices import autocast, resolve_device
+from .models import CONTROL_LAYERS, SHIPPED_NETWORK, SHIPPED_SHA256, ControlNet, LoadedModel
 
-REGIMES = ("original", "mirror_invariant", "mirror_sensitive")
-DATASETS = ("digits", "rendered", "cifar10", "svhn")
-RENDERED_CATEGORIES = ("car", "boat", "chair", "airplane", "animal", "tool")  # symmetric, no faces
-CONTROL_LAYERS = {
-    "conv1": "relu1",
-    "conv2": "relu2",
-    "conv3": "relu3",
-    "conv4": "relu4",
-    "fc1": "relu5",
-    "fc2": "relu6",
-    "fc3": "fc3",
-}
 # The paper's schedules (250 epochs, batch 256) and the ones used here at small scale.
 SCHEDULES = {
     "cifar10": {"optimizer": "sgd", "lr": 1e-3, "halve_every": 20, "epochs": 250, "batch_size": 256},
@@ -69,182 +45,13 @@ SCHEDULES = {
 }
 
 
-# Shipped weights: the rendered-categories network (original labels, seed 0, the README's
-# schedule), trained by examples/figure4_control_networks.py on an H200; float16, 3.6 MB.
-SHIPPED_NETWORK = Path(__file__).parent / "weights" / "control_rendered.pt"
-SHIPPED_SHA256 = "5aa0b244b8e4e85fab281ef8368b9207b67826596ac72d26eccfd34eb196e4f4"
 # Settings of a run that may differ on resume: more epochs extend the run; another thread count warns.
 _EXTENDABLE, _WARN_ONLY = ("epochs",), ("threads",)
 _MAX_SEED = (2**63 - 1) // 1_000_003 - 10_000  # seed * 1_000_003 + epoch must fit torch's 64-bit seeds
 
 
-class ControlNet(nn.Sequential):
-    """The paper's control network for 32 x 32 RGB input and ``n_classes`` outputs."""
-
-    def __init__(self, n_classes=10):
-        n_classes = check_count("n_classes", n_classes)
-        super().__init__(
-            OrderedDict(
-                [
-                    ("conv1", nn.Conv2d(3, 32, 3)),
-                    ("relu1", nn.ReLU()),
-                    ("bn1", nn.BatchNorm2d(32)),
-                    ("conv2", nn.Conv2d(32, 32, 3)),
-                    ("relu2", nn.ReLU()),
-                    ("pool", nn.MaxPool2d(2)),
-                    ("conv3", nn.Conv2d(32, 64, 3)),
-                    ("relu3", nn.ReLU()),
-                    ("bn2", nn.BatchNorm2d(64)),
-                    ("conv4", nn.Conv2d(64, 128, 3)),
-                    ("relu4", nn.ReLU()),
-                    ("flatten", nn.Flatten()),
-                    ("fc1", nn.Linear(128 * 10 * 10, 128)),
-                    ("relu5", nn.ReLU()),
-                    ("drop1", nn.Dropout(0.5)),
-                    ("fc2", nn.Linear(128, 256)),
-                    ("relu6", nn.ReLU()),
-                    ("drop2", nn.Dropout(0.5)),
-                    ("fc3", nn.Linear(256, n_classes)),
-                ]
-            )
-        )
-        for module in self.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")  # He-uniform: sqrt(6 / fan_in)
-                nn.init.zeros_(module.bias)
-
-
-@dataclass
-class ImageData:
-    """A labelled image set held as tensors.
-
-    Attributes:
-        images: float32 (n, 3, 32, 32) in [0, 1].
-        labels: int64 (n,).
-        n_classes: number of classes.
-        name: where it came from.
-    """
-
-    images: torch.Tensor
-    labels: torch.Tensor
-    n_classes: int
-    name: str
-
-    def __len__(self):
-        return len(self.labels)
-
-
-def load_dataset(name, *, root=None, download=False, n_per_class=1000, random_state=0, verbose=False) -> ImageData:
-    """One of ``DATASETS`` as 32 x 32 RGB tensors (training split for cifar10/svhn).
-
-    Args:
-        name: ``"digits"``, ``"rendered"``, ``"cifar10"`` or ``"svhn"``.
-        root: folder of the torchvision datasets (cifar10, svhn).
-        download: let torchvision download cifar10/svhn into ``root`` (needs internet).
-        n_per_class: images per category of ``rendered``.
-        random_state: seed of ``rendered``.
-        verbose: progress bar while rendering.
-
-    Raises:
-        InvalidArgumentError: an unknown ``name``, or ``n_per_class`` not a whole number >= 1.
-        FileNotFoundError: cifar10/svhn not in ``root`` and ``download`` not set (the message
-            says how to get them).
-    """
-    check_option("name", name, DATASETS)
-    check_count("n_per_class", n_per_class)
-    if name == "digits":
-        from sklearn.datasets import load_digits
-
-        digits = load_digits()
-        images = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]
-        images = nn.functional.interpolate(images, size=(32, 32), mode="bilinear", align_corners=False)
-        return ImageData(images.expand(-1, 3, -1, -1).contiguous(), torch.from_numpy(digits.target), 10, "digits")
-    if name == "rendered":
-        return render_training_set(n_per_class=n_per_class, random_state=random_state, verbose=verbose)
-    return _torchvision_dataset(name, root, download)
-
-
-def render_training_set(*, n_per_class=1000, views_per_exemplar=10, random_state=0, verbose=False) -> ImageData:
-    """Bilaterally symmetric categories (``RENDERED_CATEGORIES``) at random viewpoints and light.
-
-    Each exemplar (``render.build_object``) is rendered ``views_per_exemplar`` times at yaw
-    uniform in [-180, 180), elevation uniform in [-25, 25] degrees and a random light from the
-    front hemisphere, at 32 x 32 with 2x supersampling. Each category gets exactly
-    ``n_per_class`` images: the first ones of ceil(n_per_class / views_per_exemplar) exemplars.
-
-    Raises:
-        InvalidArgumentError: ``n_per_class`` or ``views_per_exemplar`` not a whole number >= 1.
-    """
-    from .render import build_object, render_mesh
-
-    n_per_class = check_count("n_per_class", n_per_class)
-    views_per_exemplar = check_count("views_per_exemplar", views_per_exemplar)
-    rng = check_random_state(random_state)
-    n_exemplars = -(-n_per_class // views_per_exemplar)
-    images, labels = [], []
-    todo = [(k, e) for k in range(len(RENDERED_CATEGORIES)) for e in range(n_exemplars)]
-    for label, _ in tqdm(todo, desc="rendering training set", disable=not verbose):
-        mesh = build_object(RENDERED_CATEGORIES[label], rng)
-        for _ in range(views_per_exemplar):
-            light = rng.normal(size=3)
-            light[2] = abs(light[2]) + 0.5
-            image, _coverage = render_mesh(
-                mesh,
-                rng.uniform(-180, 180),
-                size=32,
-                elevation_deg=rng.uniform(-25, 25),
-                light=light / np.linalg.norm(light),
-            )
-            images.append(image)
-            labels.append(label)
-    per_class = n_exemplars * views_per_exemplar
-    keep = [i for i in range(len(labels)) if i % per_class < n_per_class]  # the first n_per_class of each class
-    images = torch.from_numpy(np.stack(images)[keep, None]).expand(-1, 3, -1, -1).contiguous()
-    return ImageData(images, torch.tensor(labels)[keep], len(RENDERED_CATEGORIES), "rendered")
-
-
-def _torchvision_dataset(name, root, download) -> ImageData:
-    import torchvision
-
-    if root is None:
-        raise FileNotFoundError(f"{name}: give root= (the folder holding torchvision's {name} files)")
-    try:
-        if name == "cifar10":
-            data = torchvision.datasets.CIFAR10(root, train=True, download=download)
-            images, labels = data.data, np.asarray(data.targets)  # (n, 32, 32, 3) uint8
-            images = images.transpose(0, 3, 1, 2)
-        else:
-            data = torchvision.datasets.SVHN(root, split="train", download=download)
-            images, labels = data.data, np.asarray(data.labels)  # (n, 3, 32, 32) uint8
-    except RuntimeError as error:  # torchvision: "Dataset not found or corrupted ..."
-        raise FileNotFoundError(
-            f"{name} is not in {root} ({error}). It is never downloaded implicitly: on a machine with internet run "
-            f"`rsa-mirror train --dataset {name} --root {root} --download`, or copy torchvision's {name} files there"
-        ) from None
-    images = torch.from_numpy(np.ascontiguousarray(images)).float() / 255.0
-    return ImageData(images, torch.from_numpy(labels.astype(np.int64)), 10, name)
-
-
-def apply_regime(data, regime, *, random_state=0) -> ImageData:
-    """The label regime over ``data``: which half is mirrored comes from ``random_state``."""
-    check_option("regime", regime, REGIMES)
-    if not isinstance(data, ImageData):
-        raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
-    if regime == "original":
-        return data
-    rng = check_random_state(random_state)
-    mirrored = torch.from_numpy(rng.permutation(len(data)) < len(data) // 2)
-    images = data.images.clone()
-    images[mirrored] = images[mirrored].flip(-1)
-    labels, n_classes = data.labels.clone(), data.n_classes
-    if regime == "mirror_sensitive":
-        labels[mirrored] += data.n_classes
-        n_classes *= 2
-    return ImageData(images, labels, n_classes, f"{data.name} ({regime})")
-
-
-@dataclass
-class TrainResult:
+@dataclass(repr=False)
+class TrainResult(Result):
     """A trained control network and its history.
 
     Attributes:
@@ -268,6 +75,30 @@ class TrainResult:
         row.update({key: last.get(key) for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")})
         row["seconds"] = float(self.history["seconds"].sum()) if len(self.history) else 0.0
         return pd.DataFrame([row])
+
+    def to_dict(self) -> dict:
+        """``network``: the state dict as float32 NumPy arrays (parameter name -> array); history and config."""
+        state = {k: v.detach().cpu().numpy() for k, v in self.network.state_dict().items()}
+        return {"network": state, "history": self.history, "config": dict(self.config)}
+
+    @classmethod
+    def from_dict(cls, data) -> TrainResult:
+        """A ``TrainResult`` from ``to_dict()``'s mapping (the network rebuilt from its state dict).
+
+        Raises:
+            InvalidArgumentError: missing or unknown fields, or a state dict that is not a
+                control network's.
+        """
+        data = dict(data)
+        if isinstance(data.get("network"), dict):
+            data["network"] = _network_from_state(data["network"])
+        if isinstance(data.get("history"), dict):
+            data["history"] = pd.DataFrame(data["history"])
+        return super().from_dict(data)
+
+    def _title(self) -> str:
+        config = self.config
+        return f"{config.get('dataset')}, {config.get('regime')}, seed {config.get('seed')}: {len(self.history)} epochs"
 
     def loaded(self) -> LoadedModel:
         """The network as ``extract_activations`` / ``model_view_rdms`` take it (raw [0, 1] input)."""
@@ -381,7 +212,6 @@ def train(
             raise FileFormatError(f"{checkpoint}: its network or optimizer state does not fit ({error})") from None
         rows, start = state["history"], len(state["history"])
         config["epochs"] = max(config["epochs"], start)
-    autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
     loss_function = nn.CrossEntropyLoss()
     for epoch in tqdm(range(start, schedule["epochs"]), desc=f"training {data.name}", disable=not verbose):
         began = time.perf_counter()
@@ -393,7 +223,7 @@ def train(
         correct = torch.zeros((), device=device, dtype=torch.long)
         for first in range(0, len(shuffled), schedule["batch_size"]):
             batch = shuffled[first : first + schedule["batch_size"]]
-            with torch.autocast(**autocast):
+            with autocast(device):
                 output = network(images[batch])
                 loss = loss_function(output.float(), labels[batch])
             step.zero_grad(set_to_none=True)
@@ -403,7 +233,7 @@ def train(
             correct += (output.argmax(1) == labels[batch]).sum()
         lr_used = scheduler.get_last_lr()[0]
         scheduler.step()
-        val_loss, val_accuracy = _evaluate(network, images, labels, val, schedule["batch_size"], autocast)
+        val_loss, val_accuracy = _evaluate(network, images, labels, val, schedule["batch_size"], device)
         rows.append(
             {
                 "epoch": epoch + 1,
@@ -559,14 +389,14 @@ def _load_safely(path, map_location, keys) -> dict:
 
 
 @torch.no_grad()
-def _evaluate(network, images, labels, rows, batch_size, autocast) -> tuple:
+def _evaluate(network, images, labels, rows, batch_size, device) -> tuple:
     if len(rows) == 0:
         return float("nan"), float("nan")
     network.eval()
     loss, correct = 0.0, 0
     for first in range(0, len(rows), batch_size * 4):
         batch = rows[first : first + batch_size * 4]
-        with torch.autocast(**autocast):
+        with autocast(device):
             output = network(images[batch]).float()
         loss += float(nn.functional.cross_entropy(output, labels[batch], reduction="sum"))
         correct += int((output.argmax(1) == labels[batch]).sum())
@@ -621,71 +451,26 @@ def load_network(path) -> TrainResult:
         raise FileFormatError(f"{path}: 'network' is not a state dict of tensors")
     if not isinstance(state["config"], dict) or not isinstance(state["history"], (dict, list)):
         raise FileFormatError(f"{path}: 'config' or 'history' of the wrong type")
-    classes = weights.get("fc3.weight")
-    if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
-        raise FileFormatError(f"{path}: no control network weights (no 2-D 'fc3.weight')")
-    network = ControlNet(classes.shape[0])
     try:
-        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()})
+        network = _network_from_state(weights)
         history = pd.DataFrame(state["history"])
-    except (RuntimeError, ValueError) as error:
-        raise FileFormatError(f"{path}: does not hold a control network ({error})") from None
+    except (InvalidArgumentError, ValueError) as error:
+        raise FileFormatError(f"{path}: {error}") from None
     return TrainResult(network.eval(), history, state["config"])
 
 
-def control_msvt(network, stimuli, *, device="auto", batch_size=256) -> pd.DataFrame:
-    """Mirror-symmetric viewpoint tuning index of every layer of a control network, per object.
-
-    Args:
-        network: ``TrainResult`` or ``LoadedModel`` of a control network.
-        stimuli: ``StimulusSet`` with ``object``, ``category`` and ``view_deg`` (e.g.
-            ``render_objects(size=64)``; resized to 32 x 32, not normalized).
-        device: as in ``model_view_rdms``.
-        batch_size: images per forward pass.
-
-    Returns:
-        ``msvt_by_object`` table with a ``layer`` column (conv1..fc3). A layer whose units are
-        all silent (dead ReLUs, possible in a poorly trained network) has no defined index: its
-        rows are NaN, with a warning.
-
-    Raises:
-        InvalidTypeError: ``network`` or ``stimuli`` of another type.
-        InvalidArgumentError: ``stimuli`` without an ``object``, ``category`` or ``view_deg``
-            descriptor, or ``batch_size`` not a whole number >= 1.
-    """
-    from .activations import model_view_rdms
-    from .stimuli import StimulusSet
-    from .symmetry import msvt_by_object
-
-    if not isinstance(network, (TrainResult, LoadedModel)):
-        raise InvalidTypeError(
-            f"Invalid type for 'network': expected TrainResult or LoadedModel, got {type(network).__name__}"
-        )
-    if not isinstance(stimuli, StimulusSet):
-        raise InvalidTypeError(f"Invalid type for 'stimuli': expected StimulusSet, got {type(stimuli).__name__}")
-    missing = [key for key in ("object", "category", "view_deg") if key not in stimuli.descriptors]
-    if missing:
-        raise InvalidArgumentError(
-            f"Invalid value for 'stimuli': no descriptor {', '.join(missing)} "
-            f"(it has {', '.join(stimuli.descriptors) or 'none'})"
-        )
-    batch_size = check_count("batch_size", batch_size)
-    loaded = network.loaded() if isinstance(network, TrainResult) else network
-    tables = []
-    for layer in loaded.layers:  # one pass per layer, so a dead layer does not stop the others
-        try:
-            view_rdms = model_view_rdms(loaded, stimuli, [layer], device=device, batch_size=batch_size)
-        except InvalidArgumentError:  # a wrong argument is not a dead layer
-            raise
-        except ValueError as error:
-            warnings.warn(f"{loaded.weights}, {layer}: no index ({error})", stacklevel=2)
-            objects = pd.DataFrame(
-                {"object": stimuli.descriptors["object"], "category": stimuli.descriptors["category"]}
-            )
-            tables.append(objects.drop_duplicates("object").assign(name=layer, msvt=np.nan))
-            continue
-        tables.append(msvt_by_object(view_rdms))
-    return pd.concat(tables, ignore_index=True).rename(columns={"name": "layer"})
+def _network_from_state(state) -> ControlNet:
+    """A ``ControlNet`` (eval mode, float32) holding a state dict (tensors or arrays); InvalidArgumentError if none."""
+    state = {k: torch.as_tensor(v) for k, v in state.items()}
+    classes = state.get("fc3.weight")
+    if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
+        raise InvalidArgumentError("no control network weights (no 2-D 'fc3.weight')")
+    network = ControlNet(classes.shape[0])
+    try:
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except RuntimeError as error:
+        raise InvalidArgumentError(f"does not hold a control network ({error})") from None
+    return network.eval()
 
 
 def load_shipped_network() -> TrainResult:

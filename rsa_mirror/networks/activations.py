@@ -1,13 +1,16 @@
 """Model activations: batched forward passes with hooks, on CPU or GPU.
 
-Activations are either kept in memory or streamed straight into per-object view RDMs, so
-memory stays bounded for any layer size.
+Activations are either kept in memory (``extract_activations``, optionally cached on disk) or
+streamed straight into the analyses that need only running statistics: per-object view RDMs
+(``model_view_rdms``) and invariance / equivariance (``measure_equivariance``), so memory
+stays bounded for any layer size.
 
 Each hook hands its layer's output to the analysis at once, before the next layer runs
 (torchvision's AlexNet and VGG use in-place ReLUs, which would otherwise overwrite a pre-ReLU
-output), so only one layer's output per batch is alive; hooks are removed in ``finally``. Forward passes run
-under ``torch.inference_mode()``; on CUDA they use bfloat16 autocast unless ``dtype`` says
-otherwise, and a pass stops once every requested layer has fired.
+output), so only one layer's output per batch is alive; hooks are removed in ``finally``
+(``forward.run_layers``). Forward passes run under ``torch.inference_mode()`` with the
+package's precision rule (``devices.autocast``), and a pass stops once every requested layer
+has fired.
 """
 
 from __future__ import annotations
@@ -20,56 +23,15 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._utils import atomic_path, check_count, check_option, format_indices, load_cached_array
-from .errors import DataError, InvalidArgumentError, InvalidTypeError
-from .models import PRESETS, LoadedModel
-from .rdm import DEFAULT_CHUNK_BYTES, _assemble_view_rdms, _correlations, _object_view_order, _pattern_descriptors
-from .stimuli import TRANSFORMS, StimulusSet
-from .symmetry import equivariance, invariance
-
-
-class _AllLayersSeen(Exception):
-    """Raised by the last hook of a pass to skip the rest of the network."""
-
-
-_DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
-_DTYPES = (None, torch.float32, torch.bfloat16, torch.float16)
-
-
-def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as ``torch.device``, checked.
-
-    Args:
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or a
-            ``torch.device``.
-
-    Raises:
-        InvalidArgumentError: an unknown device, or one this machine does not have (listing the
-            valid values).
-        InvalidTypeError: neither a string nor a ``torch.device``.
-    """
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise InvalidTypeError(
-            f"Invalid type for 'device': expected one of {_DEVICES} or a torch.device, got {device!r}"
-        )
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        resolved = None
-    if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
-        raise InvalidArgumentError(f"Invalid value for 'device': expected one of {_DEVICES}, got {device!r}")
-    if resolved.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0 or (resolved.index is not None and resolved.index >= count):
-            raise InvalidArgumentError(
-                f"Invalid value for 'device': {device!r} is not available ({count} CUDA devices visible); use 'cpu', "
-                "'auto' or an index below the device count"
-            )
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise InvalidArgumentError(f"Invalid value for 'device': {device!r} is not available; use 'cpu' or 'auto'")
-    return resolved
+from .._utils import atomic_path, check_count, check_option, format_indices, load_cached_array
+from .._version import __version__
+from ..errors import DataError, InvalidArgumentError, InvalidTypeError
+from ..rdm import StreamedViewRDMs
+from ..stimuli.base import TRANSFORMS, StimulusSet
+from ..symmetry import equivariance, invariance
+from .devices import autocast, compute_dtype, resolve_device
+from .forward import as_loaded, run_layers
+from .models import PRESETS
 
 
 def stream_activations(
@@ -115,57 +77,32 @@ def stream_activations(
             ResNet block: hook the block instead) or never runs.
         InvalidTypeError: stimuli of another type, ``consume`` not callable.
     """
-    loaded = _as_loaded(model)
+    loaded = as_loaded(model)
     paths = loaded.resolve_layers(layers)
     batch_size = check_count("batch_size", batch_size)
-    check_option("dtype", dtype, _DTYPES)
+    compute_dtype(torch.device("cpu"), dtype)  # checks dtype before any work
     if not callable(consume):
         raise InvalidTypeError(f"Invalid type for 'consume': expected a callable (name, rows, values), got {consume!r}")
     stimuli = _checked_stimuli(stimuli, loaded)
     visit = _visit_order(order, len(stimuli))
     device = resolve_device(device)
-    if dtype is None and device.type == "cuda":
-        dtype = torch.bfloat16
-    autocast = dtype is not None and dtype != torch.float32
     network = loaded.module.to(device).eval()
-    modules = dict(network.named_modules())
-    seen = set()
     rows = None
 
-    def hook_for(name):
-        def hook(_module, _inputs, output):
-            if name in seen:
-                raise InvalidArgumentError(
-                    f"layer {name!r} ({paths[name]}) runs more than once per forward pass; hook its parent"
-                )
-            seen.add(name)
-            output = output[0] if isinstance(output, (tuple, list)) else output
-            # bfloat16 crosses to the host as it is (half the bytes) and is widened there
-            consume(name, rows, output.detach().cpu().float().numpy() if as_numpy else output.detach())
-            if len(seen) == len(paths):
-                raise _AllLayersSeen
+    def hand_on(name, output):
+        # bfloat16 crosses to the host as it is (half the bytes) and is widened there
+        consume(name, rows, output.detach().cpu().float().numpy() if as_numpy else output.detach())
 
-        return hook
-
-    handles = [modules[path].register_forward_hook(hook_for(name)) for name, path in paths.items()]
-    try:
-        for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
-            rows = visit[start : start + batch_size]
-            batch = _model_input(stimuli, rows, loaded, device)
-            seen.clear()
-            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=autocast):
-                try:
-                    network(batch)
-                except _AllLayersSeen:
-                    pass
-            if len(seen) < len(paths):
-                silent = {name: path for name, path in paths.items() if name not in seen}
-                raise InvalidArgumentError(
-                    f"layers {silent} never ran in {loaded.name}'s forward pass; request modules that it calls"
-                )
-    finally:
-        for handle in handles:
-            handle.remove()
+    for start in tqdm(range(0, len(visit), batch_size), desc="activations", disable=not verbose):
+        rows = visit[start : start + batch_size]
+        batch = _model_input(stimuli, rows, loaded, device)
+        with torch.inference_mode(), autocast(device, dtype):
+            seen = run_layers(network, batch, paths, hand_on)
+        if len(seen) < len(paths):
+            silent = {name: path for name, path in paths.items() if name not in seen}
+            raise InvalidArgumentError(
+                f"layers {silent} never ran in {loaded.name}'s forward pass; request modules that it calls"
+            )
 
 
 def extract_activations(
@@ -198,7 +135,7 @@ def extract_activations(
     Raises:
         InvalidArgumentError: as ``stream_activations``, or ``cache_dir`` naming a file.
     """
-    loaded = _as_loaded(model)
+    loaded = as_loaded(model)
     names = list(loaded.resolve_layers(layers))
     batch_size = check_count("batch_size", batch_size)
     stimuli = _checked_stimuli(stimuli, loaded)
@@ -233,17 +170,6 @@ def extract_activations(
                     np.save(tmp, values)
         result.update(computed)
     return {name: result[name] for name in names}
-
-
-def _as_loaded(model) -> LoadedModel:
-    if isinstance(model, LoadedModel):
-        return model
-    if not isinstance(model, torch.nn.Module):
-        raise InvalidTypeError(
-            f"Invalid type for 'model': expected a LoadedModel (load_model) or a torch.nn.Module, got "
-            f"{type(model).__name__}"
-        )
-    return LoadedModel("module", model, "as given")
 
 
 def _checked_stimuli(stimuli, loaded):
@@ -293,11 +219,9 @@ def _visit_order(order, n) -> np.ndarray:
 
 def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype, verbose) -> dict:
     """Cache path per layer; the key covers everything the activations depend on."""
-    from . import __version__
-
-    loaded = _as_loaded(model)
+    loaded = as_loaded(model)
     device = resolve_device(device)
-    dtype = dtype if dtype is not None or device.type != "cuda" else torch.bfloat16
+    dtype = compute_dtype(device, dtype)
     digest = hashlib.sha256()
     context = [__version__, torch.__version__, loaded.name, loaded.input_size, loaded.mean, loaded.std]
     digest.update(repr((*context, str(dtype), device.type)).encode())
@@ -355,9 +279,7 @@ def model_view_rdms(
             f"{type(stimuli).__name__}"
         )
     batch_size = check_count("batch_size", batch_size)
-    patterns = _pattern_descriptors({}, stimuli.descriptors, len(stimuli))
-    order, objects, views = _object_view_order(patterns, object_key, view_key)
-    n_views = len(views)
+    view_rdms = StreamedViewRDMs(stimuli.descriptors, len(stimuli), object_key=object_key, view_key=view_key)
     options = {"device": device, "dtype": dtype, "verbose": verbose}
 
     stats = {}
@@ -369,18 +291,12 @@ def model_view_rdms(
     stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, **options)
     units = {name: stats.pop(name).units() for name in list(stats)}  # drop the running sums
 
-    blocks, n_units = {name: [] for name in units}, {}
-
     def correlate(name, rows, values):
-        r, n_units[name] = _correlations(
-            name, values, chunk_bytes=DEFAULT_CHUNK_BYTES, block=n_views, units=units[name]
-        )
-        blocks[name].append(r)
+        view_rdms.add(name, values, units[name])
 
-    per_pass = max(1, batch_size // n_views) * n_views
-    stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=order, **options)
-    correlations = {name: np.concatenate(parts) for name, parts in blocks.items()}
-    return _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key)
+    per_pass = max(1, batch_size // view_rdms.n_views) * view_rdms.n_views
+    stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=view_rdms.order, **options)
+    return view_rdms.rdms()
 
 
 def measure_equivariance(

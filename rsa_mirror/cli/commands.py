@@ -1,0 +1,300 @@
+"""One ``run_<command>(args)`` per subcommand: the inputs the options name, one study, its files.
+
+Each returns the exit status (0). The studies (``rsa_mirror.studies``) compute; ``write`` writes
+and prints; nothing here is analysis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from .._utils import atomic_path
+from ..symmetry import msvt_chance_level
+from . import write
+from .recordings import load_recordings, mirror_views, simulated_recordings
+
+
+def run_demo(args) -> int:
+    """``rsa-mirror demo``: the default study (see the package's command-line docstring)."""
+    matplotlib.use("Agg")
+    from neural_data import load_freiwald_tsao
+
+    from ..networks.models import WeightsUnavailableError, check_weights
+    from ..stimuli.io import load_stimuli
+    from ..studies.demo import demo_networks, demo_study, patch_study
+    from ..studies.figure6 import rendered_faces
+
+    out = Path(args.out)
+    if args.neural is None:
+        if args.stimuli is not None:
+            raise ValueError("--stimuli goes with --neural (the simulated recordings are compared with rendered faces)")
+        folder = simulated_recordings("demo", args).save(out / "recordings")
+        recordings = load_freiwald_tsao(folder)
+        print(f"rsa-mirror demo: written to and read back from {folder}: layout {recordings.layout.describe()}")
+    else:
+        recordings = load_recordings("demo", args)
+    write.write_layout(recordings, out / "layout.csv")
+    if args.patches_only or (args.neural is not None and args.stimuli is None):
+        patches = patch_study(recordings)
+        write.write_patches(out, patches)
+        if not args.patches_only:
+            print("(recordings only: give --stimuli, the images shown, to compare them with AlexNet)")
+        write.write_mat(args.mat, {"msvt_by_patch": patches.summary})
+        return 0
+    paired = mirror_views("demo", recordings, "the comparison with AlexNet")
+    if args.stimuli is None:
+        faces = rendered_faces(paired, size=227, random_state=args.seed)
+        title = f"Rendered faces ({faces.descriptors['mesh'][0]})"
+    else:
+        faces = load_stimuli(args.stimuli).aligned_to(paired[paired.patches[0]].obs_descriptors)
+        title = f"Stimuli {args.stimuli}"
+    try:
+        imagenet = check_weights("alexnet", "imagenet") is not None
+    except WeightsUnavailableError as error:
+        imagenet = False
+        print(f"ImageNet weights unavailable ({str(error).split(',')[0]}): using an untrained AlexNet instead,")
+        print("and beside it the shipped control network trained on rendered symmetric categories (no faces)")
+    networks = demo_networks(imagenet=imagenet, seed=args.seed)
+    result = demo_study(recordings, faces, networks, random_state=args.seed)
+    write.write_patches(out, result.patches)
+    write.write_layers(out, result.layers, faces, title=title)
+    write.write_alignment(out, result.alignment, networks["AlexNet"])
+    first = next(iter(result.layers.by_layer().values()))
+    write.write_mat(
+        args.mat, {"msvt_by_patch": result.patches.summary, "msvt_by_layer": first, "alignment": result.alignment}
+    )
+    return 0
+
+
+def run_render(args) -> int:
+    """``rsa-mirror render``: a stimulus set to ``out/stimuli.npz`` with a contact sheet ``out/stimuli.png``."""
+    matplotlib.use("Agg")
+    from ..stimuli.faces import render_faces
+    from ..stimuli.objects import render_objects
+    from ..vis import plot_contact_sheet
+
+    options = {"size": args.size, "random_state": args.seed, "verbose": True}
+    if args.set == "faces":
+        stimuli = render_faces(n_identities=args.n_exemplars, **options)
+    else:
+        stimuli = render_objects(n_exemplars=args.n_exemplars, **options)
+    path = stimuli.save(Path(args.out) / "stimuli.npz")
+    write.save_figure(plot_contact_sheet(stimuli), Path(args.out) / "stimuli.png")
+    print(f"{len(stimuli)} images ({args.set}) written to {path}; contact sheet {Path(args.out) / 'stimuli.png'}")
+    return 0
+
+
+def run_fetch_face_mesh(args) -> int:
+    """``rsa-mirror fetch-face-mesh``: the menpo3d template face into the package's data folder."""
+    from ..stimuli.faces import fetch_face_mesh
+
+    print(f"face mesh written to {fetch_face_mesh()}")
+    return 0
+
+
+def _networks(args) -> dict:
+    """The network the options name and, unless it is untrained, an untrained one of the same kind."""
+    from ..networks.models import load_model
+
+    networks = [load_model(args.model, weights=args.weights, random_state=args.seed)]
+    if args.weights != "untrained":
+        networks.append(load_model(args.model, weights="untrained", random_state=args.seed))
+    return {f"{args.model}, {network.weights}": network for network in networks}
+
+
+def run_msvt(args) -> int:
+    """``rsa-mirror msvt``: Figure 2, the network and an untrained one."""
+    matplotlib.use("Agg")
+    from ..networks.models import INPUT_SIZE
+    from ..stimuli.io import load_stimuli
+    from ..stimuli.objects import render_objects
+    from ..studies.figure2 import msvt_study
+    from ..vis import plot_msvt_categories, plot_view_rdms
+
+    networks = _networks(args)
+    size, out = args.size or INPUT_SIZE.get(args.model, 224), Path(args.out)
+    if args.stimuli is not None:
+        stimuli = load_stimuli(args.stimuli)
+        missing = [k for k in ("object", "category", "view_deg") if k not in stimuli.descriptors]
+        if missing:
+            raise ValueError(
+                f"--stimuli {args.stimuli}: Figure 2 needs the descriptors object, category and view_deg; "
+                f"missing {', '.join(missing)} (it has {', '.join(stimuli.descriptors) or 'none'})"
+            )
+    else:
+        stimuli = render_objects(n_exemplars=args.n_exemplars, size=size, random_state=args.seed, verbose=True)
+    result = msvt_study(networks, stimuli, device=args.device, batch_size=args.batch_size, verbose=True)
+    combined = result.combined()
+    write.write_csv(combined, out / "msvt_by_object.csv", index=False)
+    write.write_mat(args.mat, {"msvt_by_object": combined})
+    n_views = len(np.unique(stimuli.descriptors["view_deg"]))
+    figure = plot_msvt_categories(result.tables, layer_key="layer", chance_level=msvt_chance_level(n_views))
+    write.save_figure(figure, out / "msvt_figure2.png")
+    first = next(iter(result.view_rdms))  # Figure 2A: the first exemplar of each category, every layer
+    examples = list(dict.fromkeys(combined.drop_duplicates("category")["object"]))
+    panels = plot_view_rdms(result.view_rdms[first], objects=examples, msvt=result.tables[first], layer_key="layer")
+    panels.suptitle(first, fontsize=9)
+    write.save_figure(panels, out / "view_rdms_figure2a.png")
+    summary = combined.groupby(["network", "layer", "category"], sort=False)["msvt"].mean().unstack("category")
+    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"Wrote {out / 'msvt_by_object.csv'}, {out / 'msvt_figure2.png'}, {out / 'view_rdms_figure2a.png'}")
+    return 0
+
+
+def run_equivariance(args) -> int:
+    """``rsa-mirror equivariance``: Figure 3, the network and an untrained one."""
+    matplotlib.use("Agg")
+    from ..networks.models import INPUT_SIZE
+    from ..studies.figure3 import equivariance_study, figure3_images
+    from ..vis import plot_equivariance
+
+    networks = _networks(args)
+    size = args.size or INPUT_SIZE.get(args.model, 224)
+    stimuli = figure3_images(args.images, args.n_images, size=size, random_state=args.seed)
+    options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
+    result = equivariance_study(networks, {args.images: stimuli}, **options)
+    combined, out = result.combined(), Path(args.out)
+    write.write_csv(combined, out / "equivariance.csv", index=False)
+    write.write_mat(args.mat, {"equivariance": combined})
+    write.save_figure(plot_equivariance(result.tables), out / "equivariance_figure3.png")
+    print(combined.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'equivariance.csv'} and {out / 'equivariance_figure3.png'}")
+    return 0
+
+
+def run_align(args) -> int:
+    """``rsa-mirror align``: Figure 6 for one model against recorded or simulated patches."""
+    matplotlib.use("Agg")
+    from ..networks.models import INPUT_SIZE, check_weights, load_model
+    from ..stimuli.io import load_stimuli
+    from ..studies.figure6 import alignment_study, rendered_faces
+
+    if args.neural is not None and args.stimuli is None:
+        raise ValueError("--neural needs --stimuli: the images shown, with identity and view_deg descriptors")
+    check_weights(args.model, args.weights)  # before any loading or rendering
+    recordings = simulated_recordings("align", args) if args.simulate else load_recordings("align", args)
+    recordings = mirror_views("align", recordings, "the comparison")
+    write.write_layout(recordings, Path(args.out) / "layout.csv")
+    if args.stimuli is not None:
+        stimuli = load_stimuli(args.stimuli)
+    else:
+        stimuli = rendered_faces(recordings, size=INPUT_SIZE.get(args.model, 224), random_state=args.seed)
+    model = load_model(args.model, weights=args.weights, random_state=args.seed)
+    options = {key: getattr(args, key) for key in ("n_bootstrap", "n_splits", "method", "n_jobs", "device")}
+    result = alignment_study(recordings, stimuli, model, random_state=args.seed, batch_size=args.batch_size, **options)
+    write.write_alignment(args.out, result, model)
+    write.write_mat(args.mat, result)
+    return 0
+
+
+def run_train(args) -> int:
+    """``rsa-mirror train``: one control network, its history and its index per layer."""
+    matplotlib.use("Agg")
+    from ..networks.datasets import load_dataset
+    from ..networks.training import save_network
+    from ..stimuli.objects import render_objects
+    from ..studies.figure4 import control_network_study
+    from ..symmetry import summarize_msvt
+    from ..vis import plot_control_networks, plot_training_curves
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_dataset(
+        args.dataset, root=args.root, download=args.download, n_per_class=args.n_per_class, random_state=args.seed
+    )
+    objects = render_objects(n_exemplars=3, size=64, random_state=args.seed)
+    options = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "device": args.device}
+    options.update(regime=args.regime, random_state=args.seed, checkpoint=out / "checkpoint.pt", verbose=True)
+    result = control_network_study(data, objects, **options)
+    history, table = result.training.history, result.msvt
+    save_network(out / "network.pt", result.training)
+    write.write_csv(history, out / "history.csv", index=False)
+    label = f"{args.dataset}, {args.regime}, seed {args.seed}"
+    write.save_figure(plot_training_curves({label: history}), out / "training_curves.png")
+    write.write_csv(table, out / "msvt_by_object.csv", index=False)
+    dashed = (label,) if args.regime == "mirror_sensitive" else ()
+    figure = plot_control_networks({label: table}, dashed=dashed, chance_level=msvt_chance_level(9))
+    write.save_figure(figure, out / "msvt_figure4.png")
+    print(f"{label}: {len(history)} epochs, validation accuracy {history.iloc[-1].val_accuracy:.3f}")
+    summary = summarize_msvt(table, by=("layer", "category")).msvt_mean.unstack("category")
+    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"Wrote {out / 'network.pt'}, history.csv, training_curves.png, msvt_by_object.csv, msvt_figure4.png")
+    write.write_mat(args.mat, {"history": history, "msvt_by_object": table})
+    return 0
+
+
+def run_importance(args) -> int:
+    """``rsa-mirror importance``: Figure 5 on rendered objects (resumable)."""
+    matplotlib.use("Agg")
+    from ..stimuli.objects import render_objects
+    from ..studies.figure5 import importance_network, importance_study
+    from ..vis import plot_importance_study
+
+    out = Path(args.out)
+    model = importance_network(args.model, weights=args.weights, random_state=args.seed)
+    size = args.size or (64 if args.model == "control" else 227)
+    objects = {"categories": args.categories, "n_exemplars": args.n_exemplars, "size": size}
+    stimuli = render_objects(**objects, random_state=args.seed)
+    result = importance_study(
+        model,
+        stimuli,
+        args.layer,
+        n_masks=args.n_masks,
+        batch_size=args.batch_size,
+        device=args.device,
+        random_state=args.seed,
+        checkpoint_dir=out / "rise_checkpoints",
+        compile=args.compile,
+        index_units=args.index_units,
+        verbose=True,
+    )
+    summary = result.summary()
+    for name, table in (("tuning", result.tuning), ("similarity", result.similarity), ("msvt", result.msvt)):
+        write.write_csv(table, out / f"{name}.csv", index=False)
+    write.write_csv(summary, out / "summary.csv", index=False)
+    for name in ("maps", "unit_maps"):  # population and best-unit maps, (n_views, H, W) per object
+        write.write_npz(out / f"{name}.npz", **{str(k): v for k, v in getattr(result, name).items()})
+    write.save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
+    print(f"{args.model} ({model.weights}), {args.layer}: per object")
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    means = result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].mean()
+    print(means.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'figure5.png'}, summary.csv, tuning.csv, similarity.csv, msvt.csv, maps.npz, unit_maps.npz")
+    tables = {"summary": summary, "tuning": result.tuning, "similarity": result.similarity, "msvt": result.msvt}
+    write.write_mat(args.mat, tables)
+    return 0
+
+
+def run_export_mat(args) -> int:
+    """``rsa-mirror export-mat``: patch RDMs (every row, or the mirror-paired views) to a .mat file."""
+    from matlab_bridge import save_rdms
+
+    from ..rdm import compute_rdms
+
+    recordings = simulated_recordings("export-mat", args) if args.simulate else load_recordings("export-mat", args)
+    if args.mirror_views:
+        recordings = mirror_views("export-mat", recordings, "--mirror-views")
+    rdms = compute_rdms(recordings)
+    save_rdms(args.out, rdms, format=args.format)
+    layout = Path(args.out).with_suffix(".layout.csv")
+    write.write_layout(recordings, layout)
+    names = ", ".join(rdms.rdm_descriptors["name"])
+    print(f"{rdms.n_rdm} RDMs ({names}; {rdms.n_cond} x {rdms.n_cond} stimuli) written to {args.out}")
+    print(f"the stimulus of each row: {layout}")
+    return 0
+
+
+def run_import_mat(args) -> int:
+    """``rsa-mirror import-mat``: RDMs of a MATLAB .mat file to rsatoolbox's HDF5 format."""
+    from matlab_bridge import load_rdms
+
+    rdms = load_rdms(args.mat, variable=args.variable)
+    with atomic_path(args.out) as tmp:
+        rdms.save(str(tmp), file_type="hdf5", overwrite=True)
+    names = rdms.rdm_descriptors.get("name", [str(i + 1) for i in range(rdms.n_rdm)])
+    print(f"{rdms.n_rdm} RDMs of {rdms.n_cond} stimuli ({', '.join(map(str, names))}) read from {args.mat}")
+    print(f"written to {args.out} (rsatoolbox.rdm.load_rdm reads it)")
+    return 0

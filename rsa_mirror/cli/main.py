@@ -1,0 +1,231 @@
+"""The ``rsa-mirror`` command line: one subcommand per study.
+
+``rsa-mirror demo --out DIR`` is the default study on embedded data: it simulates the three
+face patches (MLMF, AL, AM), writes them in the Freiwald-Tsao lab layout and loads them back
+through the same loader a lab uses, builds the patch RDMs, computes the mirror-symmetric
+viewpoint tuning index per patch; then renders FIV-like faces (25 identities x 5 views),
+feeds them through AlexNet (ImageNet weights when cached, else untrained, as it says) and
+computes the index per layer; then compares every layer with every patch (Figure 6: stimulus
+bootstrap, split-half noise ceilings, Shapley split into reflection-invariant and -sensitive
+parts). Figures and tables go to DIR. ``--neural PATH`` runs the patch part on recordings of
+your own (``--stimuli IMAGES`` adds the network part on the images shown); every command that
+reads recordings takes the layout options (``--layout``, ``--order``, ``--n-identities``,
+``--views``, ``--patches``, ``--orientation``), says the layout it used and writes it to
+``layout.csv``. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
+
+This module parses; each subcommand's ``run`` (``commands``) calls one study of
+``rsa_mirror.studies`` and writes its files (``write``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .._utils import check_count
+from ..errors import RsaMirrorError
+from . import commands
+from .recordings import recordings_options
+
+# Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
+COUNTS = {
+    "batch_size": 1, "n_bootstrap": 2, "n_splits": 1, "n_masks": 1, "n_exemplars": 1, "n_images": 1,
+    "epochs": 1, "size": 1, "n_per_class": 1, "n_identities": 1,
+}  # fmt: skip
+DEBUG_HELP = "show the whole traceback of an error"
+MAT_HELP = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
+MODELS = "alexnet, vgg16, resnet50, convnext_tiny, vit_b_16"
+
+
+def main(argv=None) -> int:
+    """Entry point of ``rsa-mirror``; returns the exit status."""
+    parser, commands_by_name = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _check_counts(args)
+        return args.run(args)
+    except (RsaMirrorError, OSError, ValueError) as error:  # bad input: one line, exit 2
+        if args.debug:
+            raise
+        cli_message = getattr(error, "message", None)  # says it in command-line words (--weights untrained)
+        text = (
+            cli_message(cli=True)
+            if callable(cli_message)
+            else _with_options(str(error), commands_by_name[args.command])
+        )
+        print(f"rsa-mirror {args.command}: error: {text}", file=sys.stderr)
+        return 2
+    except Exception as error:  # anything else is a bug
+        if args.debug:
+            raise
+        print(
+            f"rsa-mirror {args.command}: internal error ({type(error).__name__}: {error}); this is a bug in "
+            "rsa_mirror: run again with --debug for the traceback, and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def build_parser() -> tuple:
+    """(the ``rsa-mirror`` parser, subcommand name -> its parser); each subcommand's ``run`` is a default."""
+    parser = argparse.ArgumentParser(prog="rsa-mirror", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    debug = _option("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    mat = _option("--mat", type=Path, default=None, help=MAT_HELP)
+    layout = recordings_options()
+    device = _option("--device", default="auto", help="auto, cpu, cuda, ...")
+    network = _parent(
+        ("--model", {"default": "alexnet", "help": MODELS}),
+        ("--weights", {"default": "imagenet", "help": "imagenet, untrained or a state-dict file"}),
+        ("--batch-size", {"type": int, "default": 32}),
+    )
+    simulated = argparse.ArgumentParser(add_help=False)
+    source = simulated.add_mutually_exclusive_group(required=True)
+    source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
+    source.add_argument("--simulate", action="store_true", help="simulated MLMF/AL/AM recordings (seed --seed)")
+
+    def command(name, run, help, parents=()):
+        sub = subparsers.add_parser(name, parents=[*parents, debug], help=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    demo_help = "default study: patch RDMs and mirror-symmetry index per patch"
+    demo = command("demo", commands.run_demo, demo_help, [layout, mat])
+    demo.add_argument("--out", type=Path, default=Path("rsa_mirror_demo"), help="output folder (created)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the simulated recordings (default 0)")
+    demo.add_argument(
+        "--neural",
+        type=Path,
+        default=None,
+        help="folder of neural_vecs_<PATCH>.mat files (or one .mat) instead of simulated data; only the "
+        "recordings are analysed unless --stimuli is given",
+    )
+    demo.add_argument(
+        "--stimuli",
+        type=Path,
+        default=None,
+        help="with --neural: the images shown (.npz, folder, .mat; descriptors identity and view_deg), "
+        "to compare the recordings with AlexNet",
+    )
+    demo.add_argument("--patches-only", action="store_true", help="skip the rendered faces through AlexNet")
+
+    render_help = "render the paper's 3D objects or FIV-like faces to a .npz stimulus set"
+    render = command("render", commands.run_render, render_help)
+    render.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    render.add_argument("--set", choices=("objects", "faces"), default="objects", help="what to render")
+    render.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category, or identities")
+    render.add_argument("--size", type=int, default=227, help="image size in pixels")
+    render.add_argument("--seed", type=int, default=0)
+    fetch_help = "download the menpo3d template face mesh (BSD-3-Clause) via pip"
+    command("fetch-face-mesh", commands.run_fetch_face_mesh, fetch_help)
+
+    figures = _parent(
+        ("--out", {"type": Path, "required": True, "help": "output folder (created)"}),
+        ("--size", {"type": int, "default": None, "help": "image size (default: the model's)"}),
+        ("--seed", {"type": int, "default": 0, "help": "seed of stimuli and of the untrained network"}),
+    )
+    figure2 = "Figure 2: the index per layer and category, network vs untrained"
+    msvt = command("msvt", commands.run_msvt, figure2, [mat, figures, network, device])
+    msvt.add_argument("--stimuli", type=Path, default=None, help=".npz stimulus set (default: render the objects)")
+    msvt.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
+    figure3 = "Figure 3: invariance and equivariance per layer"
+    equivariance = command("equivariance", commands.run_equivariance, figure3, [mat, figures, network, device])
+    equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
+    equivariance.add_argument("--n-images", type=int, default=243)
+
+    figure6 = "Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
+    align = command("align", commands.run_align, figure6, [layout, simulated, network, device, mat])
+    align.add_argument(
+        "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat) with identity and view_deg"
+    )
+    align.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    align.add_argument("--n-bootstrap", type=int, default=1000)
+    align.add_argument("--n-splits", type=int, default=100, help="neuron splits per noise ceiling")
+    align.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson")
+    align.add_argument("--seed", type=int, default=0)
+    align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
+
+    figure4 = "Figure 4: train a control network, then its index per layer"
+    training = command("train", commands.run_train, figure4, [device, mat])
+    training.add_argument("--dataset", choices=("digits", "rendered", "cifar10", "svhn"), default="digits")
+    training.add_argument("--regime", choices=("original", "mirror_invariant", "mirror_sensitive"), default="original")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes from its checkpoint)")
+    training.add_argument("--epochs", type=int, default=None, help="default: the dataset's schedule (see README)")
+    training.add_argument("--batch-size", type=int, default=None)
+    training.add_argument("--lr", type=float, default=None)
+    training.add_argument("--root", type=Path, default=None, help="folder of torchvision's cifar10/svhn files")
+    training.add_argument("--download", action="store_true", help="let torchvision download cifar10/svhn (internet)")
+    training.add_argument("--n-per-class", type=int, default=1000, help="images per category of 'rendered'")
+
+    figure5 = "Figure 5: RISE maps of mirror-symmetric units, insertion"
+    importance = command("importance", commands.run_importance, figure5, [device, mat])
+    importance.add_argument("--out", type=Path, required=True, help="output folder (RISE checkpoints kept there)")
+    importance.add_argument("--model", default="alexnet", help="a torchvision model, or control (rsa-mirror train)")
+    importance.add_argument(
+        "--weights",
+        default=None,
+        help="imagenet (default), untrained or a state-dict file; for --model control: shipped (default) or "
+        "a network file written by rsa-mirror train",
+    )
+    importance.add_argument("--layer", default="fc6")
+    importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"])
+    importance.add_argument("--n-exemplars", type=int, default=1)
+    importance.add_argument("--n-masks", type=int, default=5000)
+    importance.add_argument("--size", type=int, default=None, help="rendered image size (default 227; control 64)")
+    importance.add_argument("--batch-size", type=int, default=256)
+    importance.add_argument("--compile", action="store_true", help="torch.compile the RISE pass (large GPU runs)")
+    importance.add_argument(
+        "--index-units", choices=("selected", "layer"), default="selected", help="units of panel D's index"
+    )
+    importance.add_argument("--seed", type=int, default=0)
+
+    export_help = "patch RDMs to a .mat file in the MATLAB RSA toolbox layout"
+    export = command("export-mat", commands.run_export_mat, export_help, [layout, simulated])
+    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--out", type=Path, required=True, help="the .mat file to write")
+    export.add_argument("--format", choices=("v7", "v7.3"), default="v7")
+    export.add_argument(
+        "--mirror-views", action="store_true", help="only the views with a mirror view (default: every row)"
+    )
+    import_help = "RDMs from a MATLAB .mat file to rsatoolbox's HDF5 format"
+    imported = command("import-mat", commands.run_import_mat, import_help)
+    imported.add_argument(
+        "mat", type=Path, help=".mat file (struct array, 3-D stack, vectors, cell array; any version)"
+    )
+    imported.add_argument(
+        "--variable", default=None, help="variable holding the RDMs (default: RDMs, RDM or the only one)"
+    )
+    imported.add_argument("--out", type=Path, required=True, help="rsatoolbox RDMs file to write (.hdf5)")
+    return parser, dict(subparsers.choices)
+
+
+def _option(*flags, **options) -> argparse.ArgumentParser:
+    """A parent parser holding one option (argparse ``parents=``)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(*flags, **options)
+    return parent
+
+
+def _parent(*options) -> argparse.ArgumentParser:
+    """A parent parser holding several options, each (flag, keyword arguments)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    for flag, keywords in options:
+        parent.add_argument(flag, **keywords)
+    return parent
+
+
+def _check_counts(args):
+    for name, minimum in COUNTS.items():
+        if getattr(args, name, None) is not None:
+            check_count(name, getattr(args, name), minimum=minimum)
+
+
+def _with_options(message, command) -> str:
+    """A library message in command-line words: "Invalid value for 'n_masks'" gains "(--n-masks)"."""
+    for action in command._actions:
+        if action.option_strings and action.dest != "help":
+            message = message.replace(f"'{action.dest}'", f"'{action.dest}' ({action.option_strings[-1]})", 1)
+    return message

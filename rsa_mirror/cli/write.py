@@ -1,0 +1,128 @@
+"""What the commands write: tables, figures, arrays and .mat files, each atomically, and what they print.
+
+One writer per study result, so that a command is: parse, call the study, call its writer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._utils import atomic_path
+from ..symmetry import msvt_chance_level
+from ..vis import plot_alignment, plot_msvt_by_layer, plot_rdms, plot_shapley
+
+# The demo's table of each network's index per layer.
+DEMO_LAYER_TABLES = {"AlexNet": "msvt_by_layer.csv", "control network": "msvt_by_layer_control.csv"}
+
+
+def write_csv(frame, path, **options):
+    """``frame`` to ``path`` as CSV, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, **options)
+
+
+def save_figure(figure, path):
+    """``figure`` to ``path`` (150 dpi), atomically, then closed."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=150)
+    plt.close(figure)
+
+
+def write_npz(path, **arrays):
+    """Arrays to a compressed .npz file, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as file:
+        np.savez_compressed(file, **arrays)
+
+
+def write_mat(path, result):
+    """Write the results of a command to ``path`` (when --mat was given)."""
+    if path is None:
+        return
+    from matlab_bridge import save_results
+
+    save_results(path, result)
+    print(f"Wrote {path} (MATLAB/Octave: r = rsa_mirror_load('{path}'))")
+
+
+def write_layout(recordings, path):
+    """The descriptors of every row used, one row per stimulus (StimulusLayout.from_table reads it)."""
+    rows = recordings[recordings.patches[0]].obs_descriptors
+    write_csv(pd.DataFrame({k: np.asarray(v) for k, v in rows.items()}), path, index=False)
+
+
+def write_patches(out, result):
+    """A ``PatchResult``: msvt_by_identity.csv, msvt_summary.csv, patch_rdms.png, and the summary printed."""
+    summary, n_views = result.summary, result.n_views
+    write_csv(result.by_identity, out / "msvt_by_identity.csv", index=False)
+    write_csv(summary, out / "msvt_summary.csv")
+    titles = [f"{patch}: MSVT index {row.msvt_mean:.2f} ± {row.msvt_sem:.3f}" for patch, row in summary.iterrows()]
+    save_figure(plot_rdms(result.rdms, titles=titles), out / "patch_rdms.png")
+    left_out = summary["views_left_out"].iloc[0]
+    print(f"Patch RDMs over all {result.rdms.n_cond} stimuli.")
+    print(f"Mirror-symmetric viewpoint tuning index per patch (mean ± SEM over identities; {n_views} views", end="")
+    print(f"; left out for want of a mirror view: {left_out}):" if left_out else "):")
+    print(summary.drop(columns="views_left_out").to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"(a view-invariant representation gives {msvt_chance_level(n_views):.3f}, not 0: see msvt_chance_level)")
+    print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}, layout.csv")
+
+
+def write_layers(out, result, faces, *, title):
+    """The demo's ``MsvtResult`` (faces, object = identity): one table per network, msvt_by_layer.png."""
+    import matplotlib.pyplot as plt
+
+    summaries = result.by_layer()
+    figure, axes = plt.subplots(
+        1, len(summaries), figsize=(6.0 * len(summaries), 3.6), squeeze=False, layout="constrained"
+    )
+    n_views = len(np.unique(faces.descriptors["view_deg"]))
+    csvs = [out / DEMO_LAYER_TABLES.get(name, f"msvt_by_layer_{name}.csv") for name in summaries]
+    for ax, (name, summary), csv in zip(axes[0], summaries.items(), csvs, strict=True):
+        weights = result.weights[name]
+        write_csv(summary, csv)
+        plot_msvt_by_layer({f"{name}, {weights}": summary}, chance_level=msvt_chance_level(n_views), ax=ax)
+        print(f"\n{title} through {name} ({weights}); index per layer (mean ± SEM over identities):")
+        print(summary.drop(columns="views_left_out").to_string(float_format=lambda v: f"{v:.3f}"))
+    n_identities = len(np.unique(faces.descriptors["identity"]))
+    figure.suptitle(f"{title}, {n_identities} identities x {n_views} views", fontsize=10)
+    save_figure(figure, out / "msvt_by_layer.png")
+    print(f"Wrote {out / 'msvt_by_layer.png'}, {', '.join(str(csv) for csv in csvs)}")
+
+
+def write_alignment(out, result, model):
+    """An ``AlignmentResult``: alignment.csv, bootstrap_samples.npz, alignment_figure6.png, best layers printed."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    summary, comparison = result.summary(), result.comparison
+    write_csv(summary, out / "alignment.csv", index=False)
+    write_npz(
+        out / "bootstrap_samples.npz",
+        samples=comparison.samples,
+        indices=comparison.indices,
+        patches=np.array(comparison.brain_names),
+        layers=np.array(comparison.model_names),
+        shapley_samples=result.shapley.samples,
+        components=np.array(result.shapley.component_names),
+    )
+    n_patches, n_bootstrap = len(comparison.brain_names), comparison.samples.shape[-1]
+    figure, axes = plt.subplots(
+        2, n_patches, figsize=(3.6 * n_patches, 6.8), sharey="row", squeeze=False, layout="constrained"
+    )
+    plot_alignment(comparison, axes=axes[0])
+    plot_shapley(result.shapley, axes=axes[1])
+    figure.suptitle(f"{model.name} ({model.weights}) vs face patches, {n_bootstrap} stimulus resamples", fontsize=10)
+    save_figure(figure, out / "alignment_figure6.png")
+    best = summary.loc[summary.groupby("patch", sort=False)["estimate"].idxmax()]
+    columns = ["patch", "layer", "estimate", "std", "ceiling_lower", "ceiling_upper", "invariant", "sensitive"]
+    print(
+        f"\nModel-brain alignment ({model.name}, {model.weights}; {comparison.method} r, bootstrap SD, split-half "
+        "ceiling"
+    )
+    print("bounds, Shapley parts of r); best layer per patch:")
+    print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")

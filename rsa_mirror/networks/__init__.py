@@ -1,0 +1,64 @@
+"""The torch boundary: everything that imports torch lives here (``pip install rsa_mirror[models]``).
+
+``models``: the registry of networks with the paper's layer presets (the control network
+included) and model input; ``devices``: devices and the one precision rule; ``forward``: the
+forward engine; ``activations``: extraction and streamed analyses; ``datasets`` and
+``training``: the control networks of Figure 4.
+"""
+
+from . import _torch  # noqa: F401  (first: a clear error without torch)
+from .activations import extract_activations, measure_equivariance, model_view_rdms, stream_activations
+from .datasets import DATASETS, REGIMES, ImageData, apply_regime, load_dataset, render_training_set
+from .devices import autocast, resolve_device
+from .forward import layer_function, run_layers, unit_responses
+from .models import (
+    CONTROL_LAYERS,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    INPUT_SIZE,
+    PRESETS,
+    ControlNet,
+    LoadedModel,
+    WeightsUnavailableError,
+    check_weights,
+    lecun_normal_,
+    load_model,
+    model_input,
+)
+from .training import SCHEDULES, TrainResult, load_network, load_shipped_network, save_network, train
+
+__all__ = [
+    "CONTROL_LAYERS",
+    "DATASETS",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "INPUT_SIZE",
+    "PRESETS",
+    "REGIMES",
+    "SCHEDULES",
+    "ControlNet",
+    "ImageData",
+    "LoadedModel",
+    "TrainResult",
+    "WeightsUnavailableError",
+    "apply_regime",
+    "autocast",
+    "check_weights",
+    "extract_activations",
+    "layer_function",
+    "lecun_normal_",
+    "load_dataset",
+    "load_model",
+    "load_network",
+    "load_shipped_network",
+    "measure_equivariance",
+    "model_input",
+    "model_view_rdms",
+    "render_training_set",
+    "resolve_device",
+    "run_layers",
+    "save_network",
+    "stream_activations",
+    "train",
+    "unit_responses",
+]

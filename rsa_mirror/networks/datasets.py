@@ -1,0 +1,157 @@
+"""Labelled image sets for the control networks of Figure 4, and the label regimes.
+
+Datasets: ``digits`` (scikit-learn's 8 x 8 digits, shipped with it, upsampled to 32 x 32;
+asymmetric classes like SVHN's), ``rendered`` (the bilaterally symmetric categories of
+``render_objects`` without faces, at random yaw, elevation and lighting: a CIFAR-10 stand-in),
+and ``cifar10`` / ``svhn`` through torchvision from a local folder (downloaded only when asked).
+
+Label regimes wrap any labelled image set: ``original``; ``mirror_invariant`` (a random half
+of the images mirrored, labels kept: symSVHN); ``mirror_sensitive`` (the same half mirrored,
+their labels moved to K new classes: asymSVHN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._utils import check_count, check_option, check_random_state
+from ..errors import InvalidTypeError
+
+REGIMES = ("original", "mirror_invariant", "mirror_sensitive")
+DATASETS = ("digits", "rendered", "cifar10", "svhn")
+RENDERED_CATEGORIES = ("car", "boat", "chair", "airplane", "animal", "tool")  # symmetric, no faces
+
+
+@dataclass
+class ImageData:
+    """A labelled image set held as tensors.
+
+    Attributes:
+        images: float32 (n, 3, 32, 32) in [0, 1].
+        labels: int64 (n,).
+        n_classes: number of classes.
+        name: where it came from.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    n_classes: int
+    name: str
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def load_dataset(name, *, root=None, download=False, n_per_class=1000, random_state=0, verbose=False) -> ImageData:
+    """One of ``DATASETS`` as 32 x 32 RGB tensors (training split for cifar10/svhn).
+
+    Args:
+        name: ``"digits"``, ``"rendered"``, ``"cifar10"`` or ``"svhn"``.
+        root: folder of the torchvision datasets (cifar10, svhn).
+        download: let torchvision download cifar10/svhn into ``root`` (needs internet).
+        n_per_class: images per category of ``rendered``.
+        random_state: seed of ``rendered``.
+        verbose: progress bar while rendering.
+
+    Raises:
+        InvalidArgumentError: an unknown ``name``, or ``n_per_class`` not a whole number >= 1.
+        FileNotFoundError: cifar10/svhn not in ``root`` and ``download`` not set (the message
+            says how to get them).
+    """
+    check_option("name", name, DATASETS)
+    check_count("n_per_class", n_per_class)
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        images = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]
+        images = nn.functional.interpolate(images, size=(32, 32), mode="bilinear", align_corners=False)
+        return ImageData(images.expand(-1, 3, -1, -1).contiguous(), torch.from_numpy(digits.target), 10, "digits")
+    if name == "rendered":
+        return render_training_set(n_per_class=n_per_class, random_state=random_state, verbose=verbose)
+    return _torchvision_dataset(name, root, download)
+
+
+def render_training_set(*, n_per_class=1000, views_per_exemplar=10, random_state=0, verbose=False) -> ImageData:
+    """Bilaterally symmetric categories (``RENDERED_CATEGORIES``) at random viewpoints and light.
+
+    Each exemplar (``stimuli.objects.build_object``) is rendered ``views_per_exemplar`` times at yaw
+    uniform in [-180, 180), elevation uniform in [-25, 25] degrees and a random light from the
+    front hemisphere, at 32 x 32 with 2x supersampling. Each category gets exactly
+    ``n_per_class`` images: the first ones of ceil(n_per_class / views_per_exemplar) exemplars.
+
+    Raises:
+        InvalidArgumentError: ``n_per_class`` or ``views_per_exemplar`` not a whole number >= 1.
+    """
+    from ..stimuli.mesh import render_mesh
+    from ..stimuli.objects import build_object
+
+    n_per_class = check_count("n_per_class", n_per_class)
+    views_per_exemplar = check_count("views_per_exemplar", views_per_exemplar)
+    rng = check_random_state(random_state)
+    n_exemplars = -(-n_per_class // views_per_exemplar)
+    images, labels = [], []
+    todo = [(k, e) for k in range(len(RENDERED_CATEGORIES)) for e in range(n_exemplars)]
+    for label, _ in tqdm(todo, desc="rendering training set", disable=not verbose):
+        mesh = build_object(RENDERED_CATEGORIES[label], rng)
+        for _ in range(views_per_exemplar):
+            light = rng.normal(size=3)
+            light[2] = abs(light[2]) + 0.5
+            image, _coverage = render_mesh(
+                mesh,
+                rng.uniform(-180, 180),
+                size=32,
+                elevation_deg=rng.uniform(-25, 25),
+                light=light / np.linalg.norm(light),
+            )
+            images.append(image)
+            labels.append(label)
+    per_class = n_exemplars * views_per_exemplar
+    keep = [i for i in range(len(labels)) if i % per_class < n_per_class]  # the first n_per_class of each class
+    images = torch.from_numpy(np.stack(images)[keep, None]).expand(-1, 3, -1, -1).contiguous()
+    return ImageData(images, torch.tensor(labels)[keep], len(RENDERED_CATEGORIES), "rendered")
+
+
+def _torchvision_dataset(name, root, download) -> ImageData:
+    import torchvision
+
+    if root is None:
+        raise FileNotFoundError(f"{name}: give root= (the folder holding torchvision's {name} files)")
+    try:
+        if name == "cifar10":
+            data = torchvision.datasets.CIFAR10(root, train=True, download=download)
+            images, labels = data.data, np.asarray(data.targets)  # (n, 32, 32, 3) uint8
+            images = images.transpose(0, 3, 1, 2)
+        else:
+            data = torchvision.datasets.SVHN(root, split="train", download=download)
+            images, labels = data.data, np.asarray(data.labels)  # (n, 3, 32, 32) uint8
+    except RuntimeError as error:  # torchvision: "Dataset not found or corrupted ..."
+        raise FileNotFoundError(
+            f"{name} is not in {root} ({error}). It is never downloaded implicitly: on a machine with internet run "
+            f"`rsa-mirror train --dataset {name} --root {root} --download`, or copy torchvision's {name} files there"
+        ) from None
+    images = torch.from_numpy(np.ascontiguousarray(images)).float() / 255.0
+    return ImageData(images, torch.from_numpy(labels.astype(np.int64)), 10, name)
+
+
+def apply_regime(data, regime, *, random_state=0) -> ImageData:
+    """The label regime over ``data``: which half is mirrored comes from ``random_state``."""
+    check_option("regime", regime, REGIMES)
+    if not isinstance(data, ImageData):
+        raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
+    if regime == "original":
+        return data
+    rng = check_random_state(random_state)
+    mirrored = torch.from_numpy(rng.permutation(len(data)) < len(data) // 2)
+    images = data.images.clone()
+    images[mirrored] = images[mirrored].flip(-1)
+    labels, n_classes = data.labels.clone(), data.n_classes
+    if regime == "mirror_sensitive":
+        labels[mirrored] += data.n_classes
+        n_classes *= 2
+    return ImageData(images, labels, n_classes, f"{data.name} ({regime})")

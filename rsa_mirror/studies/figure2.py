@@ -1,0 +1,93 @@
+"""Figure 2: mirror-symmetric viewpoint tuning across a network's layers, per object.
+
+``msvt_study`` streams one stimulus set through each network (``model_view_rdms``: per-object
+view RDMs of every layer without holding the activations) and takes every object's index
+(``msvt_by_object``); ``MsvtResult`` holds the per-object tables and the view RDMs, and gives
+them combined (one table, a ``network`` column) or summarized per layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import InvalidTypeError
+from ..networks.activations import model_view_rdms
+from ..results import Result, rdms_from_plain, rdms_to_dict
+from ..symmetry import msvt_by_object, summarize_msvt
+
+
+@dataclass(repr=False)
+class MsvtResult(Result):
+    """The index of every object in every layer, for each network.
+
+    Attributes:
+        tables: network label -> ``msvt_by_object`` table with a ``layer`` column.
+        view_rdms: network label -> the per-object view RDMs (rsatoolbox ``RDMs``).
+        weights: network label -> what its weights are (``LoadedModel.weights``).
+    """
+
+    tables: dict
+    view_rdms: dict
+    weights: dict
+
+    def combined(self) -> pd.DataFrame:
+        """All tables in one, with a ``network`` column (the labels)."""
+        return pd.concat([t.assign(network=label) for label, t in self.tables.items()], ignore_index=True)
+
+    def by_layer(self) -> dict:
+        """Network label -> the index per layer, mean and SEM over objects (``summarize_msvt``)."""
+        return {label: summarize_msvt(table, by=("layer",)) for label, table in self.tables.items()}
+
+    def to_dict(self) -> dict:
+        """The tables, the view RDMs as rsatoolbox's ``RDMs.to_dict()`` and the weights."""
+        return {
+            "tables": dict(self.tables),
+            "view_rdms": {label: rdms_to_dict(rdms) for label, rdms in self.view_rdms.items()},
+            "weights": dict(self.weights),
+        }
+
+    @classmethod
+    def from_dict(cls, data) -> MsvtResult:
+        """An ``MsvtResult`` from ``to_dict()``'s mapping (view RDMs rebuilt by rsatoolbox)."""
+        data = dict(data)
+        if isinstance(data.get("view_rdms"), dict):
+            data["view_rdms"] = {label: rdms_from_plain(value) for label, value in data["view_rdms"].items()}
+        return super().from_dict(data)
+
+    def _title(self) -> str:
+        return ", ".join(self.tables)
+
+
+def msvt_study(networks, stimuli, *, object_key="object", device="auto", batch_size=32, verbose=False) -> MsvtResult:
+    """Each network's per-object index in every preset layer, on one stimulus set.
+
+    Args:
+        networks: mapping label -> ``LoadedModel`` (e.g. a trained network and its untrained
+            twin), in the order of the figure's panels.
+        stimuli: ``StimulusSet`` with ``object_key``, ``view_deg`` (mirror-paired views) and, for
+            Figure 2's categories, ``category`` descriptors.
+        object_key: descriptor naming the object (``"identity"`` for faces).
+        device: as in ``model_view_rdms``.
+        batch_size: images per forward pass.
+        verbose: progress bars.
+
+    Returns:
+        ``MsvtResult``.
+
+    Raises:
+        InvalidTypeError: ``networks`` is not a non-empty mapping; and as ``model_view_rdms``.
+    """
+    if not isinstance(networks, Mapping) or not networks:
+        raise InvalidTypeError(
+            f"Invalid type for 'networks': expected a non-empty mapping label -> LoadedModel, got {networks!r}"
+        )
+    tables, view_rdms, weights = {}, {}, {}
+    options = {"object_key": object_key, "device": device, "batch_size": batch_size, "verbose": verbose}
+    for label, network in networks.items():
+        view_rdms[label] = model_view_rdms(network, stimuli, "all", **options)
+        tables[label] = msvt_by_object(view_rdms[label]).rename(columns={"name": "layer"})
+        weights[label] = network.weights
+    return MsvtResult(tables, view_rdms, weights)

@@ -1,0 +1,91 @@
+"""Figure 3: reflection invariance and equivariance across a network's layers, per image set.
+
+``figure3_images`` makes the figure's three kinds of image set (rendered objects, natural
+photographs, white noise); ``equivariance_study`` measures invariance (Eq. 2) and equivariance
+(Eq. 3) of every preset layer of each network on each set (``measure_equivariance``, streamed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .._utils import check_count, check_option
+from ..errors import InvalidTypeError
+from ..networks.activations import measure_equivariance
+from ..results import Result
+from ..stimuli.base import TRANSFORMS
+from ..stimuli.io import natural_images, noise_images
+from ..stimuli.objects import render_objects
+
+IMAGE_SETS = ("objects", "natural", "noise")
+
+
+def figure3_images(kind, n_images, *, size=227, random_state=0):
+    """One of Figure 3's image sets: ``"objects"``, ``"natural"`` or ``"noise"``.
+
+    ``objects``: the nine rendered categories, ``max(1, n_images // 81)`` exemplars x 9 views;
+    ``natural``: ``natural_images``; ``noise``: ``noise_images``.
+
+    Raises:
+        InvalidArgumentError: an unknown ``kind`` or a count below 1.
+    """
+    check_option("images", kind, IMAGE_SETS)
+    n_images, size = check_count("n_images", n_images), check_count("size", size)
+    if kind == "objects":
+        return render_objects(n_exemplars=max(1, n_images // 81), size=size, random_state=random_state)
+    make = natural_images if kind == "natural" else noise_images
+    return make(n_images, size=size, random_state=random_state)
+
+
+@dataclass(repr=False)
+class EquivarianceResult(Result):
+    """Figure 3's tables: ``"<network>, <image set>"`` -> ``measure_equivariance`` table.
+
+    Attributes:
+        tables: label -> DataFrame (layer, transform, measure, mean, sem, n_images).
+    """
+
+    tables: dict
+
+    def combined(self) -> pd.DataFrame:
+        """All tables in one, with a ``network`` column (the labels)."""
+        return pd.concat([t.assign(network=label) for label, t in self.tables.items()], ignore_index=True)
+
+    def _title(self) -> str:
+        return ", ".join(self.tables)
+
+
+def equivariance_study(
+    networks, image_sets, *, transforms=TRANSFORMS, device="auto", batch_size=32, verbose=False
+) -> EquivarianceResult:
+    """Invariance and equivariance of every preset layer of each network on each image set.
+
+    Args:
+        networks: mapping label -> ``LoadedModel``.
+        image_sets: mapping label -> ``StimulusSet``.
+        transforms: as in ``measure_equivariance``.
+        device: as in ``measure_equivariance``.
+        batch_size: original images per forward pass.
+        verbose: progress bars.
+
+    Returns:
+        ``EquivarianceResult`` with one table per (network, image set), labelled
+        ``"<network>, <image set>"``, networks outermost.
+
+    Raises:
+        InvalidTypeError: ``networks`` or ``image_sets`` is not a non-empty mapping; and as
+            ``measure_equivariance``.
+    """
+    for name, mapping in (("networks", networks), ("image_sets", image_sets)):
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise InvalidTypeError(f"Invalid type for {name!r}: expected a non-empty mapping label -> value")
+    options = {"transforms": transforms, "device": device, "batch_size": batch_size, "verbose": verbose}
+    tables = {
+        f"{label}, {images}": measure_equivariance(network, stimuli, "all", **options)
+        for label, network in networks.items()
+        for images, stimuli in image_sets.items()
+    }
+    return EquivarianceResult(tables)

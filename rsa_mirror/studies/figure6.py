@@ -1,0 +1,195 @@
+"""Figure 6: every layer against every patch, with noise ceilings and the Shapley split.
+
+``brain_alignment`` runs the three analyses on one set of stimulus resamples (bootstrap r per
+layer and patch, split-half ceilings per patch, the reflection-invariant / -sensitive Shapley
+split) from activations; ``alignment_study`` starts from a network and images: it puts the
+images in the recordings' row order, extracts the activations of the images and of their
+mirror images, and runs ``brain_alignment``. ``rendered_faces`` renders FIV-like faces for the
+identities and views of a recording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .._utils import check_count, check_option, check_random_state
+from ..errors import DataError, InvalidArgumentError, InvalidTypeError
+from ..inference import BootstrapResult, bootstrap_compare, split_half_ceiling
+from ..rdm import compute_rdms
+from ..resampling import METHODS, check_n_jobs, pattern_dict
+from ..results import Result
+from ..shapley import ShapleyResult, mirror_components, shapley_decomposition
+from ..stimuli.faces import render_faces
+
+
+@dataclass(repr=False)
+class AlignmentResult(Result):
+    """Figure 6: bootstrap comparison with ceilings, and its Shapley split, on shared resamples.
+
+    Attributes:
+        comparison: ``BootstrapResult`` of patches x layers, ``ceilings`` filled per patch.
+        shapley: ``ShapleyResult`` of the mirror components on the same resamples.
+    """
+
+    NESTED: ClassVar[dict] = {"comparison": BootstrapResult, "shapley": ShapleyResult}
+
+    comparison: BootstrapResult
+    shapley: ShapleyResult
+
+    def summary(self) -> pd.DataFrame:
+        """One row per (patch, layer): r, bootstrap SD and 95% interval, ceiling, component values and shares."""
+        frame = self.comparison.to_frame().rename(columns={"brain": "patch", "model": "layer"})
+        frame = frame.drop(columns=["n_bootstrap", "method", "ci_level"])
+        for name, ceiling in self.comparison.ceilings.items():
+            frame.loc[frame.patch == name, "ceiling_lower"] = ceiling.lower
+            frame.loc[frame.patch == name, "ceiling_upper"] = ceiling.upper
+        shapley = self.shapley.summary().drop(columns=["brain", "layer", "full"])
+        return pd.concat([frame, shapley], axis=1)
+
+    def _title(self) -> str:
+        c = self.comparison
+        return f"{len(c.model_names)} layers x {len(c.brain_names)} patches, {c.samples.shape[-1]} resamples"
+
+
+def brain_alignment(
+    activations,
+    mirror_activations,
+    recordings,
+    *,
+    n_bootstrap=1000,
+    n_splits=100,
+    method="pearson",
+    random_state=None,
+    n_jobs=None,
+) -> AlignmentResult:
+    """Compare every layer with every patch: bootstrap r, split-half ceilings, Shapley split.
+
+    Args:
+        activations: mapping layer -> (n_stimuli, ...) activations of the stimuli, in the row
+            order of the recordings.
+        mirror_activations: the same layers for the mirror images of those stimuli, same order.
+        recordings: mapping patch -> rsatoolbox ``Dataset`` (stimuli x neurons), e.g.
+            ``neural_data.Recordings``.
+        n_bootstrap: stimulus resamples, shared by the comparison, the ceilings and Shapley.
+        n_splits: random neuron splits per ceiling.
+        method: as in ``bootstrap_compare``.
+        random_state: one seed for resamples and splits (bit-identical results).
+        n_jobs: as in ``bootstrap_compare``.
+
+    Returns:
+        ``AlignmentResult``.
+
+    Raises:
+        InvalidArgumentError: ``n_bootstrap`` < 2, ``n_splits`` < 1, an unknown ``method``, a
+            bad ``n_jobs``, or ``mirror_activations`` without some layer of ``activations`` (or
+            with one it lacks).
+        InvalidTypeError: an argument is not a non-empty mapping.
+        DataError: a layer's activations and mirror activations differ in shape, or do not
+            cover the recordings' stimuli; and as in ``compute_rdms`` and ``split_half_ceiling``.
+    """
+    method = check_option("method", method, METHODS)
+    n_bootstrap = check_count("n_bootstrap", n_bootstrap, minimum=2)
+    n_splits = check_count("n_splits", n_splits, minimum=1)
+    n_jobs = check_n_jobs(n_jobs)
+    for label, mapping in (("activations", activations), ("mirror_activations", mirror_activations)):
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise InvalidTypeError(
+                f"Invalid type for {label!r}: expected a non-empty mapping layer -> array, got {type(mapping).__name__}"
+            )
+    if not isinstance(recordings, Mapping) or not recordings:
+        raise InvalidTypeError(
+            "Invalid type for 'recordings': expected a non-empty mapping patch -> rsatoolbox Dataset, "
+            f"got {type(recordings).__name__}"
+        )
+    missing = [layer for layer in activations if layer not in mirror_activations]
+    extra = [layer for layer in mirror_activations if layer not in activations]
+    if missing or extra:
+        raise InvalidArgumentError(
+            f"Invalid value for 'mirror_activations': expected the layers of 'activations' {list(activations)}, "
+            f"got {list(mirror_activations)} (missing: {missing}, not in activations: {extra})"
+        )
+    for layer in activations:
+        shapes = np.shape(activations[layer]), np.shape(mirror_activations[layer])
+        if shapes[0] != shapes[1]:
+            raise DataError(
+                f"activations[{layer!r}] and mirror_activations[{layer!r}] differ in shape: {shapes[0]} vs {shapes[1]}"
+            )
+    rng = check_random_state(random_state)
+    brains = compute_rdms(dict(recordings))
+    for layer in activations:
+        if np.shape(activations[layer])[:1] != (brains.n_cond,):
+            raise DataError(
+                f"activations[{layer!r}] has shape {np.shape(activations[layer])}: expected "
+                f"{brains.n_cond} stimuli (those of the recordings) in its first axis"
+            )
+    models = compute_rdms(dict(activations), descriptors=pattern_dict(brains))
+    comparison = bootstrap_compare(
+        models, brains, n_bootstrap=n_bootstrap, method=method, random_state=rng, n_jobs=n_jobs
+    )
+    for patch, dataset in recordings.items():
+        comparison.ceilings[patch] = split_half_ceiling(
+            dataset, n_splits=n_splits, random_state=rng, indices=comparison.indices, name=patch
+        )
+    components = {layer: mirror_components(activations[layer], mirror_activations[layer]) for layer in activations}
+    shapley = shapley_decomposition(components, brains, indices=comparison.indices, method=method, n_jobs=n_jobs)
+    return AlignmentResult(comparison=comparison, shapley=shapley)
+
+
+def alignment_study(
+    recordings,
+    stimuli,
+    model,
+    *,
+    n_bootstrap=1000,
+    n_splits=100,
+    method="pearson",
+    random_state=0,
+    n_jobs=None,
+    device="auto",
+    batch_size=32,
+) -> AlignmentResult:
+    """Figure 6 for one network: its activations of ``stimuli`` and their mirror images vs ``recordings``.
+
+    The stimuli are put in the recordings' row order (``StimulusSet.aligned_to`` on identity and
+    view_deg), the activations of every preset layer are extracted for the images and for their
+    mirror images (needs torch: ``pip install rsa_mirror[models]``), and ``brain_alignment``
+    compares them with every patch.
+
+    Args:
+        recordings: mapping patch -> rsatoolbox ``Dataset`` (e.g. ``neural_data.Recordings``), all
+            rows mirror-paired views.
+        stimuli: ``StimulusSet`` with ``identity`` and ``view_deg``, covering the recordings' rows.
+        model: ``LoadedModel``.
+        n_bootstrap: as in ``brain_alignment``.
+        n_splits: as in ``brain_alignment``.
+        method: as in ``brain_alignment``.
+        random_state: as in ``brain_alignment``.
+        n_jobs: as in ``brain_alignment``.
+        device: as in ``extract_activations``.
+        batch_size: images per forward pass.
+
+    Returns:
+        ``AlignmentResult``.
+    """
+    from ..networks.activations import extract_activations
+
+    rows = next(iter(recordings.values())).obs_descriptors
+    stimuli = stimuli.aligned_to(rows)
+    options = {"device": device, "batch_size": batch_size}
+    f_x = extract_activations(model, stimuli, "all", **options)
+    f_gx = extract_activations(model, stimuli.mirrored(), "all", **options)
+    options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "method": method, "n_jobs": n_jobs}
+    return brain_alignment(f_x, f_gx, recordings, random_state=random_state, **options)
+
+
+def rendered_faces(recordings, *, size=227, random_state=0):
+    """FIV-like rendered faces (``render_faces``) for the identities and yaw views of ``recordings``."""
+    patterns = next(iter(recordings.values())).obs_descriptors
+    views = sorted(set(np.asarray(patterns["view_deg"]).tolist()))
+    n_identities = len(set(np.asarray(patterns["identity"]).tolist()))
+    return render_faces(n_identities=n_identities, views_deg=views, size=size, random_state=random_state)
