@@ -3,8 +3,8 @@
 Renders the paper's nine categories (here 3 exemplars x 9 views; the paper used 25), streams
 them through AlexNet with ImageNet weights when they are cached (else only the untrained
 network) and an untrained AlexNet, computes every object's 9 x 9 view RDM per layer and its
-index, and plots the category means (trained, untrained, difference).
-Run: python examples/figure2_msvt_by_layer.py [OUT.png]
+index (``msvt_study``, as ``rsa-mirror msvt``), and plots the category means (trained,
+untrained, difference). Run: python examples/figure2_msvt_by_layer.py [OUT.png]
 """
 
 import sys
@@ -13,8 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from rsa_mirror import load_model, model_view_rdms, msvt_by_object, msvt_chance_level  # noqa: E402
-from rsa_mirror.stimuli import render_objects  # noqa: E402
+from rsa_mirror import load_model, msvt_chance_level, render_objects, summarize_msvt  # noqa: E402
+from rsa_mirror.studies import msvt_study  # noqa: E402
 from rsa_mirror.vis import plot_msvt_categories  # noqa: E402
 
 stimuli = render_objects(n_exemplars=3, size=227, random_state=0)
@@ -24,13 +24,10 @@ try:
 except FileNotFoundError as error:
     print(f"{error}\n-> showing the untrained network only")
 
-tables = {}
-for network in networks:
-    view_rdms = model_view_rdms(network, stimuli, "all", batch_size=27)  # 3 objects per batch
-    tables[network.weights] = msvt_by_object(view_rdms).rename(columns={"name": "layer"})
-    means = tables[network.weights].groupby(["layer", "category"], sort=False)["msvt"].mean().unstack()
-    print(network.weights, "\n", means.round(2))
+result = msvt_study({network.weights: network for network in networks}, stimuli, batch_size=27)  # 3 objects a batch
+for label, table in result.tables.items():
+    print(label, "\n", summarize_msvt(table, by=("layer", "category")).msvt_mean.unstack().round(2))
 
 out = sys.argv[1] if len(sys.argv) > 1 else "figure2_msvt_by_layer.png"
-plot_msvt_categories(tables, layer_key="layer", chance_level=msvt_chance_level(9)).savefig(out, dpi=150)
+plot_msvt_categories(result.tables, layer_key="layer", chance_level=msvt_chance_level(9)).savefig(out, dpi=150)
 print(f"wrote {out}")

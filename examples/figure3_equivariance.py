@@ -1,10 +1,11 @@
 """Figure 3: reflection invariance and equivariance across AlexNet's layers.
 
 For rendered objects, natural photographs (crops of scikit-image's and scikit-learn's sample
-images) and white noise, measures per layer the invariance (Eq. 2) and, for convolutional
-layers, the equivariance (Eq. 3) under horizontal flip, vertical flip and 90-degree rotation.
-Small image sets so that it runs on a CPU in about a minute; untrained AlexNet unless ImageNet
-weights are cached. Run: python examples/figure3_equivariance.py [OUT.png]
+images) and white noise (``figure3_images``), measures per layer the invariance (Eq. 2) and,
+for convolutional layers, the equivariance (Eq. 3) under horizontal flip, vertical flip and
+90-degree rotation (``equivariance_study``, as ``rsa-mirror equivariance``). Small image sets so
+that it runs on a CPU in about a minute; untrained AlexNet unless ImageNet weights are cached.
+Run: python examples/figure3_equivariance.py [OUT.png]
 """
 
 import sys
@@ -13,12 +14,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from rsa_mirror import load_model, measure_equivariance  # noqa: E402
-from rsa_mirror.stimuli import (  # noqa: E402
-    natural_images,
-    noise_images,
-    render_objects,  # noqa: E402
-)
+from rsa_mirror import load_model  # noqa: E402
+from rsa_mirror.studies import equivariance_study, figure3_images  # noqa: E402
 from rsa_mirror.vis import plot_equivariance  # noqa: E402
 
 try:
@@ -26,15 +23,10 @@ try:
 except FileNotFoundError:
     network = load_model("alexnet", weights="untrained", random_state=0)
 
-image_sets = {
-    "objects": render_objects(n_exemplars=1, size=227, random_state=0),
-    "natural": natural_images(45, size=227, random_state=0),
-    "noise": noise_images(45, size=227, random_state=0),
-}
-tables = {
-    f"{name} ({network.weights})": measure_equivariance(network, images, "all") for name, images in image_sets.items()
-}
-for label, table in tables.items():
+sizes = {"objects": 81, "natural": 45, "noise": 45}  # images per set (objects: 1 exemplar x 9 categories x 9 views)
+image_sets = {kind: figure3_images(kind, n, size=227, random_state=0) for kind, n in sizes.items()}
+result = equivariance_study({network.weights: network}, image_sets)
+for label, table in result.tables.items():
     print(
         label,
         "\n",
@@ -42,5 +34,5 @@ for label, table in tables.items():
     )
 
 out = sys.argv[1] if len(sys.argv) > 1 else "figure3_equivariance.png"
-plot_equivariance(tables).savefig(out, dpi=150)
+plot_equivariance(result.tables).savefig(out, dpi=150)
 print(f"wrote {out}")

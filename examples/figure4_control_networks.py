@@ -4,7 +4,8 @@ Trains the paper's control network with several seeds on scikit-learn's digits u
 label regimes (original, mirror_invariant = symSVHN-like, mirror_sensitive = asymSVHN-like) and
 on rendered bilaterally symmetric categories (a CIFAR-10 stand-in, no faces), then measures the
 index of every layer on rendered test objects of the paper's 9 categories, faces included, that
-no network saw. Writes, into --out, as it goes: msvt_by_object.csv, histories.csv, then
+no network saw (``control_experiment``; ``rsa-mirror train`` runs one network the same way,
+``control_network_study``). Writes, into --out, as it goes: msvt_by_object.csv, histories.csv, then
 faces_fc.csv (faces' index in fc1 and fc2 per regime: mean and 95% interval over seeds),
 figure4.png, training_curves.png and the seed-0 rendered-categories network
 (control_rendered.pt). Nothing is tuned toward the expected answer: the schedules are the
@@ -22,15 +23,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
 
-from rsa_mirror import msvt_chance_level  # noqa: E402
-from rsa_mirror.networks.datasets import load_dataset  # noqa: E402
-from rsa_mirror.networks.training import save_network, train  # noqa: E402
-from rsa_mirror.stimuli import render_objects  # noqa: E402
-from rsa_mirror.studies.figure4 import control_msvt  # noqa: E402
+from rsa_mirror import msvt_chance_level, render_objects  # noqa: E402
+from rsa_mirror.networks import load_dataset, save_network  # noqa: E402
+from rsa_mirror.studies import control_experiment, faces_in_fc  # noqa: E402
 from rsa_mirror.vis import plot_control_networks, plot_training_curves  # noqa: E402
 
 RUNS = [
@@ -53,42 +50,33 @@ began = time.perf_counter()
 datasets = {"digits": load_dataset("digits"), "rendered": load_dataset("rendered", n_per_class=args.n_per_class)}
 test_objects = render_objects(n_exemplars=5, size=64, random_state=2024)  # seed apart from every training set
 print(f"data ready in {time.perf_counter() - began:.0f} s", flush=True)
-
 tables, histories = [], []
-for dataset, regime in RUNS:
-    for seed in args.seeds:
-        start = time.perf_counter()
-        result = train(datasets[dataset], regime=regime, random_state=seed, device=args.device, epochs=args.epochs)
-        table = control_msvt(result, test_objects, device=args.device)
-        tables.append(table.assign(dataset=dataset, regime=regime, seed=seed))
-        histories.append(result.history.assign(dataset=dataset, regime=regime, seed=seed))
-        if (dataset, regime, seed) == ("rendered", "original", args.seeds[0]):
-            save_network(args.out / "control_rendered.pt", result)
-        accuracy = result.history.val_accuracy.iloc[-1]
-        print(
-            f"{dataset:8s} {regime:16s} seed {seed}: val accuracy {accuracy:.3f}, {time.perf_counter() - start:.1f} s",
-            flush=True,
-        )
-        pd.concat(tables).to_csv(args.out / "msvt_by_object.csv", index=False)
-        pd.concat(histories).to_csv(args.out / "histories.csv", index=False)
 
-table = pd.concat(tables)
-faces = table[(table.category == "face") & table.layer.isin(["fc1", "fc2"])]
-per_seed = faces.groupby(["dataset", "regime", "layer", "seed"], sort=False).msvt.mean()
-rows = []
-for (dataset, regime, layer), values in per_seed.groupby(level=[0, 1, 2], sort=False):
-    values = values.dropna()  # a seed whose layer is dead has no index
-    n = len(values)
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-    rows.append((dataset, regime, layer, values.mean(), values.mean() - half, values.mean() + half, n))
-summary = pd.DataFrame(rows, columns=["dataset", "regime", "layer", "face_msvt", "ci_low", "ci_high", "n_seeds"])
+
+def report(dataset, regime, seed, result):
+    """Each network as it is done: its accuracy, the tables so far, the seed-0 rendered network."""
+    labels = {"dataset": dataset, "regime": regime, "seed": seed}
+    tables.append(result.msvt.assign(**labels))
+    histories.append(result.training.history.assign(**labels))
+    pd.concat(tables).to_csv(args.out / "msvt_by_object.csv", index=False)
+    pd.concat(histories).to_csv(args.out / "histories.csv", index=False)
+    if (dataset, regime, seed) == ("rendered", "original", args.seeds[0]):
+        save_network(args.out / "control_rendered.pt", result.training)
+    accuracy = result.training.history.val_accuracy.iloc[-1]
+    print(f"{dataset:8s} {regime:16s} seed {seed}: val accuracy {accuracy:.3f}", flush=True)
+
+
+experiment = control_experiment(
+    datasets, test_objects, runs=RUNS, seeds=args.seeds, device=args.device, epochs=args.epochs, on_network=report
+)
+summary = faces_in_fc(experiment.msvt)  # faces' index in fc1 and fc2: mean and 95% interval over seeds
 summary.to_csv(args.out / "faces_fc.csv", index=False)
 print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
+table, history = experiment.msvt, experiment.histories
 labels = {f"{d}, {r}": table[(table.dataset == d) & (table.regime == r)] for d, r in RUNS}
 figure = plot_control_networks(labels, dashed=("digits, mirror_sensitive",), chance_level=msvt_chance_level(9))
 figure.savefig(args.out / "figure4.png", dpi=150)
-history = pd.concat(histories)
 curves = {
     f"{d}, {r}": history[(history.dataset == d) & (history.regime == r) & (history.seed == args.seeds[0])]
     for d, r in RUNS

@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 
 from rsa_mirror import load_model  # noqa: E402
 from rsa_mirror.stimuli import render_objects  # noqa: E402
-from rsa_mirror.studies.figure5 import importance_study  # noqa: E402
+from rsa_mirror.studies import importance_study  # noqa: E402
 from rsa_mirror.vis import plot_importance_study  # noqa: E402
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "figure5")

@@ -4,7 +4,7 @@ Simulated MLMF / AL / AM recordings (25 identities x 5 yaw views) against render
 faces through AlexNet (untrained unless ImageNet weights are cached): bootstrap correlation
 per layer and patch with split-half noise ceilings, and the Shapley split of each correlation
 into reflection-invariant and reflection-sensitive parts, all on the same 300 stimulus
-resamples. Run: python examples/figure6_alignment.py [OUT.png]
+resamples (``alignment_study``, as ``rsa-mirror align``). Run: python examples/figure6_alignment.py [OUT.png]
 """
 
 import sys
@@ -16,22 +16,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from neural_data import simulate_face_patches  # noqa: E402
-from rsa_mirror import extract_activations, load_model  # noqa: E402
-from rsa_mirror.stimuli import render_faces  # noqa: E402
-from rsa_mirror.studies.figure6 import brain_alignment  # noqa: E402
+from rsa_mirror import load_model  # noqa: E402
+from rsa_mirror.studies import alignment_study, rendered_faces  # noqa: E402
 from rsa_mirror.vis import plot_alignment, plot_shapley  # noqa: E402
 
 recordings = simulate_face_patches(random_state=0)  # rows view-major: all identities per view
-faces = render_faces(n_identities=25, size=227, random_state=0)  # identity-major
-faces = faces.aligned_to(recordings["AL"].obs_descriptors)  # now in the recordings' row order
-
+faces = rendered_faces(recordings, size=227, random_state=0)  # the recordings' identities and views
 try:
     network = load_model("alexnet", weights="imagenet")
 except FileNotFoundError:
     network = load_model("alexnet", weights="untrained", random_state=0)
-f_x = extract_activations(network, faces, "all")
-f_gx = extract_activations(network, faces.mirrored(), "all")
-result = brain_alignment(f_x, f_gx, recordings, n_bootstrap=300, n_splits=50, random_state=0)
+result = alignment_study(recordings, faces, network, n_bootstrap=300, n_splits=50, random_state=0)
 print(result.summary().round(3).to_string(index=False))
 
 figure, axes = plt.subplots(2, 3, figsize=(11, 6.8), sharey="row", layout="constrained")

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.io
 
 from neural_data import StimulusLayout, load_freiwald_tsao, simulate_face_patches
-from rsa_mirror import compute_rdms, msvt_by_object, summarize_msvt
+from rsa_mirror.studies import patch_study
 
 if len(sys.argv) > 2:
     folder, table = sys.argv[1], sys.argv[2]
@@ -37,6 +37,5 @@ recordings = load_freiwald_tsao(folder, layout=StimulusLayout.from_table(table))
 print(recordings)
 print("layout:", recordings.layout.describe())
 
-rdms = compute_rdms(recordings)  # every row: rsatoolbox RDMs, one per patch
-index = msvt_by_object(recordings, object_key="identity")  # views without a mirror view are left out, and named
-print(summarize_msvt(index).round(3))
+result = patch_study(recordings)  # RDMs over every row; the index leaves out (and names) views without a mirror view
+print(result.summary.round(3))

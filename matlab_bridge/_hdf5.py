@@ -15,7 +15,8 @@ with its own rules; every top-level variable is read by the rule of its writer:
   string datasets are text; groups are read as structs of their members.
 
 Values come back in the plain-Python form of ``read_mat``: numbers as arrays (at least 2-D),
-char rows as ``str`` (several rows: a list of them), cells as lists (column-major order),
+char rows as ``str`` (several rows: a list of them), cells as ``Cell`` (column-major order, with
+their shape),
 structs as a list of dicts. What has no such form (compound, opaque or reference datasets in
 plain HDF5, Octave types other than numbers, text, cells and structs) is refused, naming the
 variable; nothing is unpickled.
@@ -148,5 +149,8 @@ def _octave_value(group):
 
 
 def _octave_cell(value) -> list:
+    from ._matfile import Cell
+
     items = sorted((name for name in value if name != "dims"), key=lambda name: int(name.lstrip("_")))
-    return [_octave_value(value[name]) for name in items]
+    shape = tuple(int(d) for d in np.asarray(value["dims"][()]).ravel()[::-1]) if "dims" in value else None
+    return Cell([_octave_value(value[name]) for name in items], shape)

@@ -11,9 +11,12 @@ can use (``check_matlab_name``): others are refused, never dropped or written un
 Reading: v4/v6/v7 through scipy; HDF5 files (detected by their signature) by the rule of their
 writer (``_hdf5``: MATLAB v7.3 and hdf5storage transposed back from column-major, GNU Octave's
 HDF5 format likewise, plain HDF5 as stored). Values come back as plain Python: structs -> list
-of dicts (a struct array stays a list, also of one), cells -> lists, char rows -> str, numbers
--> arrays as stored (at least 2-D). Reading never runs code from the file: MAT files hold no
-Python objects, and neither scipy, h5py nor hdf5storage unpickles anything.
+of dicts (a struct array stays a list, also of one), char rows -> str, numbers -> arrays as
+stored (at least 2-D), and cells -> ``Cell``: a list of the elements in MATLAB's linear order
+(column-major, ``c{1}, c{2}, ...``) that keeps the cell's ``shape``, so that a 2-D cell stays
+2-D (``cell.to_array()[i, j]`` is MATLAB's ``c{i+1, j+1}``) while a reader of a 1 x n cell of
+names, or of a cell of RDMs, iterates it as a list. Reading never runs code from the file: MAT
+files hold no Python objects, and neither scipy, h5py nor hdf5storage unpickles anything.
 """
 
 from __future__ import annotations
@@ -44,6 +47,30 @@ NAME_RULE = "a MATLAB name: a letter first, then letters, digits or underscores,
 
 class MatFormatError(FileFormatError):
     """A .mat file, variable or value that the bridge cannot read or write, with the reason."""
+
+
+class Cell(list):
+    """A MATLAB cell array as read: its elements in MATLAB's linear (column-major) order, and its shape.
+
+    Attributes:
+        shape: the cell's size as MATLAB gives it, e.g. (n_objects, n_views) for a 2-D cell.
+    """
+
+    def __init__(self, items=(), shape=None):
+        super().__init__(items)
+        self.shape = (1, len(self)) if shape is None else tuple(int(n) for n in shape)
+        if int(np.prod(self.shape)) != len(self):
+            raise ValueError(f"a cell of shape {self.shape} holds {int(np.prod(self.shape))} elements, got {len(self)}")
+
+    def to_array(self) -> np.ndarray:
+        """The elements as an object array of ``shape`` (``[i, j]`` is MATLAB's ``{i+1, j+1}``)."""
+        array = np.empty(len(self), dtype=object)
+        for k, item in enumerate(self):
+            array[k] = item
+        return array.reshape(self.shape, order="F")
+
+    def __repr__(self):
+        return f"Cell({list(self)!r}, shape={self.shape})"
 
 
 def write_mat(path, variables, *, format="v7", long_field_names=False) -> Path:
@@ -187,7 +214,7 @@ def to_python(value):
         rows = [str(row) for row in value.ravel(order="F")]
         return rows[0] if len(rows) == 1 else rows
     if value.dtype == object:  # cell array
-        return [to_python(item) for item in value.ravel(order="F")]
+        return Cell([to_python(item) for item in value.ravel(order="F")], value.shape)
     return value if value.ndim >= 2 else np.atleast_2d(value)
 
 

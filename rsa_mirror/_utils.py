@@ -19,6 +19,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np
+from numpy.random import RandomState
 
 from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
 
@@ -65,6 +66,86 @@ def check_random_state(random_state) -> np.random.Generator:
     if isinstance(random_state, (int, np.integer)) and random_state < 0:
         raise InvalidArgumentError(f"Invalid value for 'random_state': expected an integer >= 0, got {random_state}")
     return np.random.default_rng(random_state)
+
+
+def seed_sequence(random_state, *key) -> np.random.SeedSequence:
+    """``random_state`` as a ``np.random.SeedSequence``: the package's one way to derive random streams.
+
+    Args:
+        random_state: None (fresh entropy from the operating system), an integer >= 0 (Python or
+            NumPy: ``3`` and ``np.int64(3)`` give the same sequence), a SeedSequence (itself) or a
+            ``np.random.Generator`` (a new child of its seed sequence, as ``Generator.spawn``
+            makes: each call on one Generator gives another stream, and its own draws are not
+            disturbed).
+        *key: integers naming a child stream (a SeedSequence spawn key): ``seed_sequence(s, 1)``
+            and ``seed_sequence(s, 2)`` are independent of each other and of ``seed_sequence(s)``.
+
+    Raises:
+        InvalidTypeError, InvalidArgumentError: as ``check_random_state``.
+    """
+    check_random_state(random_state)  # the type and value checks
+    if isinstance(random_state, np.random.Generator):
+        parent = random_state.bit_generator.seed_seq
+        if isinstance(parent, np.random.SeedSequence):
+            sequence = parent.spawn(1)[0]
+        else:  # a bit generator made from a state, without a seed sequence: draw one
+            sequence = np.random.SeedSequence(int(random_state.integers(2**63)))
+    elif isinstance(random_state, np.random.SeedSequence):
+        sequence = random_state
+    else:
+        sequence = np.random.SeedSequence(None if random_state is None else int(random_state))
+    if not key:
+        return sequence
+    spawn_key = (*sequence.spawn_key, *(int(k) for k in key))
+    return np.random.SeedSequence(sequence.entropy, spawn_key=spawn_key, pool_size=sequence.pool_size)
+
+
+def derive_seed(random_state, *key, maximum=2**63 - 1, required=False) -> int:
+    """An integer seed (e.g. for a ``torch.Generator``) from ``random_state``, through ``seed_sequence``.
+
+    An integer ``random_state`` without ``key`` is returned as it is (checked), so that an
+    integer seed keeps its documented meaning (``load_model(weights="untrained", random_state=3)``
+    initializes as ``torch.manual_seed(3)`` and a ``torch.Generator`` seeded 3 do). Anything else
+    (a Generator, a SeedSequence, None, or a key) gives 64 bits of
+    ``seed_sequence(random_state, *key)`` reduced to [0, ``maximum``].
+
+    Args:
+        random_state: None, an integer >= 0, a SeedSequence or a ``np.random.Generator``.
+        *key: integers naming a child stream (see ``seed_sequence``).
+        maximum: the largest seed the caller takes (None: any integer is returned as given).
+        required: refuse None (where results must be reproducible, e.g. untrained weights).
+
+    Raises:
+        InvalidArgumentError: an integer below 0 or above ``maximum``, a fraction, a bool, or
+            None when ``required``.
+        InvalidTypeError: a legacy ``RandomState``.
+    """
+    if random_state is None and required:
+        bound = "" if maximum is None else f" and <= {maximum}"
+        raise InvalidArgumentError(
+            f"Invalid value for 'random_state': expected an integer >= 0{bound} or a np.random.Generator (a seed "
+            "is needed here: the result must be reproducible), got None"
+        )
+    if random_state is not None and not isinstance(
+        random_state, (np.random.Generator, np.random.SeedSequence, RandomState)
+    ):
+        random_state = check_count("random_state", random_state, minimum=0, maximum=maximum)
+        if not key:
+            return random_state
+    low, high = seed_sequence(random_state, *key).generate_state(2, np.uint32).tolist()
+    return (high << 32 | low) % (2**64 if maximum is None else maximum + 1)
+
+
+def indexed_seed(seed, index, *, stride=1_000_003) -> int:
+    """The integer seed of stream ``index`` of an integer ``seed``: (seed x stride + index) mod 2**64.
+
+    The derivation that RISE (each image's masks; each object's seed in ``importance_study``,
+    stride 100_003) and ``train`` (each epoch's shuffle and dropout) have used from their first
+    results on, kept so that those results (the README's numbers, the shipped control network)
+    are reproduced exactly; it gives distinct streams while ``index`` < ``stride``. Other
+    derivations go through ``seed_sequence`` / ``derive_seed``.
+    """
+    return (int(seed) * stride + int(index)) % 2**64
 
 
 def check_share(name, value, interval="()") -> float:

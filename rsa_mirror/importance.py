@@ -25,10 +25,11 @@ from tqdm.auto import tqdm
 from ._utils import (
     atomic_path,
     check_count,
-    check_random_state,
     check_share,
     check_units,
+    derive_seed,
     float_array,
+    indexed_seed,
     load_cached_array,
 )
 from .errors import InvalidArgumentError, InvalidTypeError
@@ -134,7 +135,8 @@ def rise_maps(
             convolution algorithms (unless ``torch.backends.cudnn.deterministic``) and TF32 for
             the float32 accumulation of the maps: GPU maps (same masks) are close to CPU maps,
             not equal.
-        random_state: int seed; image k's masks come from (seed, k), so maps do not depend on
+        random_state: an integer seed (or a Generator or None, from which one is derived,
+            ``derive_seed``); image k's masks come from (seed, k), so maps do not depend on
             batching, on which images are computed in one call, or on the device.
         checkpoint_dir: folder for one atomic file per object (``descriptors['object']``, or
             per image); a restarted run with the same arguments reuses them.
@@ -156,7 +158,7 @@ def rise_maps(
     grid = check_count("grid", grid, minimum=1)
     p = check_share("p", p)
     batch_size = check_count("batch_size", batch_size, minimum=1)
-    seed = _seed(random_state)
+    seed = derive_seed(random_state, maximum=None)
     unit_list = check_units(units)
     if weights is not None:
         weights = float_array("weights", weights).astype(np.float32)
@@ -197,7 +199,7 @@ def rise_maps(
                 maps[:, rows] = cached
                 continue
             for k in rows:
-                generator = torch.Generator().manual_seed((seed * 1_000_003 + k) % 2**64)
+                generator = torch.Generator().manual_seed(indexed_seed(seed, k))
                 image = to_device(torch.as_tensor(images[k]), device)
                 draws = _mask_draws(n_masks, (height, width), grid, p, generator, device)  # batching-independent
                 total = torch.zeros(n_maps, height * width, device=device)
@@ -237,13 +239,6 @@ def _check_size(size) -> tuple:
     if len(pair) != 2:
         raise InvalidArgumentError(f"Invalid value for 'size': expected an integer or (H, W), got {size!r}")
     return check_count("size", pair[0], minimum=1), check_count("size", pair[1], minimum=1)
-
-
-def _seed(random_state) -> int:
-    """RISE's integer seed: ``random_state`` itself (an integer >= 0), or drawn from a Generator or None."""
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return int(check_random_state(random_state).integers(2**62))
-    return check_count("random_state", random_state, minimum=0)
 
 
 def _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images) -> str:

@@ -18,8 +18,9 @@ from rsatoolbox.rdm import RDMs
 from matlab_bridge import MatFormatError, load_rdms, load_results, read_mat, save_rdms, save_results, write_mat
 from rsa_mirror.errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
 from rsa_mirror.networks.datasets import ImageData, apply_regime, load_dataset, render_training_set
+from rsa_mirror.networks.files import load_network, save_network
 from rsa_mirror.networks.models import ControlNet
-from rsa_mirror.networks.training import TrainResult, load_network, save_network, train
+from rsa_mirror.networks.training import TrainResult, train
 from rsa_mirror.studies.figure4 import control_msvt
 
 

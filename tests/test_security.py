@@ -60,7 +60,7 @@ def tiny_training_data():
 
 
 def test_load_network_refuses_a_crafted_network_file(tmp_path, payload):
-    from rsa_mirror.networks.training import load_network
+    from rsa_mirror.networks.files import load_network
 
     file = tmp_path / "network.pt"
     torch.save({"config": payload[0], "network": {}, "history": {}}, file)

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from rsa_mirror.networks.datasets import ImageData, apply_regime, load_dataset
+from rsa_mirror.networks.files import load_network, load_shipped_network, save_network
 from rsa_mirror.networks.models import CONTROL_LAYERS, ControlNet
-from rsa_mirror.networks.training import load_network, load_shipped_network, save_network, train
+from rsa_mirror.networks.training import train
 from rsa_mirror.studies.figure4 import control_msvt
 
 

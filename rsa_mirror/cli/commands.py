@@ -194,7 +194,7 @@ def run_train(args) -> int:
     """``rsa-mirror train``: one control network, its history and its index per layer."""
     matplotlib.use("Agg")
     from ..networks.datasets import load_dataset
-    from ..networks.training import save_network
+    from ..networks.files import save_network
     from ..stimuli.objects import render_objects
     from ..studies.figure4 import control_network_study
     from ..symmetry import summarize_msvt

@@ -10,6 +10,7 @@ from . import _torch  # noqa: F401  (first: a clear error without torch)
 from .activations import extract_activations, measure_equivariance, model_view_rdms, stream_activations
 from .datasets import DATASETS, REGIMES, ImageData, apply_regime, load_dataset, render_training_set
 from .devices import autocast, resolve_device
+from .files import load_network, load_shipped_network, save_network
 from .forward import layer_function, run_layers, unit_responses
 from .models import (
     CONTROL_LAYERS,
@@ -25,7 +26,7 @@ from .models import (
     load_model,
     model_input,
 )
-from .training import SCHEDULES, TrainResult, load_network, load_shipped_network, save_network, train
+from .training import SCHEDULES, TrainResult, train
 
 __all__ = [
     "CONTROL_LAYERS",

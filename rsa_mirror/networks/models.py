@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torchvision
 
-from .._utils import check_count, check_option
+from .._utils import check_count, check_option, derive_seed
 from ..errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
 from .devices import resolve_device
 
@@ -198,7 +198,8 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
         weights: ``"imagenet"`` (torchvision's default ImageNet weights, from the local cache),
             ``"untrained"`` (LeCun normal, seeded by ``random_state``) or a path to a local
             state-dict file (``torch.save(model.state_dict(), path)``).
-        random_state: int seed for ``"untrained"``; the same seed gives identical weights.
+        random_state: seed of ``"untrained"`` (an integer >= 0, or a ``np.random.Generator``, from
+            which an integer seed is derived); the same seed gives identical weights.
 
     Returns:
         ``LoadedModel`` in eval mode on the CPU, parameters frozen (``requires_grad=False``).
@@ -218,17 +219,16 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
             f"{weights!r}"
         )
     cached = check_weights(name, weights)
-    builder = getattr(torchvision.models, name)
     if weights == "untrained":
-        seed = check_count("random_state", random_state, minimum=0, maximum=2**64 - 1)
-        with torch.random.fork_rng(devices=[]):
+        seed = derive_seed(random_state, maximum=2**64 - 1, required=True)
+        with torch.random.fork_rng(devices=[]):  # the builder's own initialization draws from torch's global RNG
             torch.manual_seed(seed)
-            module = builder(weights=None)
+            module = torchvision.models.get_model(name, weights=None)
             lecun_normal_(module, generator=torch.Generator().manual_seed(seed))
         description = f"untrained (LeCun normal, seed {seed})"
     else:
         state = _read_state(cached)
-        module = builder(weights=None)
+        module = torchvision.models.get_model(name, weights=None)
         try:
             module.load_state_dict(state)
         except RuntimeError as error:
@@ -316,13 +316,13 @@ def check_weights(name, weights) -> Path | None:
 def lecun_normal_(module, *, generator=None) -> torch.nn.Module:
     """LeCun normal initialization in place: conv and linear weights ~ N(0, 1/fan_in), biases 0.
 
-    fan_in = in_channels / groups x kernel height x kernel width for convolutions, in_features
-    for linear layers. Other parameters (normalization, embeddings) keep their defaults.
+    ``torch.nn.init.kaiming_normal_`` with ``nonlinearity="linear"`` (gain 1): fan_in =
+    in_channels / groups x kernel height x kernel width for convolutions, in_features for
+    linear layers. Other parameters (normalization, embeddings) keep their defaults.
     """
     for layer in module.modules():
         if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
-            fan_in = layer.weight[0].numel()
-            layer.weight.normal_(0.0, fan_in**-0.5, generator=generator)
+            torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="linear", generator=generator)
             if layer.bias is not None:
                 layer.bias.zero_()
     return module
@@ -399,3 +399,51 @@ def _normalization(mean, std) -> tuple:
             raise InvalidArgumentError(f"Invalid value for {name!r}: expected {allowed}, got {given!r}")
         checked.append(tuple(values.tolist()))
     return tuple(checked)
+
+
+def control_net_from_state(state) -> ControlNet:
+    """A ``ControlNet`` (eval mode, float32) holding a state dict (tensors or arrays); InvalidArgumentError if none."""
+    state = {k: torch.as_tensor(v) for k, v in state.items()}
+    classes = state.get("fc3.weight")
+    if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
+        raise InvalidArgumentError("no control network weights (no 2-D 'fc3.weight')")
+    network = ControlNet(classes.shape[0])
+    try:
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except RuntimeError as error:
+        raise InvalidArgumentError(f"does not hold a control network ({error})") from None
+    return network.eval()
+
+
+def load_torch_file(path, map_location, keys) -> dict:
+    """``torch.load`` of tensors and plain values only (nothing in the file runs); ``keys`` must be there.
+
+    For the files of ``networks.training`` (networks, checkpoints); FileNotFoundError or
+    FileFormatError naming the file.
+    """
+    import pickle
+    import re
+    import warnings
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no network file at {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's note on pickle protocols
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL (\S+)", str(error))
+        what = f" ({found.group(1)})" if found else ""
+        raise FileFormatError(
+            f"{path}: cannot be read safely: it holds Python objects other than tensors and plain values{what}, or is "
+            "not a torch file; nothing in it was run"
+        ) from None
+    except (RuntimeError, EOFError, ValueError) as error:
+        raise FileFormatError(
+            f"{path}: not a readable torch file ({type(error).__name__}: {error}); truncated?"
+        ) from None
+    missing = [key for key in keys if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise FileFormatError(f"{path}: not a file of rsa_mirror.training (no {', '.join(missing)})")
+    return state

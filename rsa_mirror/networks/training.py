@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._utils import atomic_path, check_count, check_option
+from .._utils import atomic_path, check_count, check_option, derive_seed, indexed_seed, seed_sequence
 from ..errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
 from ..results import Result
 from .datasets import REGIMES, ImageData, apply_regime
 from .devices import autocast, resolve_device
-from .models import CONTROL_LAYERS, SHIPPED_NETWORK, SHIPPED_SHA256, ControlNet, LoadedModel
+from .models import CONTROL_LAYERS, ControlNet, LoadedModel, control_net_from_state, load_torch_file
 
 # The paper's schedules (250 epochs, batch 256) and the ones used here at small scale.
 SCHEDULES = {
@@ -47,7 +46,8 @@ SCHEDULES = {
 
 # Settings of a run that may differ on resume: more epochs extend the run; another thread count warns.
 _EXTENDABLE, _WARN_ONLY = ("epochs",), ("threads",)
-_MAX_SEED = (2**63 - 1) // 1_000_003 - 10_000  # seed * 1_000_003 + epoch must fit torch's 64-bit seeds
+_MAX_SEED = (2**63 - 1) // 1_000_003 - 10_000  # indexed_seed(seed, epoch) must fit torch's 64-bit seeds
+_REGIME_STREAM = 1  # seed_sequence(seed, 1): which half of the images the regime mirrors
 
 
 @dataclass(repr=False)
@@ -91,7 +91,7 @@ class TrainResult(Result):
         """
         data = dict(data)
         if isinstance(data.get("network"), dict):
-            data["network"] = _network_from_state(data["network"])
+            data["network"] = control_net_from_state(data["network"])
         if isinstance(data.get("history"), dict):
             data["history"] = pd.DataFrame(data["history"])
         return super().from_dict(data)
@@ -140,8 +140,12 @@ def train(
         halve_every: epochs between halvings of the learning rate (>= 1).
         val_fraction: share of the images held out for validation (seeded split), in [0, 1),
             leaving at least one training image.
-        random_state: int seed (>= 0) of the split, the regime, the initial weights, every
-            epoch's shuffle and dropout. The same seed, device type and CPU thread count
+        random_state: seed (an integer >= 0, or a ``np.random.Generator`` from which one is
+            derived, ``derive_seed``; the integer is recorded in ``config``) of the validation split
+            (``default_rng(seed)``), the regime's mirrored half (the independent stream
+            ``seed_sequence(seed, 1)``), the initial weights and every epoch's shuffle and dropout
+            (``indexed_seed(seed, epoch)``). torch's global random state is forked
+            (``torch.random.fork_rng``) and left as it was. The same seed, device type and CPU thread count
             (``torch.get_num_threads()``) give bit-identical weights; another thread count
             rounds sums differently (weights then differ in the last bits, growing with epochs).
         device: ``"auto"``, ``"cpu"``, ``"cuda"``; on CUDA the forward pass runs in bfloat16
@@ -168,7 +172,7 @@ def train(
     """
     _check_data(data)
     check_option("regime", regime, REGIMES)
-    seed = check_count("random_state", random_state, minimum=0, maximum=_MAX_SEED)
+    seed = derive_seed(random_state, maximum=_MAX_SEED, required=True)
     base = data.name.split(" ")[0]
     schedule = {**SCHEDULES.get(base, SCHEDULES["cifar10"])}
     given = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "halve_every": halve_every}
@@ -189,12 +193,19 @@ def train(
         **schedule,
         **_fingerprint(data, device),
     }
-    data = apply_regime(data, regime, random_state=seed)
+    # the mirrored half and the validation split come from independent streams of the seed
+    data = apply_regime(data, regime, random_state=seed_sequence(seed, _REGIME_STREAM))
     order = torch.from_numpy(np.random.default_rng(seed).permutation(len(data)))
     n_val = int(round(val_fraction * len(data)))
     images, labels = data.images.to(device), data.labels.to(device)
     val, fit = order[:n_val].to(device), order[n_val:].to(device)
-    torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=_devices(device)):  # torch's global RNG is left as it was
+        return _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpoint, verbose)
+
+
+def _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpoint, verbose) -> TrainResult:
+    """The training loop of ``train`` (inside a fork of torch's global random state)."""
+    _seed_torch(seed, device)  # the initial weights
     network = ControlNet(data.n_classes).to(device)
     if schedule["optimizer"] == "sgd":
         step = torch.optim.SGD(network.parameters(), lr=schedule["lr"], momentum=0.9)
@@ -215,8 +226,8 @@ def train(
     loss_function = nn.CrossEntropyLoss()
     for epoch in tqdm(range(start, schedule["epochs"]), desc=f"training {data.name}", disable=not verbose):
         began = time.perf_counter()
-        generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-        torch.manual_seed(seed * 1_000_003 + epoch)  # dropout of this epoch
+        generator = torch.Generator().manual_seed(indexed_seed(seed, epoch))  # this epoch's shuffle
+        _seed_torch(indexed_seed(seed, epoch), device)  # this epoch's dropout
         shuffled = fit[torch.randperm(len(fit), generator=generator).to(device)]
         network.train()
         total_loss = torch.zeros((), device=device)
@@ -258,6 +269,21 @@ def train(
                 torch.save(state, tmp)
     network = network.cpu().eval()
     return TrainResult(network, pd.DataFrame(rows), config)
+
+
+def _devices(device) -> list:
+    """The CUDA devices whose random state ``train`` forks (none on the CPU)."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def _seed_torch(seed, device):
+    """Seed the random state that dropout draws from: the CPU's and, on CUDA, that device's."""
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            torch.cuda.manual_seed(seed)
 
 
 def _check_data(data):
@@ -337,7 +363,7 @@ def _fingerprint(data, device) -> dict:
 
 def _read_checkpoint(path, config, device) -> dict:
     """A checkpoint of ``train``, refused when its fingerprint differs from ``config``'s."""
-    state = _load_safely(path, device, ("config", "network", "optimizer", "scheduler", "history"))
+    state = load_torch_file(path, device, ("config", "network", "optimizer", "scheduler", "history"))
     if not isinstance(state["config"], dict) or not isinstance(state["history"], list):
         raise FileFormatError(f"{path}: not a checkpoint of train (config or history of the wrong type)")
     old = state["config"]
@@ -360,34 +386,6 @@ def _read_checkpoint(path, config, device) -> dict:
     return state
 
 
-def _load_safely(path, map_location, keys) -> dict:
-    """``torch.load`` of tensors and plain values only (nothing in the file runs); ``keys`` must be there."""
-    import pickle
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no network file at {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # torch's note on pickle protocols
-            state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        found = re.search(r"GLOBAL (\S+)", str(error))
-        what = f" ({found.group(1)})" if found else ""
-        raise FileFormatError(
-            f"{path}: cannot be read safely: it holds Python objects other than tensors and plain values{what}, or is "
-            "not a torch file; nothing in it was run"
-        ) from None
-    except (RuntimeError, EOFError, ValueError) as error:
-        raise FileFormatError(
-            f"{path}: not a readable torch file ({type(error).__name__}: {error}); truncated?"
-        ) from None
-    missing = [key for key in keys if not isinstance(state, dict) or key not in state]
-    if missing:
-        raise FileFormatError(f"{path}: not a file of rsa_mirror.training (no {', '.join(missing)})")
-    return state
-
-
 @torch.no_grad()
 def _evaluate(network, images, labels, rows, batch_size, device) -> tuple:
     if len(rows) == 0:
@@ -401,88 +399,3 @@ def _evaluate(network, images, labels, rows, batch_size, device) -> tuple:
         loss += float(nn.functional.cross_entropy(output, labels[batch], reduction="sum"))
         correct += int((output.argmax(1) == labels[batch]).sum())
     return loss / len(rows), correct / len(rows)
-
-
-def save_network(path, result, *, dtype=torch.float16) -> Path:
-    """Write a trained network's weights (float16 by default, a few MB) and settings atomically.
-
-    The file holds tensors and plain values only (``load_network`` reads it with
-    ``weights_only=True``).
-
-    Raises:
-        InvalidTypeError: ``result`` is not a ``TrainResult``.
-        InvalidArgumentError: ``dtype`` is not a floating torch dtype.
-    """
-    if not isinstance(result, TrainResult):
-        raise InvalidTypeError(f"Invalid type for 'result': expected TrainResult (train), got {type(result).__name__}")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise InvalidArgumentError(f"Invalid value for 'dtype': expected a floating torch dtype, got {dtype!r}")
-    state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in result.network.state_dict().items()}
-    history = {str(k): [_plain(v) for v in values] for k, values in result.history.to_dict("list").items()}
-    config = {str(k): _plain(v) for k, v in result.config.items()}
-    with atomic_path(path) as tmp:
-        torch.save({"config": config, "network": state, "history": history}, tmp)
-    return Path(path)
-
-
-def _plain(value):
-    """NumPy scalars and arrays as Python numbers and lists (what ``weights_only`` reads back)."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def load_network(path) -> TrainResult:
-    """Read ``save_network``'s file back (weights widened to float32).
-
-    Only tensors and plain values are read (``torch.load(weights_only=True)``): nothing in the
-    file is run.
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        FileFormatError: a file that holds other Python objects, is no torch file, or does not
-            hold a control network (the message names the file and the problem).
-    """
-    state = _load_safely(path, "cpu", ("config", "network", "history"))
-    weights = state["network"]
-    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
-        raise FileFormatError(f"{path}: 'network' is not a state dict of tensors")
-    if not isinstance(state["config"], dict) or not isinstance(state["history"], (dict, list)):
-        raise FileFormatError(f"{path}: 'config' or 'history' of the wrong type")
-    try:
-        network = _network_from_state(weights)
-        history = pd.DataFrame(state["history"])
-    except (InvalidArgumentError, ValueError) as error:
-        raise FileFormatError(f"{path}: {error}") from None
-    return TrainResult(network.eval(), history, state["config"])
-
-
-def _network_from_state(state) -> ControlNet:
-    """A ``ControlNet`` (eval mode, float32) holding a state dict (tensors or arrays); InvalidArgumentError if none."""
-    state = {k: torch.as_tensor(v) for k, v in state.items()}
-    classes = state.get("fc3.weight")
-    if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
-        raise InvalidArgumentError("no control network weights (no 2-D 'fc3.weight')")
-    network = ControlNet(classes.shape[0])
-    try:
-        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except RuntimeError as error:
-        raise InvalidArgumentError(f"does not hold a control network ({error})") from None
-    return network.eval()
-
-
-def load_shipped_network() -> TrainResult:
-    """The control network shipped with the package (``SHIPPED_NETWORK``), checked by SHA-256.
-
-    Raises:
-        FileNotFoundError: the file is missing from the installation.
-        FileFormatError: its SHA-256 differs from ``SHIPPED_SHA256`` (a damaged or replaced file).
-    """
-    if not SHIPPED_NETWORK.is_file():
-        raise FileNotFoundError(f"{SHIPPED_NETWORK} is missing: reinstall rsa_mirror (it is package data)")
-    digest = hashlib.sha256(SHIPPED_NETWORK.read_bytes()).hexdigest()
-    if digest != SHIPPED_SHA256:
-        raise FileFormatError(f"{SHIPPED_NETWORK}: SHA-256 {digest} differs from the recorded {SHIPPED_SHA256}")
-    return load_network(SHIPPED_NETWORK)

@@ -155,28 +155,29 @@ def _check_same_size(images, names, source):
 
 
 def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
+    """The paper's layout: ``cm_imgs`` (a 2-D cell, objects x views), ``names``, optional ``cm_bw_masks``."""
     import re
 
-    import scipy.io
+    from matlab_bridge import Cell, MatFormatError, read_mat
 
     try:
-        contents = scipy.io.loadmat(path)
-    except Exception as error:  # scipy raises many kinds here (MatReadError, ValueError, NotImplementedError for v7.3)
-        raise FileFormatError(
-            f"{path}: cannot be read as a MATLAB .mat file ({type(error).__name__}: {error})"
-        ) from error
+        contents = read_mat(path)  # any .mat version; cells keep their (objects x views) shape
+    except MatFormatError as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        raise FileFormatError(f"{path}: cannot be read as a MATLAB .mat file ({reason})") from error
     for variable in ("cm_imgs", "names"):
         if variable not in contents:
-            present = ", ".join(k for k in contents if not k.startswith("__"))
+            present = ", ".join(contents)
             raise FileFormatError(
                 f"{path}: no variable {variable!r} (the paper's stimulus layout); the file holds {present}"
             )
+    names = contents["names"]
+    names = [names] if isinstance(names, str) else [str(name) for name in np.ravel(np.asarray(names, dtype=object))]
     cells = contents["cm_imgs"]
-    names = [str(np.squeeze(name)) for name in np.ravel(contents["names"])]
-    if cells.dtype != object or cells.ndim != 2 or cells.shape[0] != len(names):
-        raise FileFormatError(
-            f"{path}: 'cm_imgs' must be a cell array of {len(names)} objects x views, got {cells.dtype} {cells.shape}"
-        )
+    if not isinstance(cells, Cell) or len(cells.shape) != 2 or cells.shape[0] != len(names):
+        got = f"a cell of shape {cells.shape}" if isinstance(cells, Cell) else f"{_describe(cells)}"
+        raise FileFormatError(f"{path}: 'cm_imgs' must be a cell array of {len(names)} objects x views, got {got}")
+    cells = cells.to_array()
     n_views = cells.shape[1]
     if views_deg is None:
         if n_views != 9:
@@ -202,11 +203,12 @@ def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
     masks = None
     if "cm_bw_masks" in contents:
         cell_masks = contents["cm_bw_masks"]
-        if cell_masks.dtype != object or cell_masks.shape != cells.shape:
+        if not isinstance(cell_masks, Cell) or cell_masks.shape != cells.shape:
+            got = f"a cell of shape {cell_masks.shape}" if isinstance(cell_masks, Cell) else _describe(cell_masks)
             raise FileFormatError(
-                f"{path}: 'cm_bw_masks' must be a cell array shaped like 'cm_imgs' {cells.shape}, got "
-                f"{cell_masks.dtype} {cell_masks.shape}"
+                f"{path}: 'cm_bw_masks' must be a cell array shaped like 'cm_imgs' {cells.shape}, got {got}"
             )
+        cell_masks = cell_masks.to_array()
         masks = [np.asarray(cell_masks[i, j], dtype=bool) for i in range(len(names)) for j in range(n_views)]
         for mask, image, name in zip(masks, images, cell_names, strict=True):
             if mask.shape != image.shape:
@@ -220,6 +222,15 @@ def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
         "view_deg": np.tile(views, len(names)),
     }
     return _stimulus_set(path, np.stack(images), descriptors, background, masks)
+
+
+def _describe(value) -> str:
+    """What a variable of a .mat file is, for messages ('uint8 (4, 4)', 'text', 'a struct')."""
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return "text"
+    if isinstance(value, list):
+        return "a struct"
+    return f"{np.asarray(value).dtype} {np.asarray(value).shape}"
 
 
 def _cell_image(image, where) -> np.ndarray:

@@ -27,8 +27,8 @@ def demo_networks(*, imagenet=True, seed=0) -> dict:
     network (trained on rendered symmetric categories), so that a trained network is still
     compared with an untrained one.
     """
+    from ..networks.files import load_shipped_network
     from ..networks.models import load_model
-    from ..networks.training import load_shipped_network
 
     if imagenet:
         return {"AlexNet": load_model("alexnet", weights="imagenet")}

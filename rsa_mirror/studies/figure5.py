@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._utils import check_count, check_option, check_random_state, check_share, in_unit_interval
+from .._utils import (
+    check_count,
+    check_option,
+    check_random_state,
+    check_share,
+    derive_seed,
+    in_unit_interval,
+    indexed_seed,
+)
 from ..errors import InvalidArgumentError
 from ..image_edits import insertion_deletion, shuffle_components
 from ..importance import rise_maps
@@ -112,8 +120,8 @@ def importance_network(model, *, weights=None, random_state=0):
     Returns:
         ``LoadedModel``.
     """
+    from ..networks.files import load_network, load_shipped_network
     from ..networks.models import load_model
-    from ..networks.training import load_network, load_shipped_network
 
     if model == "control":
         shipped = weights in (None, "shipped")
@@ -169,7 +177,8 @@ def importance_study(
             of a set either way.
         batch_size: images per forward pass.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
-        random_state: int seed (masks and shuffles).
+        random_state: seed of the masks and shuffles: an integer >= 0, or a ``np.random.Generator``
+            (an integer root seed is derived from it, ``derive_seed``).
         checkpoint_dir: RISE checkpoints (a killed run resumes).
         compile: ``torch.compile`` the RISE forward pass (``rise_maps``).
         verbose: progress bars.
@@ -194,7 +203,7 @@ def importance_study(
     fraction = check_share("fraction", fraction, "(]")
     shuffle_threshold = check_share("shuffle_threshold", shuffle_threshold)
     thresholds = _check_thresholds(thresholds)
-    random_state = check_count("random_state", random_state, minimum=0)
+    random_state = derive_seed(random_state, maximum=None, required=True)  # the root of the masks and shuffles
     resolve_device(device)
     check_object_views(stimuli)
     images, background, objects = gray_images(stimuli)
@@ -237,7 +246,7 @@ def importance_study(
             grid=grid,
             batch_size=batch_size,
             device=device,
-            random_state=int(random_state) * 100_003 + index,  # masks differ between objects
+            random_state=indexed_seed(random_state, index, stride=100_003),  # masks differ between objects
             checkpoint_dir=checkpoint_dir,
             compile=compile,
         )
