@@ -15,7 +15,7 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing $(TORCH) and rsa_mirror into $(VENV) (the first time takes a few minutes)"
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[all,test]'
 	$(BIN)/rsa-mirror fetch-face-mesh || echo "warning: face mesh not fetched; faces will be procedural heads"
 	touch $@
 

@@ -10,7 +10,8 @@
 - ``matlab/``: ``rsa_mirror_load.m`` and ``rsa_mirror_run.m`` for MATLAB and Octave users.
 """
 
-from ._matfile import Cell, MatFormatError, read_mat, write_mat
+from ._matfile import MatFormatError, read_mat, write_mat
+from ._values import Cell
 from .rdms import load_rdms, save_rdms
 from .results import load_results, save_results
 

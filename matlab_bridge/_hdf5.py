@@ -28,6 +28,8 @@ import numpy as np
 
 from rsa_mirror.errors import FileFormatError
 
+from ._values import Cell, to_python
+
 HIDDEN = ("#refs#", "#subsystem#")
 _OCTAVE_NUMERIC = ("matrix", "scalar", "range", "bool", "complex")
 
@@ -69,8 +71,6 @@ def read_hdf5(path, error) -> dict:
 
 def _read_matlab(path, names, error) -> dict:
     import hdf5storage
-
-    from ._matfile import to_python
 
     values = {}
     for name in names:  # one by one: hdf5storage.read needs no MATLAB header in the file
@@ -149,8 +149,6 @@ def _octave_value(group):
 
 
 def _octave_cell(value) -> list:
-    from ._matfile import Cell
-
     items = sorted((name for name in value if name != "dims"), key=lambda name: int(name.lstrip("_")))
     shape = tuple(int(d) for d in np.asarray(value["dims"][()]).ravel()[::-1]) if "dims" in value else None
     return Cell([_octave_value(value[name]) for name in items], shape)

@@ -36,6 +36,7 @@ from rsa_mirror._utils import atomic_path, check_option
 from rsa_mirror.errors import FileFormatError, InvalidArgumentError, InvalidTypeError
 
 from ._hdf5 import read_hdf5
+from ._values import to_python
 
 V7_LIMIT_BYTES = 2**31 - 1  # a v7 variable's byte count is a 32-bit field
 MAX_NAME = {False: 31, True: 63}  # field-name length without / with long_field_names
@@ -47,30 +48,6 @@ NAME_RULE = "a MATLAB name: a letter first, then letters, digits or underscores,
 
 class MatFormatError(FileFormatError):
     """A .mat file, variable or value that the bridge cannot read or write, with the reason."""
-
-
-class Cell(list):
-    """A MATLAB cell array as read: its elements in MATLAB's linear (column-major) order, and its shape.
-
-    Attributes:
-        shape: the cell's size as MATLAB gives it, e.g. (n_objects, n_views) for a 2-D cell.
-    """
-
-    def __init__(self, items=(), shape=None):
-        super().__init__(items)
-        self.shape = (1, len(self)) if shape is None else tuple(int(n) for n in shape)
-        if int(np.prod(self.shape)) != len(self):
-            raise ValueError(f"a cell of shape {self.shape} holds {int(np.prod(self.shape))} elements, got {len(self)}")
-
-    def to_array(self) -> np.ndarray:
-        """The elements as an object array of ``shape`` (``[i, j]`` is MATLAB's ``{i+1, j+1}``)."""
-        array = np.empty(len(self), dtype=object)
-        for k, item in enumerate(self):
-            array[k] = item
-        return array.reshape(self.shape, order="F")
-
-    def __repr__(self):
-        return f"Cell({list(self)!r}, shape={self.shape})"
 
 
 def write_mat(path, variables, *, format="v7", long_field_names=False) -> Path:
@@ -193,29 +170,6 @@ def read_mat(path) -> dict:
     except Exception as error:  # scipy raises ValueError, TypeError, EOFError, OSError ... by case
         raise MatFormatError(f"{path}: not a readable MAT file ({type(error).__name__}: {error}); truncated?") from None
     return {name: to_python(value) for name, value in raw.items() if not name.startswith("__")}
-
-
-def to_python(value):
-    """One MATLAB value as loaded by scipy or hdf5storage -> plain Python (see module docstring)."""
-    if isinstance(value, (str, np.str_)):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if value is None:  # scipy's reading of a struct with no fields
-        return {}
-    if isinstance(value, dict):  # hdf5storage's reading of a 1 x 1 struct
-        return [{name: to_python(item) for name, item in value.items()}]
-    if scipy.sparse.issparse(value):  # a MATLAB sparse matrix: its dense values
-        return value.toarray()
-    value = np.asarray(value)
-    if value.dtype.names:  # struct array, column-major like MATLAB's linear indexing
-        return [{name: to_python(item[name]) for name in value.dtype.names} for item in value.ravel(order="F")]
-    if value.dtype.kind == "U":
-        rows = [str(row) for row in value.ravel(order="F")]
-        return rows[0] if len(rows) == 1 else rows
-    if value.dtype == object:  # cell array
-        return Cell([to_python(item) for item in value.ravel(order="F")], value.shape)
-    return value if value.ndim >= 2 else np.atleast_2d(value)
 
 
 def _nbytes(value) -> int:

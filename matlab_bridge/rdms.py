@@ -36,6 +36,7 @@ from rsa_mirror._utils import check_option
 from rsa_mirror.errors import InvalidArgumentError, InvalidTypeError
 
 from ._matfile import MAX_NAME, MatFormatError, check_matlab_name, read_mat, write_mat
+from ._values import texts, version_stamp
 
 FORMAT_NAME = "rsa_mirror RDMs"
 _RESERVED = ("RDM", "name", "color")
@@ -96,7 +97,7 @@ def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"
     ]
     info = {
         "format": FORMAT_NAME,
-        "version": _version(),
+        "version": version_stamp(),
         "dissimilarity_measure": str(rdms.dissimilarity_measure or ""),
         "names": np.array(renamed, dtype=object).reshape(-1, 2),
         "integers": np.array(integers, dtype=object).reshape(1, -1),
@@ -167,7 +168,7 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
     info = info[0] if isinstance(info, list) and info and info[0].get("format") == FORMAT_NAME else {}
     pairs = np.asarray(info.get("names", []), dtype=object).reshape(-1, 2)
     renamed = {str(m): str(p) for m, p in pairs}
-    integers = set(_strings(info.get("integers", [])))
+    integers = set(texts(info.get("integers", [])))
     patterns = contents.get(f"{variable}_patterns")
     pattern_descriptors = {}
     if isinstance(patterns, list) and patterns:
@@ -297,12 +298,6 @@ def _python_value(value):
     return value.item() if isinstance(value, np.ndarray) and value.size == 1 else value
 
 
-def _strings(value) -> list:
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 def _column(values, n):
     values = np.asarray(values)
     if values.dtype.kind in "biuf":
@@ -320,9 +315,3 @@ def _default_colors(n) -> list:
     from matplotlib import colormaps
 
     return [colormaps["tab10"](i % 10)[:3] for i in range(n)]
-
-
-def _version() -> str:
-    from rsa_mirror._version import __version__
-
-    return f"rsa_mirror {__version__}"

@@ -48,7 +48,8 @@ from rsa_mirror.errors import DataError, InvalidArgumentError, InvalidTypeError
 from rsa_mirror.results import Result, result_types
 
 from ._matfile import MatFormatError, read_mat, write_mat
-from .rdms import _strings, _version, matlab_name
+from ._values import Cell, texts, version_stamp
+from .rdms import matlab_name
 
 _PUBLIC_PATH = re.compile(r"rsa_mirror(\.[A-Za-z][A-Za-z0-9_]*)+")  # no private or dunder parts
 
@@ -72,7 +73,7 @@ def save_results(path, result, *, format="v7"):
         InvalidArgumentError: an unknown ``format``.
     """
     encoded = _encode(result)
-    encoded["version"] = _version()
+    encoded["version"] = version_stamp()
     encoded["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     long_names = any(len(k) > 31 for k in _all_keys(encoded))
     return write_mat(path, {"result": encoded}, format=format, long_field_names=long_names)
@@ -177,13 +178,14 @@ def _decode(struct, path, where):
     if not isinstance(kind, str):
         raise MatFormatError(f"{path}: {where}.type is not a char (a type name), got {kind!r}")
     cls = None if kind in ("table", "dict") else _result_class(struct, kind, path, where)
-    try:
-        renamed = {str(m): str(p) for m, p in np.asarray(struct.get("keys", []), dtype=object).reshape(-1, 2)}
-    except ValueError:
-        raise MatFormatError(f"{path}: {where}.keys is not a K x 2 cell of {{MATLAB name, name}}") from None
+    keys = struct.get("keys", [])
+    keys = keys.to_array() if isinstance(keys, Cell) else np.asarray(keys, dtype=object).reshape(-1, 2)
+    if keys.size and (keys.ndim != 2 or keys.shape[1] != 2):  # the (K x 2) cell as written, rows in order
+        raise MatFormatError(f"{path}: {where}.keys is not a K x 2 cell of {{MATLAB name, name}}")
+    renamed = {str(m): str(p) for m, p in keys.reshape(-1, 2)}
     shapes = struct.get("shapes", [{}])
     shapes = shapes[0] if isinstance(shapes, list) and shapes and isinstance(shapes[0], dict) else {}
-    flags = {k: set(_strings(struct.get(k, []))) for k in ("none", "integers", "logicals", "one_based")}
+    flags = {k: set(texts(struct.get(k, []))) for k in ("none", "integers", "logicals", "one_based")}
     data = struct["data"]
     if not (isinstance(data, list) and len(data) <= 1 and all(isinstance(d, dict) for d in data)):
         raise MatFormatError(f"{path}: {where}.data is not a struct")

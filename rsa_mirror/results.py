@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from rsatoolbox.rdm import RDMs, rdms_from_dict
+from rsatoolbox.rdm import RDMs
 
 from .errors import InvalidArgumentError, InvalidTypeError
 
@@ -120,6 +120,16 @@ def rdms_from_plain(value):
     if isinstance(value, RDMs):
         return value
     value = dict(value)
-    for key in ("descriptors", "rdm_descriptors", "pattern_descriptors"):
-        value[key] = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in dict(value.get(key) or {}).items()}
-    return rdms_from_dict(value)
+    for key in ("descriptors", "rdm_descriptors"):  # lists, as rsatoolbox keeps them
+        value[key] = {k: v.tolist() if hasattr(v, "tolist") else list(v) for k, v in dict(value.get(key) or {}).items()}
+    patterns = dict(
+        value.get("pattern_descriptors") or {}
+    )  # arrays, as compute_rdms gives them; rsatoolbox's index a list
+    value["pattern_descriptors"] = {k: list(np.ravel(v)) if k == "index" else np.ravel(v) for k, v in patterns.items()}
+    return RDMs(
+        np.asarray(value["dissimilarities"], dtype=float),
+        dissimilarity_measure=value.get("dissimilarity_measure"),
+        descriptors=value["descriptors"],
+        rdm_descriptors=value["rdm_descriptors"],
+        pattern_descriptors=value["pattern_descriptors"],
+    )

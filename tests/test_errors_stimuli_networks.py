@@ -1,5 +1,6 @@
 """Bad input to stimuli, loaders, rendering, models and activations: clear package errors, no silent results."""
 
+import functools
 import pickle
 import warnings
 
@@ -32,21 +33,10 @@ from rsa_mirror.stimuli import (
 BAD_COUNTS = [0, -2, 2.5]
 
 
-def toy_network():
-    """1x1 convolution, ReLU, flatten: activations of an input x are (relu of) [x, -x]."""
-    conv = torch.nn.Conv2d(1, 2, kernel_size=1)
-    with torch.no_grad():
-        conv.weight[:] = torch.tensor([1.0, -1.0]).view(2, 1, 1, 1)
-        conv.bias.zero_()
-    return torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.Flatten())
-
-
 @pytest.fixture
-def small_set():
-    """2 objects x 3 views of random 8 x 8 images in [0, 1]."""
-    images = np.random.default_rng(0).uniform(0, 1, (6, 8, 8)).astype(np.float32)
-    descriptors = {"object": np.repeat(["a", "b"], 3), "view_deg": np.tile([-45.0, 0.0, 45.0], 2)}
-    return StimulusSet(images, descriptors)
+def toy_network(toy_network):
+    """The shared toy without its readout or biases: the activations of x at "1" are relu([x, -x])."""
+    return functools.partial(toy_network, readout=False, bias=(0.0, 0.0))
 
 
 def save_cells(path, images, names=("car_01",), **extra):
@@ -450,7 +440,7 @@ def _corrupt(file, kind):
         "fortran_order",
     ],
 )
-def test_a_bad_cache_entry_is_recomputed_and_rewritten(tmp_path, kind):
+def test_a_bad_cache_entry_is_recomputed_and_rewritten(tmp_path, kind, toy_network):
     network, x = toy_network(), torch.rand(6, 1, 3, 3, generator=torch.Generator().manual_seed(0))
     fresh = extract_activations(network, x, ["1"], device="cpu", cache_dir=tmp_path)["1"]
     np.testing.assert_array_equal(fresh, np.maximum(np.concatenate([x, -x], axis=1), 0))  # independent
@@ -468,7 +458,7 @@ def test_a_bad_cache_entry_is_recomputed_and_rewritten(tmp_path, kind):
     np.testing.assert_array_equal(hit, fresh)
 
 
-def test_cache_dir_must_be_a_folder(tmp_path):
+def test_cache_dir_must_be_a_folder(tmp_path, toy_network):
     (tmp_path / "file").write_text("x")
     with pytest.raises(InvalidArgumentError, match=r"Invalid value for 'cache_dir': .*file is a file"):
         extract_activations(toy_network(), torch.rand(2, 1, 3, 3), ["1"], device="cpu", cache_dir=tmp_path / "file")
@@ -477,7 +467,7 @@ def test_cache_dir_must_be_a_folder(tmp_path):
 # --- counts, layers, devices, empty sets ---------------------------------------------------------------
 
 
-def _call_with_count(target, value, small_set):
+def _call_with_count(target, value, small_set, toy_network):
     network = toy_network()
     x = torch.rand(6, 1, 3, 3)
     calls = {
@@ -531,12 +521,12 @@ COUNT_TARGETS = [
 
 @pytest.mark.parametrize("value", BAD_COUNTS)
 @pytest.mark.parametrize("target", COUNT_TARGETS)
-def test_bad_counts_are_refused_before_any_work(target, value, small_set):
+def test_bad_counts_are_refused_before_any_work(target, value, small_set, toy_network):
     argument = target.split(".")[1]
     with pytest.raises(
         InvalidArgumentError, match=rf"Invalid value for '{argument}': expected an integer >= \d+, got {value}"
     ):
-        _call_with_count(target, value, small_set)
+        _call_with_count(target, value, small_set, toy_network)
 
 
 @pytest.mark.parametrize(
@@ -555,7 +545,7 @@ def test_bad_counts_are_refused_before_any_work(target, value, small_set):
         (None, InvalidTypeError, r"Invalid type for 'device'"),
     ],
 )
-def test_unknown_devices(device, error, match, small_set):
+def test_unknown_devices(device, error, match, small_set, toy_network):
     with pytest.raises(error, match=match):
         resolve_device(device)
     with pytest.raises(error, match=match):
@@ -726,12 +716,12 @@ def test_bad_meshes():
         (("mirror",), r"Invalid value for 'transforms': expected one of hflip, vflip, rot90, got 'mirror'"),
     ],
 )
-def test_bad_transforms(small_set, transforms, match):
+def test_bad_transforms(small_set, transforms, match, toy_network):
     with pytest.raises(InvalidArgumentError, match=match):
         measure_equivariance(toy_network(), small_set, ["1"], transforms=transforms, device="cpu")
 
 
-def test_rot90_of_non_square_images_is_refused_before_the_network_runs():
+def test_rot90_of_non_square_images_is_refused_before_the_network_runs(toy_network):
     stimuli = StimulusSet(np.zeros((2, 4, 6)))
     with pytest.raises(InvalidArgumentError, match=r"rot90 needs square maps, got height x width \(4, 6\)"):
         measure_equivariance(toy_network(), stimuli, ["1"], transforms=("rot90",), device="cpu")

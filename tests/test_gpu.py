@@ -12,7 +12,6 @@ import torch
 
 from rsa_mirror import compute_view_rdms
 from rsa_mirror.networks.activations import extract_activations, measure_equivariance, model_view_rdms
-from rsa_mirror.stimuli import StimulusSet
 
 pytestmark = [
     pytest.mark.gpu,
@@ -23,15 +22,9 @@ LAYERS = ["conv1", "conv3", "pool5", "fc6", "fc8"]
 
 
 @pytest.fixture(scope="module")
-def objects():
+def objects(object_views):
     """6 objects x 5 views of smooth random 64 x 64 grayscale images."""
-    rng = np.random.default_rng(1)
-    images = rng.uniform(0, 1, (30, 16, 16)).astype(np.float32).repeat(4, axis=1).repeat(4, axis=2)
-    descriptors = {
-        "object": np.repeat([f"obj{i}" for i in range(6)], 5),
-        "view_deg": np.tile([-90.0, -45.0, 0.0, 45.0, 90.0], 6),
-    }
-    return StimulusSet(images, descriptors)
+    return object_views(6, [-90.0, -45.0, 0.0, 45.0, 90.0], 64, seed=1, block=4)
 
 
 @pytest.fixture(scope="module")

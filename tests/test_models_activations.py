@@ -11,19 +11,6 @@ from rsa_mirror.stimuli import StimulusSet
 from rsa_mirror.symmetry import equivariance, invariance
 
 
-@pytest.fixture(scope="module")
-def objects():
-    """4 objects x 5 views of random 48 x 48 grayscale images."""
-    rng = np.random.default_rng(0)
-    images = rng.uniform(0, 1, (20, 48, 48)).astype(np.float32)
-    descriptors = {
-        "object": np.repeat([f"obj{i}" for i in range(4)], 5),
-        "category": np.repeat(["x", "x", "y", "y"], 5),
-        "view_deg": np.tile([-90.0, -45.0, 0.0, 45.0, 90.0], 4),
-    }
-    return StimulusSet(images, descriptors)
-
-
 @pytest.fixture
 def hub(tmp_path):
     previous = torch.hub.get_dir()
@@ -93,21 +80,7 @@ def test_layer_names(alexnet):
         alexnet.resolve_layers(["fc9"])
 
 
-def toy_network():
-    """1x1 conv with hand-set weights, in-place ReLU, global average pool, linear readout."""
-    conv = torch.nn.Conv2d(1, 2, kernel_size=1)
-    linear = torch.nn.Linear(2, 1)
-    with torch.no_grad():
-        conv.weight[:] = torch.tensor([1.0, -1.0]).view(2, 1, 1, 1)
-        conv.bias[:] = torch.tensor([0.0, 0.5])
-        linear.weight[:] = torch.tensor([[2.0, 3.0]])
-        linear.bias[:] = 1.0
-    return torch.nn.Sequential(
-        conv, torch.nn.ReLU(inplace=True), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), linear
-    )
-
-
-def test_toy_network_activations_are_exact_and_pre_relu_survives_inplace_relu():
+def test_toy_network_activations_are_exact_and_pre_relu_survives_inplace_relu(toy_network):
     x = np.random.default_rng(1).uniform(-1, 1, (5, 1, 4, 4)).astype(np.float32)
     acts = extract_activations(toy_network(), torch.from_numpy(x), ["0", "1", "4"], device="cpu", batch_size=2)
     pre = np.concatenate([x, -x + 0.5], axis=1)
@@ -153,7 +126,7 @@ def test_streamed_view_rdms_equal_in_memory_ones(alexnet, objects):
     assert list(streamed.rdm_descriptors["category"]) == list(in_memory.rdm_descriptors["category"])
 
 
-def test_loaded_model_wraps_plain_modules():
+def test_loaded_model_wraps_plain_modules(toy_network):
     loaded = LoadedModel("toy", toy_network(), "hand-set")
     with pytest.raises(ValueError, match="Invalid layer '9' for toy"):
         loaded.resolve_layers(["9"])
@@ -237,7 +210,7 @@ def test_a_module_used_twice_per_pass_is_refused():
         extract_activations(shared, torch.zeros(2, 1, 3, 3), ["1", "4"], device="cpu")
 
 
-def test_stream_can_hand_over_device_tensors():
+def test_stream_can_hand_over_device_tensors(toy_network):
     from rsa_mirror.networks.activations import stream_activations
 
     received = {}

@@ -23,7 +23,7 @@ from .._utils import (
     in_unit_interval,
     indexed_seed,
 )
-from ..errors import InvalidArgumentError
+from ..errors import DataError, InvalidArgumentError
 from ..image_edits import insertion_deletion, shuffle_components
 from ..importance import rise_maps
 from ..mirror_units import select_mirror_units
@@ -194,7 +194,7 @@ def importance_study(
             ``shuffle_threshold`` not in (0, 1), ``random_state`` not an integer >= 0, or an
             unknown ``index_units`` or ``device``.
         InvalidTypeError, DataError: ``stimuli`` is not a ``StimulusSet`` with ``object`` and
-            ``view_deg`` descriptors.
+            ``view_deg`` descriptors; DataError also when no object has a mirror unit at all.
     """
     check_option("index_units", index_units, ("selected", "layer"))
     n_masks = check_count("n_masks", n_masks, minimum=1)
@@ -276,6 +276,8 @@ def importance_study(
             ("insertion", shuffle): insertion,
             ("shuffled", shuffle): shuffled(rows, kept),
         }
+    if not sets:
+        raise DataError(f"no object has a unit of {layer} that passes the mirror-unit criterion: nothing to map")
     msvt_rows = []
     for key in (("original", 0.0), ("insertion", shuffle), ("shuffled", shuffle)):
         descriptors = {
