@@ -33,6 +33,18 @@ def check_option(name, value, allowed):
     return value
 
 
+def check_options(name, values, allowed) -> tuple:
+    """``values`` (one value, or a sequence of distinct values, each one of ``allowed``) as a tuple, else raise."""
+    values = (values,) if isinstance(values, str) else tuple(values)
+    if not values or len(set(values)) < len(values):
+        raise InvalidArgumentError(
+            f"Invalid value for {name!r}: expected distinct {name} among {', '.join(allowed)}, got {values!r}"
+        )
+    for value in values:
+        check_option(name, value, allowed)
+    return values
+
+
 def check_count(name, value, *, minimum=1, maximum=None) -> int:
     """Return ``value`` as an int if it is a whole number in [minimum, maximum], else raise.
 

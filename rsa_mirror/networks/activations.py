@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .._utils import atomic_path, check_count, check_option, format_indices, load_cached_array
+from .._utils import atomic_path, check_count, check_options, format_indices, load_cached_array
 from .._version import __version__
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..rdm import StreamedViewRDMs
@@ -330,14 +330,7 @@ def measure_equivariance(
             f"Invalid type for 'stimuli': measure_equivariance needs a StimulusSet, got {type(stimuli).__name__}"
         )
     batch_size = check_count("batch_size", batch_size)
-    transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
-    if not transforms or len(set(transforms)) < len(transforms):
-        raise InvalidArgumentError(
-            f"Invalid value for 'transforms': expected distinct transforms among {', '.join(TRANSFORMS)}, got "
-            f"{transforms!r}"
-        )
-    for transform in transforms:
-        check_option("transforms", transform, TRANSFORMS)
+    transforms = check_options("transforms", transforms, TRANSFORMS)
     n, sets = len(stimuli), [stimuli] + [stimuli.transformed(t) for t in transforms]
     together = StimulusSet(np.concatenate([s.images for s in sets]))
     order = np.concatenate(

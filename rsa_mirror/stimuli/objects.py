@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._utils import check_count, check_option, check_random_state
-from ..errors import InvalidArgumentError
+from .._utils import check_count, check_option, check_options, check_random_state
 from .base import StimulusSet
 from .faces import face_identity, face_parts, face_template
 from .mesh import (
@@ -302,14 +301,7 @@ def render_objects(
         InvalidArgumentError: unknown or repeated categories, a count below 1, views that are
             not distinct finite yaws, or an unknown backend; checked before any rendering.
     """
-    categories = (categories,) if isinstance(categories, str) else tuple(categories)
-    if not categories or len(set(categories)) < len(categories):
-        raise InvalidArgumentError(
-            f"Invalid value for 'categories': expected distinct categories among {', '.join(CATEGORIES)}, got "
-            f"{categories!r}"
-        )
-    for category in categories:
-        check_option("categories", category, CATEGORIES)
+    categories = check_options("categories", categories, CATEGORIES)
     n_exemplars, size = check_count("n_exemplars", n_exemplars), check_count("size", size)
     views_deg = check_views(views_deg)
     check_option("backend", backend, ("auto", "numba", "python"))
