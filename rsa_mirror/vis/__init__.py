@@ -1,0 +1,28 @@
+"""Figures, one function per figure type.
+
+Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
+returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
+``stimuli``.
+"""
+
+from .figure2 import plot_msvt_by_layer, plot_msvt_categories
+from .figure3 import plot_equivariance
+from .figure4 import plot_control_networks, plot_training_curves
+from .figure5 import plot_importance_study
+from .figure6 import plot_alignment, plot_shapley
+from .rdms import plot_rdms, plot_view_rdms
+from .stimuli import plot_contact_sheet
+
+__all__ = [
+    "plot_rdms",
+    "plot_view_rdms",
+    "plot_msvt_by_layer",
+    "plot_msvt_categories",
+    "plot_equivariance",
+    "plot_control_networks",
+    "plot_training_curves",
+    "plot_importance_study",
+    "plot_alignment",
+    "plot_shapley",
+    "plot_contact_sheet",
+]

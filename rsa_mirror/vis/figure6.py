@@ -1,0 +1,82 @@
+"""Figure 6: model-brain correlations with noise ceilings, and the Shapley split.
+
+Each function draws what an analysis already computed and returns the matplotlib ``Figure``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def plot_alignment(result, *, ceilings=None, axes=None):
+    """Figure 6A: model-brain correlation per layer, one panel per brain RDM (patch).
+
+    Args:
+        result: ``BootstrapResult`` (brain RDMs x model layers).
+        ceilings: patch -> ``CeilingResult`` (default ``result.ceilings``); drawn as a gray band
+            from the lower to the upper bound.
+        axes: one matplotlib Axes per brain RDM; default a new figure.
+
+    Returns:
+        The ``Figure``. Points are the correlations on all stimuli, error bars the bootstrap
+        standard deviation (the paper's), the shaded band the 95% percentile interval.
+    """
+    ceilings = result.ceilings if ceilings is None else ceilings
+    n_brain = len(result.brain_names)
+    if axes is None:
+        _, axes = plt.subplots(
+            1, n_brain, figsize=(3.6 * n_brain, 3.4), sharey=True, squeeze=False, layout="constrained"
+        )
+        axes = axes[0]
+    low, high = result.interval(0.95)
+    x = np.arange(len(result.model_names))
+    for b, (ax, brain) in enumerate(zip(axes, result.brain_names, strict=True)):
+        if brain in ceilings:
+            ceiling = ceilings[brain]
+            ax.axhspan(ceiling.lower, ceiling.upper, color="0.85", label="noise ceiling")
+        ax.fill_between(x, low[b], high[b], color="C0", alpha=0.15, linewidth=0, label="95% interval")
+        ax.errorbar(
+            x, result.estimate[b], yerr=result.std[b], marker="o", color="C0", capsize=3, label="r ± bootstrap SD"
+        )
+        ax.axhline(0, color="gray", linewidth=0.6)
+        ax.set_xticks(x, result.model_names, rotation=45, ha="right", fontsize=8)
+        ax.set_title(brain, fontsize=10)
+    axes[0].set_ylabel(f"model-brain RDM correlation ({result.method})")
+    axes[0].legend(fontsize=7, loc="best")
+    return axes[0].figure
+
+
+def plot_shapley(result, *, axes=None):
+    """Figure 6B: Shapley contributions of each component per layer, stacked, one panel per patch.
+
+    Args:
+        result: ``ShapleyResult``.
+        axes: one matplotlib Axes per brain RDM; default a new figure.
+
+    Returns:
+        The ``Figure``. Positive contributions stack upwards, negative ones downwards; the
+        black marks are the full correlations (the sums), with bootstrap SD when resampled.
+    """
+    n_brain = len(result.brain_names)
+    if axes is None:
+        _, axes = plt.subplots(
+            1, n_brain, figsize=(3.6 * n_brain, 3.4), sharey=True, squeeze=False, layout="constrained"
+        )
+        axes = axes[0]
+    x = np.arange(len(result.layer_names))
+    for b, (ax, brain) in enumerate(zip(axes, result.brain_names, strict=True)):
+        up, down = np.zeros(len(x)), np.zeros(len(x))
+        for c, component in enumerate(result.component_names):
+            values = result.values[b, :, c]
+            base = np.where(values >= 0, up, down)
+            ax.bar(x, values, bottom=base, color=f"C{c + 1}", label=component)
+            up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
+        spread = None if result.samples is None else result.samples[b].sum(axis=1).std(axis=-1, ddof=1)
+        ax.errorbar(x, result.full[b], yerr=spread, fmt="_", color="black", markersize=10, capsize=2, label="full r")
+        ax.axhline(0, color="gray", linewidth=0.6)
+        ax.set_xticks(x, result.layer_names, rotation=45, ha="right", fontsize=8)
+        ax.set_title(brain, fontsize=10)
+    axes[0].set_ylabel("Shapley contribution to r")
+    axes[0].legend(fontsize=7, loc="best")
+    return axes[0].figure

@@ -1,0 +1,111 @@
+"""RDM figures: the patches' RDMs (Figure 6A-like) and per-layer view RDMs (Figure 2A).
+
+Each function draws what an analysis already computed and returns the matplotlib ``Figure``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def plot_rdms(
+    rdms, *, titles=None, sort_by=("view_deg", "view", "identity"), group_by="view", axes=None, cmap="viridis"
+):
+    """Heatmaps of RDMs side by side, patterns sorted (e.g. by view, then identity).
+
+    Args:
+        rdms: rsatoolbox ``RDMs`` (n_rdm RDMs over the same patterns).
+        titles: one title per RDM; default ``rdm_descriptors['name']``.
+        sort_by: pattern descriptors to sort by, most significant first; those missing are
+            skipped.
+        group_by: pattern descriptor whose runs (after sorting) are separated by lines and
+            labelled on the axes, e.g. the view; None for no groups.
+        axes: sequence of n_rdm matplotlib Axes to draw into; default a new figure.
+        cmap: colormap of the dissimilarities (shared scale across panels).
+
+    Returns:
+        The ``Figure``.
+    """
+    patterns = rdms.pattern_descriptors
+    keys = [np.asarray(patterns[k]) for k in reversed(sort_by) if k in patterns]
+    order = np.lexsort(keys) if keys else np.arange(rdms.n_cond)
+    sorted_rdms = rdms.copy()
+    sorted_rdms.reorder(order)
+    titles = list(titles) if titles is not None else list(rdms.rdm_descriptors.get("name", range(rdms.n_rdm)))
+    if axes is None:
+        fig, axes = plt.subplots(1, rdms.n_rdm, figsize=(4.2 * rdms.n_rdm, 4.0), squeeze=False, layout="constrained")
+        axes = axes[0]
+    if len(axes) != rdms.n_rdm or len(titles) != rdms.n_rdm:
+        raise ValueError(
+            f"plot_rdms needs one axis and one title per RDM ({rdms.n_rdm}), got {len(axes)} and {len(titles)}"
+        )
+    fig = axes[0].figure
+    matrices = sorted_rdms.get_matrices()
+    vmin, vmax = float(matrices.min()), float(matrices.max())
+    for i, ax in enumerate(axes):
+        # (rsatoolbox 0.3.2's show_rdm_panel fails with AttributeError, hence plain imshow)
+        image = ax.imshow(matrices[i], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="none")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(titles[i], fontsize=10)
+        if group_by in patterns:
+            labels = np.asarray(sorted_rdms.pattern_descriptors[group_by])
+            starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+            ends = np.r_[starts[1:], len(labels)]
+            for boundary in starts[1:] - 0.5:
+                ax.axhline(boundary, color="white", linewidth=0.6)
+                ax.axvline(boundary, color="white", linewidth=0.6)
+            centers = (starts + ends - 1) / 2
+            names = [str(label).replace("_", " ") for label in labels[starts]]
+            ax.set_xticks(centers, names, minor=True, rotation=45, ha="right", fontsize=7)
+            ax.set_yticks(centers, names, minor=True, fontsize=7)
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="dissimilarity (1 - Pearson r)")
+    return fig
+
+
+def plot_view_rdms(view_rdms, *, objects, layers=None, msvt=None, layer_key="name"):
+    """Figure 2A: per-object view RDMs across layers (rows: objects, columns: layers).
+
+    Args:
+        view_rdms: ``RDMs`` from ``compute_view_rdms`` or ``model_view_rdms``.
+        objects: object names to show (``rdm_descriptors['object']`` values), one row each.
+        layers: layer names (``rdm_descriptors['name']``), one column each; default all.
+        msvt: optional table of ``msvt_by_object(view_rdms)``; its index is written in each
+            panel's corner.
+        layer_key: the column of ``msvt`` naming layers.
+
+    Returns:
+        The ``Figure``.
+    """
+    names = np.asarray(view_rdms.rdm_descriptors["name"])
+    object_names = np.asarray(view_rdms.rdm_descriptors["object"])
+    layers = list(dict.fromkeys(names)) if layers is None else list(layers)
+    matrices = view_rdms.get_matrices()
+    fig, axes = plt.subplots(
+        len(objects), len(layers), figsize=(1.3 * len(layers), 1.4 * len(objects)), squeeze=False, layout="constrained"
+    )
+    for row, obj in zip(axes, objects, strict=True):
+        for ax, layer in zip(row, layers, strict=True):
+            index = np.flatnonzero((names == layer) & (object_names == obj))
+            if len(index) != 1:
+                raise ValueError(f"no view RDM for object {obj!r} in layer {layer!r}")
+            ax.imshow(matrices[index[0]], cmap="viridis", interpolation="none")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if msvt is not None:
+                value = msvt.loc[(msvt[layer_key] == layer) & (msvt["object"] == obj), "msvt"].iloc[0]
+                ax.text(
+                    0.97,
+                    0.03,
+                    f"{value:.2f}",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="bottom",
+                    color="white",
+                    fontsize=7,
+                )
+        row[0].set_ylabel(str(obj), fontsize=8)
+    for ax, layer in zip(axes[0], layers, strict=True):
+        ax.set_title(str(layer), fontsize=8)
+    return fig
