@@ -153,7 +153,7 @@ def test_msvt_command_compares_with_the_untrained_network(tmp_path, alexnet_file
     assert main([*args, "--device", "cpu", "--batch-size", "9"]) == 0
     table = pd.read_csv(tmp_path / "msvt_by_object.csv")
     assert set(table["network"]) == {f"alexnet, file {alexnet_file}", "alexnet, untrained (LeCun normal, seed 0)"}
-    assert len(table) == 2 * 9 * 4  # networks x layers x objects
+    assert len(table) == 2 * 12 * 4  # networks x Figure 2C's layers (image .. fc8) x objects
     for figure in ("msvt_figure2.png", "view_rdms_figure2a.png"):
         assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG"
 

@@ -567,7 +567,8 @@ def test_known_devices_resolve():
         (
             ["fc9"],
             InvalidArgumentError,
-            r"Invalid layer 'fc9' for alexnet: expected a preset \(conv1, conv2, .*fc8\), 'all'",
+            r"Invalid layer 'fc9' for alexnet: expected a preset \(conv1, conv2, .*fc8, image, .*fc7_pre\), 'all', "
+            r"'figure2'",
         ),
         ("classifier.99", InvalidArgumentError, r"Invalid layer 'classifier.99' for alexnet"),
         ([], InvalidArgumentError, r"Invalid value for 'layers': expected at least one layer name \(presets: conv1"),

@@ -207,12 +207,14 @@ def run_train(args) -> int:
     )
     objects = render_objects(n_exemplars=3, size=64, random_state=args.seed)
     options = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "device": args.device}
-    options.update(regime=args.regime, random_state=args.seed, checkpoint=out / "checkpoint.pt", verbose=True)
+    options.update(regime=args.regime, variant=args.variant, patience=args.patience, random_state=args.seed)
+    options.update(checkpoint=out / "checkpoint.pt", verbose=True)
     result = control_network_study(data, objects, **options)
     history, table = result.training.history, result.msvt
     save_network(out / "network.pt", result.training)
     write.write_csv(history, out / "history.csv", index=False)
-    label = f"{args.dataset}, {args.regime}, seed {args.seed}"
+    variant = ", released variant" if args.variant == "released" else ""
+    label = f"{args.dataset}, {args.regime}{variant}, seed {args.seed}"
     write.save_figure(plot_training_curves({label: history}), out / "training_curves.png")
     write.write_csv(table, out / "msvt_by_object.csv", index=False)
     dashed = (label,) if args.regime == "mirror_sensitive" else ()

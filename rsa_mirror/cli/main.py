@@ -149,8 +149,11 @@ def build_parser() -> tuple:
 
     figure4 = "Figure 4: train a control network, then its index per layer"
     training = command("train", commands.run_train, figure4, [device, mat])
+    variant_help = "paper (the Methods' text, default) or released (the authors' notebooks: see README)"
     training.add_argument("--dataset", choices=("digits", "rendered", "cifar10", "svhn"), default="digits")
     training.add_argument("--regime", choices=("original", "mirror_invariant", "mirror_sensitive"), default="original")
+    training.add_argument("--variant", choices=("paper", "released"), default="paper", help=variant_help)
+    training.add_argument("--patience", type=int, default=None, help="early stopping (0: none; default: the variant's)")
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes from its checkpoint)")
     training.add_argument("--epochs", type=int, default=None, help="default: the dataset's schedule (see README)")

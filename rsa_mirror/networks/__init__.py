@@ -1,24 +1,24 @@
 """The torch boundary: everything that imports torch lives here (``pip install rsa_mirror[models]``).
 
-``models``: the registry of networks with the paper's layer presets (the control network
-included) and model input; ``devices``: devices and the one precision rule; ``forward``: the
-forward engine; ``activations``: extraction and streamed analyses; ``datasets`` and
-``training``: the control networks of Figure 4.
+``models``: the registry of networks with the paper's layer presets, and model input;
+``control``: the control network of Figure 4 (the paper's and the released variant);
+``devices``: devices and the one precision rule; ``forward``: the forward engine;
+``activations``: extraction and streamed analyses; ``datasets`` and ``training``: training the
+control networks of Figure 4.
 """
 
 from . import _torch  # noqa: F401  (first: a clear error without torch)
 from .activations import extract_activations, measure_equivariance, model_view_rdms, stream_activations
+from .control import CONTROL_LAYERS, CONTROL_VARIANTS, ControlNet, control_layers
 from .datasets import DATASETS, REGIMES, ImageData, apply_regime, load_dataset, render_training_set
 from .devices import autocast, resolve_device
 from .files import load_network, load_shipped_network, save_network
 from .forward import layer_function, run_layers, unit_responses
 from .models import (
-    CONTROL_LAYERS,
     IMAGENET_MEAN,
     IMAGENET_STD,
     INPUT_SIZE,
     PRESETS,
-    ControlNet,
     LoadedModel,
     WeightsUnavailableError,
     check_weights,
@@ -30,6 +30,7 @@ from .training import SCHEDULES, TrainResult, train
 
 __all__ = [
     "CONTROL_LAYERS",
+    "CONTROL_VARIANTS",
     "DATASETS",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
@@ -45,6 +46,7 @@ __all__ = [
     "apply_regime",
     "autocast",
     "check_weights",
+    "control_layers",
     "extract_activations",
     "layer_function",
     "lecun_normal_",

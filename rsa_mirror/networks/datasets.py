@@ -7,7 +7,8 @@ and ``cifar10`` / ``svhn`` through torchvision from a local folder (downloaded o
 
 Label regimes wrap any labelled image set: ``original``; ``mirror_invariant`` (a random half
 of the images mirrored, labels kept: symSVHN); ``mirror_sensitive`` (the same half mirrored,
-their labels moved to K new classes: asymSVHN).
+their labels moved to K new classes: asymSVHN). The released notebooks mirror each image with
+probability 0.5 instead (``mirroring="bernoulli"``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .._utils import check_count, check_option, check_random_state
 from ..errors import InvalidTypeError
 
 REGIMES = ("original", "mirror_invariant", "mirror_sensitive")
+MIRRORING = ("half", "bernoulli")  # which images a mirror regime flips: exactly half, or each with p = 0.5
 DATASETS = ("digits", "rendered", "cifar10", "svhn")
 RENDERED_CATEGORIES = ("car", "boat", "chair", "airplane", "animal", "tool")  # symmetric, no faces
 
@@ -139,15 +141,32 @@ def _torchvision_dataset(name, root, download) -> ImageData:
     return ImageData(images, torch.from_numpy(labels.astype(np.int64)), 10, name)
 
 
-def apply_regime(data, regime, *, random_state=0) -> ImageData:
-    """The label regime over ``data``: which half is mirrored comes from ``random_state``."""
+def apply_regime(data, regime, *, random_state=0, mirroring="half") -> ImageData:
+    """The label regime over ``data``, its mirrored images drawn from ``random_state``.
+
+    Args:
+        data: ``ImageData``.
+        regime: one of ``REGIMES``.
+        random_state: seed or ``np.random.Generator`` of the draw.
+        mirroring: ``"half"`` (the paper's text: exactly floor(n / 2) images, a random
+            permutation's first) or ``"bernoulli"`` (the authors' released notebooks: each image
+            with probability 0.5, so the share varies around a half).
+
+    Raises:
+        InvalidArgumentError: an unknown ``regime`` or ``mirroring``.
+        InvalidTypeError: ``data`` is not an ``ImageData``.
+    """
     check_option("regime", regime, REGIMES)
+    check_option("mirroring", mirroring, MIRRORING)
     if not isinstance(data, ImageData):
         raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
     if regime == "original":
         return data
     rng = check_random_state(random_state)
-    mirrored = torch.from_numpy(rng.permutation(len(data)) < len(data) // 2)
+    if mirroring == "half":
+        mirrored = torch.from_numpy(rng.permutation(len(data)) < len(data) // 2)
+    else:
+        mirrored = torch.from_numpy(rng.random(len(data)) < 0.5)
     images = data.images.clone()
     images[mirrored] = images[mirrored].flip(-1)
     labels, n_classes = data.labels.clone(), data.n_classes

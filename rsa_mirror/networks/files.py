@@ -2,7 +2,7 @@
 
 Files hold tensors and plain values only; they are read with ``torch.load(weights_only=True)``
 (``models.load_torch_file``), so a crafted file cannot run code. The shipped network
-(``models.SHIPPED_NETWORK``) is checked by SHA-256 before it is read.
+(``control.SHIPPED_NETWORK``) is checked by SHA-256 before it is read.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import torch
 
 from .._utils import atomic_path
 from ..errors import FileFormatError, InvalidArgumentError, InvalidTypeError
-from .models import SHIPPED_NETWORK, SHIPPED_SHA256, control_net_from_state, load_torch_file
+from .control import SHIPPED_NETWORK, SHIPPED_SHA256, control_net_from_state
+from .models import load_torch_file
 from .training import TrainResult
 
 
@@ -52,7 +53,7 @@ def _plain(value):
 
 
 def load_network(path) -> TrainResult:
-    """Read ``save_network``'s file back (weights widened to float32).
+    """Read ``save_network``'s file back (weights widened to float32), as the variant its config names.
 
     Only tensors and plain values are read (``torch.load(weights_only=True)``): nothing in the
     file is run.
@@ -69,7 +70,7 @@ def load_network(path) -> TrainResult:
     if not isinstance(state["config"], dict) or not isinstance(state["history"], (dict, list)):
         raise FileFormatError(f"{path}: 'config' or 'history' of the wrong type")
     try:
-        network = control_net_from_state(weights)
+        network = control_net_from_state(weights, state["config"].get("variant"))  # absent: told by fc1
         history = pd.DataFrame(state["history"])
     except (InvalidArgumentError, ValueError) as error:
         raise FileFormatError(f"{path}: {error}") from None

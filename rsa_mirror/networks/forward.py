@@ -4,7 +4,8 @@ Two ways to read a layer, on one hook mechanism (``run_layers``):
 
 - ``run_layers``: one pass with forward hooks on the requested modules; each hook hands its
   output on at once (before an in-place ReLU that follows can alter it) and the pass stops
-  once the last requested module has fired. ``stream_activations`` (extraction and every
+  once the last requested module has fired (the input itself, ``INPUT_PATH``, comes from a
+  forward pre-hook on the network). ``stream_activations`` (extraction and every
   streamed analysis) runs it batch by batch.
 - ``layer_function``: the network cut after one module (torchvision's FX feature extractor,
   or ``run_layers`` for a network FX cannot trace), fed grayscale batches, channels-last, its
@@ -26,7 +27,7 @@ from .._utils import check_count, check_units
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..stimuli.base import gray_images
 from .devices import autocast, resolve_device
-from .models import LoadedModel, model_input
+from .models import INPUT_PATH, LoadedModel, model_input
 
 GRAY_STEM = True  # layer_function's default: fold the input's three identical channels into the first convolution
 
@@ -57,7 +58,8 @@ def run_layers(network, batch, paths, consume):
     Args:
         network: ``torch.nn.Module``.
         batch: its input.
-        paths: mapping name -> module path (``LoadedModel.resolve_layers``).
+        paths: mapping name -> module path (``LoadedModel.resolve_layers``); ``INPUT_PATH``
+            (``""``) hands on the network's input itself.
         consume: callable (name, output tensor) -> None, called before the next module runs; the
             pass stops after the last requested module has fired.
 
@@ -83,7 +85,16 @@ def run_layers(network, batch, paths, consume):
 
         return hook
 
-    handles = [modules[path].register_forward_hook(hook_for(name)) for name, path in paths.items()]
+    def input_hook(name):  # the network's input: a forward pre-hook on the root module
+        forward_hook = hook_for(name)
+        return lambda module, inputs: forward_hook(module, inputs, inputs[0])
+
+    handles = [
+        network.register_forward_pre_hook(input_hook(name))
+        if path == INPUT_PATH
+        else modules[path].register_forward_hook(hook_for(name))
+        for name, path in paths.items()
+    ]
     try:
         network(batch)
     except _AllLayersSeen:
@@ -148,6 +159,8 @@ def _truncated(network, path, gray_stem=None) -> tuple:
     """
     from torchvision.models.feature_extraction import create_feature_extractor
 
+    if path == INPUT_PATH:
+        return (lambda batch: batch), False
     if path is not None:
         try:
             extractor = create_feature_extractor(network, return_nodes={path: "out"}).eval()

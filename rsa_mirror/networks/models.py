@@ -1,7 +1,10 @@
 """Networks to analyse and their weights.
 
 A registry of torchvision models with the paper's layer presets, and their weights (ImageNet
-from the local torchvision cache, a local file, or untrained).
+from the local torchvision cache, a local file, or untrained). ``"all"`` names a network's
+standard presets; more named layers (the input ``image``, AlexNet's ``pool1``/``pool2``, the
+fully connected layers before their ReLU, ``fc6_pre``) are asked for by name, and
+``"figure2"`` names Figure 2C's layers.
 
 Weights are never downloaded implicitly. ImageNet weights are read from torchvision's cache
 (``torch.hub.get_dir()/checkpoints``); when absent, the error says how to get them.
@@ -12,7 +15,6 @@ seeded, as in the paper's untrained controls.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,13 @@ import torchvision
 
 from .._utils import check_count, check_option, derive_seed
 from ..errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
+from .control import (  # noqa: F401  (importable from here too, as before the control network had its module)
+    CONTROL_LAYERS,
+    SHIPPED_NETWORK,
+    SHIPPED_SHA256,
+    ControlNet,
+    control_net_from_state,
+)
 from .devices import resolve_device
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -78,6 +87,25 @@ PRESETS = {
         "head": "heads.head",
     },
 }
+# Named layers outside "all" (which keeps the analyses of Figures 3 and 6 and the demo as they
+# were): the network's input ("image", INPUT_PATH), AlexNet's first two max-pools, and the fully
+# connected layers before their ReLU ("_pre": the Linear modules; "fc6"/"fc7" are the ReLU outputs).
+INPUT_PATH = ""  # the root module: its forward pre-hook gives the preprocessed input
+EXTRA_PRESETS = {
+    "alexnet": {
+        "image": INPUT_PATH,
+        "pool1": "features.2",
+        "pool2": "features.5",
+        "fc6_pre": "classifier.1",
+        "fc7_pre": "classifier.4",
+    },
+    "vgg16": {"image": INPUT_PATH, "fc6_pre": "classifier.0", "fc7_pre": "classifier.3"},
+    **{name: {"image": INPUT_PATH} for name in ("resnet50", "convnext_tiny", "vit_b_16")},
+}
+# The layers of Figure 2C (AlexNet, from the pixels to the logits); other networks use "all".
+FIGURE2_LAYERS = {
+    "alexnet": ("image", "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8")
+}
 # Input size in pixels; the paper fed AlexNet 227 x 227 images.
 INPUT_SIZE = {"alexnet": 227, "vgg16": 224, "resnet50": 224, "convnext_tiny": 224, "vit_b_16": 224}
 
@@ -90,10 +118,14 @@ class LoadedModel:
         name: registry name, e.g. ``"alexnet"``.
         module: the ``torch.nn.Module``, in eval mode, on the CPU.
         weights: what the weights are, for reports (e.g. ``"imagenet (IMAGENET1K_V1)"``).
-        layers: preset name -> module path (the paper's layer names).
+        layers: preset name -> module path (the paper's layer names); ``"all"`` means these.
         input_size: image height and width in pixels.
         mean, std: per-channel input normalization applied to stimuli (ImageNet's by default;
             None for networks trained on raw [0, 1] images, like the control networks).
+        extra_layers: more named layers, requested by name only (not in ``"all"``): ``image``
+            (the preprocessed input, ``INPUT_PATH``), pre-activation layers (``fc6_pre``), ... .
+        figure2_layers: the names ``"figure2"`` means (Figure 2C's list for AlexNet); None: as
+            ``"all"``.
     """
 
     name: str
@@ -103,9 +135,14 @@ class LoadedModel:
     input_size: int = 224
     mean: tuple | None = IMAGENET_MEAN
     std: tuple | None = IMAGENET_STD
+    extra_layers: dict = field(default_factory=dict)
+    figure2_layers: tuple | None = None
 
     def resolve_layers(self, layers) -> dict:
-        """Map requested names (presets or module paths; ``"all"`` = every preset) to module paths.
+        """Map requested names to module paths.
+
+        Names are presets (``layers``, ``extra_layers``) or module paths; ``"all"`` is every name
+        in ``layers``, ``"figure2"`` the names in ``figure2_layers`` (``"all"`` when None).
 
         Raises:
             InvalidArgumentError: no names, or a name that is neither a preset nor a module of the
@@ -113,7 +150,8 @@ class LoadedModel:
             InvalidTypeError: names that are not strings.
         """
         if isinstance(layers, str):
-            layers = list(self.layers) if layers == "all" else [layers]
+            named = {"all": list(self.layers), "figure2": list(self.figure2_layers or self.layers)}
+            layers = named.get(layers, [layers])
         elif isinstance(layers, Iterable) and not isinstance(layers, Mapping):
             layers = list(layers)
         if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
@@ -121,73 +159,22 @@ class LoadedModel:
                 f"Invalid type for 'layers': expected a layer name, 'all' or a list of names, got {layers!r}"
             )
         if not layers:
-            raise InvalidArgumentError(
-                f"Invalid value for 'layers': expected at least one layer name (presets: {', '.join(self.layers)})"
-            )
+            presets = f"presets: {', '.join(self.layers)}" if self.layers else "no presets here: give module paths"
+            raise InvalidArgumentError(f"Invalid value for 'layers': expected at least one layer name ({presets})")
         modules = dict(self.module.named_modules())
+        presets = {**self.layers, **self.extra_layers}
         resolved = {}
         for name in layers:
-            path = self.layers.get(name, name)
-            if path not in modules or path == "":
+            path = presets.get(name, name)
+            if path not in modules or (path == INPUT_PATH and name not in presets):
                 examples = ", ".join(repr(p) for p in list(modules)[1:6])
-                presets = f"a preset ({', '.join(self.layers)}), 'all' or " if self.layers else ""
+                listed = f"a preset ({', '.join(presets)}), 'all', 'figure2' or " if presets else ""
                 raise InvalidArgumentError(
-                    f"Invalid layer {name!r} for {self.name}: expected {presets}a module path from "
+                    f"Invalid layer {name!r} for {self.name}: expected {listed}a module path from "
                     f"module.named_modules() (e.g. {examples})"
                 )
             resolved[name] = path
         return resolved
-
-
-# Shipped weights: the rendered-categories network (original labels, seed 0, the README's
-# schedule), trained by examples/figure4_control_networks.py on an H200; float16, 3.6 MB.
-SHIPPED_NETWORK = Path(__file__).parent.parent / "weights" / "control_rendered.pt"
-SHIPPED_SHA256 = "5aa0b244b8e4e85fab281ef8368b9207b67826596ac72d26eccfd34eb196e4f4"
-CONTROL_LAYERS = {
-    "conv1": "relu1",
-    "conv2": "relu2",
-    "conv3": "relu3",
-    "conv4": "relu4",
-    "fc1": "relu5",
-    "fc2": "relu6",
-    "fc3": "fc3",
-}
-
-
-class ControlNet(torch.nn.Sequential):
-    """The paper's control network for 32 x 32 RGB input and ``n_classes`` outputs."""
-
-    def __init__(self, n_classes=10):
-        n_classes = check_count("n_classes", n_classes)
-        super().__init__(
-            OrderedDict(
-                [
-                    ("conv1", torch.nn.Conv2d(3, 32, 3)),
-                    ("relu1", torch.nn.ReLU()),
-                    ("bn1", torch.nn.BatchNorm2d(32)),
-                    ("conv2", torch.nn.Conv2d(32, 32, 3)),
-                    ("relu2", torch.nn.ReLU()),
-                    ("pool", torch.nn.MaxPool2d(2)),
-                    ("conv3", torch.nn.Conv2d(32, 64, 3)),
-                    ("relu3", torch.nn.ReLU()),
-                    ("bn2", torch.nn.BatchNorm2d(64)),
-                    ("conv4", torch.nn.Conv2d(64, 128, 3)),
-                    ("relu4", torch.nn.ReLU()),
-                    ("flatten", torch.nn.Flatten()),
-                    ("fc1", torch.nn.Linear(128 * 10 * 10, 128)),
-                    ("relu5", torch.nn.ReLU()),
-                    ("drop1", torch.nn.Dropout(0.5)),
-                    ("fc2", torch.nn.Linear(128, 256)),
-                    ("relu6", torch.nn.ReLU()),
-                    ("drop2", torch.nn.Dropout(0.5)),
-                    ("fc3", torch.nn.Linear(256, n_classes)),
-                ]
-            )
-        )
-        for module in self.modules():
-            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
-                torch.nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")  # He-uniform: sqrt(6 / fan_in)
-                torch.nn.init.zeros_(module.bias)
 
 
 def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
@@ -236,7 +223,8 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
         enum = torchvision.models.get_model_weights(name).DEFAULT
         description = f"imagenet ({enum.name})" if weights == "imagenet" else f"file {cached}"
     module.eval().requires_grad_(False)
-    return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name])
+    named = {"extra_layers": dict(EXTRA_PRESETS[name]), "figure2_layers": FIGURE2_LAYERS.get(name)}
+    return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name], **named)
 
 
 def _read_state(path) -> Mapping:
@@ -399,20 +387,6 @@ def _normalization(mean, std) -> tuple:
             raise InvalidArgumentError(f"Invalid value for {name!r}: expected {allowed}, got {given!r}")
         checked.append(tuple(values.tolist()))
     return tuple(checked)
-
-
-def control_net_from_state(state) -> ControlNet:
-    """A ``ControlNet`` (eval mode, float32) holding a state dict (tensors or arrays); InvalidArgumentError if none."""
-    state = {k: torch.as_tensor(v) for k, v in state.items()}
-    classes = state.get("fc3.weight")
-    if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
-        raise InvalidArgumentError("no control network weights (no 2-D 'fc3.weight')")
-    network = ControlNet(classes.shape[0])
-    try:
-        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except RuntimeError as error:
-        raise InvalidArgumentError(f"does not hold a control network ({error})") from None
-    return network.eval()
 
 
 def load_torch_file(path, map_location, keys) -> dict:

@@ -6,8 +6,13 @@ epoch's shuffle and dropout come from the seed and the epoch number; torch's glo
 state is left as it was): the same seed, device type and thread count give bit-identical
 weights (float rounding depends on how many CPU threads share a sum). It writes an atomic
 checkpoint every epoch and resumes exactly where a killed run stopped; the checkpoint's
-fingerprint (data, regime, schedule, seed, torch version, device type, thread count) must match
-the resumed run.
+fingerprint (data, regime, variant, schedule, seed, torch version, device type, thread count)
+must match the resumed run.
+
+``variant="paper"`` (default) trains the network and schedule of the paper's Methods;
+``variant="released"`` those of the authors' notebooks (``control.ControlNet``; the learning
+rate halved every 50 epochs for CIFAR-10 and every 20 for SVHN, early stopping with the
+best weights kept, a Bernoulli(0.5) share of images mirrored).
 
 Network files and checkpoints are read with ``torch.load(weights_only=True)``: tensors and
 plain values only, so a crafted file cannot run code; they hold no other Python objects.
@@ -29,11 +34,13 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._utils import atomic_path, check_count, check_option, derive_seed, indexed_seed, seed_sequence
-from ..errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
+from ..errors import FileFormatError, InvalidArgumentError
 from ..results import Result
-from .datasets import REGIMES, ImageData, apply_regime
-from .devices import autocast, resolve_device
-from .models import CONTROL_LAYERS, ControlNet, LoadedModel, control_net_from_state, load_torch_file
+from ._train_checks import check_data, check_device, check_fraction, check_positive
+from .control import CONTROL_VARIANTS, ControlNet, control_net_from_state
+from .datasets import REGIMES, apply_regime
+from .devices import autocast
+from .models import INPUT_PATH, LoadedModel, load_torch_file
 
 # The paper's schedules (250 epochs, batch 256) and the ones used here at small scale.
 SCHEDULES = {
@@ -43,9 +50,14 @@ SCHEDULES = {
     "digits": {"optimizer": "adam", "lr": 1e-3, "halve_every": 10, "epochs": 30, "batch_size": 64},
 }
 
+# The released notebooks' halving periods (StepLR step_size: 50 for CIFAR-10, 20 for SVHN and its
+# variants) and early-stopping patience (epochs without a lower validation loss).
+RELEASED_HALVE_EVERY = {"cifar10": 50, "svhn": 20}
+RELEASED_PATIENCE = 200
 
 # Settings of a run that may differ on resume: more epochs extend the run; another thread count warns.
 _EXTENDABLE, _WARN_ONLY = ("epochs",), ("threads",)
+_BEFORE_VARIANTS = {"variant": "paper", "patience": 0}
 _MAX_SEED = (2**63 - 1) // 1_000_003 - 10_000  # indexed_seed(seed, epoch) must fit torch's 64-bit seeds
 _REGIME_STREAM = 1  # seed_sequence(seed, 1): which half of the images the regime mirrors
 
@@ -58,9 +70,9 @@ class TrainResult(Result):
         network: the ``ControlNet`` (eval mode, CPU).
         history: one row per epoch: ``epoch``, ``lr``, ``train_loss``, ``train_accuracy``,
             ``val_loss``, ``val_accuracy``, ``seconds`` and ``threads`` (CPU threads of torch).
-        config: the training settings (dataset, regime, seed, schedule) and the run's
-            fingerprint (``data_sha256``, ``n_per_class``, ``torch_version``, ``device_type``,
-            ``threads``); plain values only.
+        config: the training settings (dataset, regime, variant, patience, seed, schedule) and
+            the run's fingerprint (``data_sha256``, ``n_per_class``, ``torch_version``,
+            ``device_type``, ``threads``); plain values only.
     """
 
     network: ControlNet
@@ -91,7 +103,8 @@ class TrainResult(Result):
         """
         data = dict(data)
         if isinstance(data.get("network"), dict):
-            data["network"] = control_net_from_state(data["network"])
+            variant = (data.get("config") or {}).get("variant")
+            data["network"] = control_net_from_state(data["network"], variant)
         if isinstance(data.get("history"), dict):
             data["history"] = pd.DataFrame(data["history"])
         return super().from_dict(data)
@@ -104,13 +117,16 @@ class TrainResult(Result):
         """The network as ``extract_activations`` / ``model_view_rdms`` take it (raw [0, 1] input)."""
         dataset, regime, seed = (self.config.get(key, "?") for key in ("dataset", "regime", "seed"))
         label = f"trained on {dataset} ({regime}, seed {seed})"
-        return LoadedModel("control", self.network.eval(), label, dict(CONTROL_LAYERS), 32, mean=None, std=None)
+        layers, extra = dict(self.network.layers), {"image": INPUT_PATH}
+        return LoadedModel("control", self.network.eval(), label, layers, 32, None, None, extra_layers=extra)
 
 
 def train(
     data,
     *,
     regime="original",
+    variant="paper",
+    patience=None,
     epochs=None,
     batch_size=None,
     optimizer=None,
@@ -125,14 +141,24 @@ def train(
     """Train a ``ControlNet`` on ``data`` under a label regime.
 
     Schedule arguments left None come from ``SCHEDULES[data.name]`` (the paper's for cifar10
-    and svhn; shorter ones with larger steps for the small offline sets). The learning rate is
-    halved every ``halve_every`` epochs; no augmentation. Every argument and the data are
-    checked before any work.
+    and svhn; shorter ones with larger steps for the small offline sets), with
+    ``RELEASED_HALVE_EVERY`` for the released variant. The learning rate is halved every
+    ``halve_every`` epochs; no augmentation. Every argument and the data are checked before
+    any work.
 
     Args:
         data: ``ImageData`` (``load_dataset``): float images (n, 3, 32, 32) in [0, 1], integer
             labels (n,) in [0, n_classes).
-        regime: one of ``REGIMES`` (applied here, seeded by ``random_state``).
+        regime: one of ``REGIMES`` (applied here, seeded by ``random_state``; the paper variant
+            mirrors exactly half the images, the released one each image with probability 0.5).
+        variant: ``"paper"`` or ``"released"`` (the network, its initialization, the halving
+            period of cifar10 and svhn, the mirrored share and the default ``patience``; see
+            ``control.ControlNet``).
+        patience: early stopping: training stops once the validation loss has not fallen to or
+            below its lowest value for ``patience`` epochs in a row, and the network returned
+            holds the weights of the epoch with the lowest validation loss (the released
+            notebooks' rule). 0: no early stopping, the last epoch's weights. None: the
+            variant's (paper: 0; released: ``RELEASED_PATIENCE``, 200).
         epochs: passes over the training images (>= 1).
         batch_size: images per step (>= 1).
         optimizer: ``"sgd"`` (momentum 0.9) or ``"adam"``.
@@ -153,10 +179,12 @@ def train(
         checkpoint: file written atomically after every epoch. When it exists, training resumes
             after its last epoch, with the same result as an uninterrupted run (a finished run
             returns at once), provided its fingerprint matches this run: the SHA-256 of the
-            images and labels, images per class, dataset, regime, schedule, optimizer, seed,
-            validation share, torch version and device type. ``epochs`` may differ (the run is
-            extended, or returned as it stands); a different thread count warns (the resumed
-            epochs will not be bit-identical to an uninterrupted run) rather than refuses.
+            images and labels, images per class, dataset, regime, variant, patience, schedule,
+            optimizer, seed, validation share, torch version and device type. ``epochs`` may
+            differ (the run is extended, or returned as it stands; a run that stopped early
+            stays stopped); a different thread count warns (the resumed epochs will not be
+            bit-identical to an uninterrupted run) rather than refuses. The checkpoint also
+            holds the best epoch's weights when early stopping is on.
         verbose: tqdm progress over epochs.
 
     Returns:
@@ -164,37 +192,52 @@ def train(
         of this call (the history's ``threads`` column says it per epoch).
 
     Raises:
-        InvalidArgumentError: an argument out of range (named), or a checkpoint written by a run
-            with another fingerprint (each changed field, checkpoint vs now).
+        InvalidArgumentError: an argument out of range (named), early stopping without
+            validation images, or a checkpoint written by a run with another fingerprint (each
+            changed field, checkpoint vs now).
         InvalidTypeError: ``data`` is not an ``ImageData``.
         DataError: images or labels of the wrong shape, type or range.
         FileFormatError: a checkpoint that cannot be read safely or is not one of ``train``'s.
     """
-    _check_data(data)
+    check_data(data)
     check_option("regime", regime, REGIMES)
+    check_option("variant", variant, CONTROL_VARIANTS)
+    released = variant == "released"
+    default_patience = RELEASED_PATIENCE if released else 0
+    patience = default_patience if patience is None else check_count("patience", patience, minimum=0)
     seed = derive_seed(random_state, maximum=_MAX_SEED, required=True)
     base = data.name.split(" ")[0]
     schedule = {**SCHEDULES.get(base, SCHEDULES["cifar10"])}
+    if released and base in RELEASED_HALVE_EVERY:
+        schedule["halve_every"] = RELEASED_HALVE_EVERY[base]
     given = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "lr": lr, "halve_every": halve_every}
     schedule.update({k: v for k, v in given.items() if v is not None})
     check_option("optimizer", schedule["optimizer"], ("sgd", "adam"))
     for name in ("epochs", "batch_size", "halve_every"):
         schedule[name] = check_count(name, schedule[name])
-    schedule["lr"] = _check_positive("lr", schedule["lr"])
-    val_fraction = _check_fraction(val_fraction, len(data))
-    device = _check_device(device)
+    schedule["lr"] = check_positive("lr", schedule["lr"])
+    val_fraction = check_fraction(val_fraction, len(data))
+    if patience and int(round(val_fraction * len(data))) == 0:
+        raise InvalidArgumentError(
+            f"Invalid value for 'patience': early stopping watches the validation loss, but val_fraction "
+            f"{val_fraction} leaves no validation images; give val_fraction > 0 or patience=0"
+        )
+    device = check_device(device)
     if checkpoint is not None and Path(checkpoint).exists() and not Path(checkpoint).is_file():
         raise InvalidArgumentError(f"Invalid value for 'checkpoint': expected a file, got the folder {checkpoint}")
     config = {
         "dataset": data.name,
         "regime": regime,
+        "variant": variant,
+        "patience": patience,
         "seed": seed,
         "val_fraction": val_fraction,
         **schedule,
         **_fingerprint(data, device),
     }
     # the mirrored half and the validation split come from independent streams of the seed
-    data = apply_regime(data, regime, random_state=seed_sequence(seed, _REGIME_STREAM))
+    mirroring = "bernoulli" if released else "half"
+    data = apply_regime(data, regime, random_state=seed_sequence(seed, _REGIME_STREAM), mirroring=mirroring)
     order = torch.from_numpy(np.random.default_rng(seed).permutation(len(data)))
     n_val = int(round(val_fraction * len(data)))
     images, labels = data.images.to(device), data.labels.to(device)
@@ -206,13 +249,13 @@ def train(
 def _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpoint, verbose) -> TrainResult:
     """The training loop of ``train`` (inside a fork of torch's global random state)."""
     _seed_torch(seed, device)  # the initial weights
-    network = ControlNet(data.n_classes).to(device)
+    network = ControlNet(data.n_classes, config["variant"]).to(device)
     if schedule["optimizer"] == "sgd":
         step = torch.optim.SGD(network.parameters(), lr=schedule["lr"], momentum=0.9)
     else:
         step = torch.optim.Adam(network.parameters(), lr=schedule["lr"])
     scheduler = torch.optim.lr_scheduler.StepLR(step, step_size=schedule["halve_every"], gamma=0.5)
-    rows, start = [], 0
+    rows, start, best, patience = [], 0, None, config["patience"]
     if checkpoint is not None and Path(checkpoint).exists():
         state = _read_checkpoint(checkpoint, config, device)
         try:
@@ -221,10 +264,13 @@ def _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpo
             scheduler.load_state_dict(state["scheduler"])
         except (RuntimeError, KeyError, ValueError) as error:
             raise FileFormatError(f"{checkpoint}: its network or optimizer state does not fit ({error})") from None
-        rows, start = state["history"], len(state["history"])
+        rows, start, best = state["history"], len(state["history"]), state.get("best")
         config["epochs"] = max(config["epochs"], start)
     loss_function = nn.CrossEntropyLoss()
+    stopped = early_stop_epoch([row["val_loss"] for row in rows], patience) is not None
     for epoch in tqdm(range(start, schedule["epochs"]), desc=f"training {data.name}", disable=not verbose):
+        if stopped:
+            break
         began = time.perf_counter()
         generator = torch.Generator().manual_seed(indexed_seed(seed, epoch))  # this epoch's shuffle
         _seed_torch(indexed_seed(seed, epoch), device)  # this epoch's dropout
@@ -257,6 +303,10 @@ def _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpo
                 "threads": config["threads"],
             }
         )
+        losses = [row["val_loss"] for row in rows]
+        if patience and losses[-1] <= min(losses):  # the best epoch so far (ties: the later one)
+            best = {k: v.detach().clone() for k, v in network.state_dict().items()}
+        stopped = early_stop_epoch(losses, patience) is not None
         if checkpoint is not None:
             state = {
                 "config": config,
@@ -264,11 +314,32 @@ def _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpo
                 "optimizer": step.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "history": rows,
+                "best": best,
             }
             with atomic_path(checkpoint) as tmp:
                 torch.save(state, tmp)
+    if best is not None:
+        network.load_state_dict(best)
     network = network.cpu().eval()
     return TrainResult(network, pd.DataFrame(rows), config)
+
+
+def early_stop_epoch(val_losses, patience) -> int | None:
+    """The epoch (1-based) after which early stopping ends a run, or None while it goes on.
+
+    The rule of the authors' released notebooks: an epoch whose validation loss is at most the
+    lowest so far resets a counter, any other adds one, and the run stops when the counter
+    reaches ``patience`` (0: never).
+    """
+    lowest, waited = math.inf, 0
+    for epoch, loss in enumerate(val_losses, start=1):
+        if loss <= lowest:
+            lowest, waited = loss, 0
+        else:
+            waited += 1
+            if patience and waited >= patience:
+                return epoch
+    return None
 
 
 def _devices(device) -> list:
@@ -284,64 +355,6 @@ def _seed_torch(seed, device):
     if device.type == "cuda":
         with torch.cuda.device(device):
             torch.cuda.manual_seed(seed)
-
-
-def _check_data(data):
-    """Raise unless ``data`` is an ``ImageData`` that ``train`` can use."""
-    if not isinstance(data, ImageData):
-        raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
-    if not isinstance(data.name, str):
-        raise InvalidTypeError(f"Invalid type for 'data.name': expected a str, got {type(data.name).__name__}")
-    images, labels = data.images, data.labels
-    if not (isinstance(images, torch.Tensor) and images.is_floating_point()) or images.shape[1:] != (3, 32, 32):
-        shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
-        raise DataError(f"{data.name}: images must be a float tensor (n, 3, 32, 32), got {shape}")
-    if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.is_complex():
-        raise DataError(f"{data.name}: labels must be an integer tensor (n,), got {getattr(labels, 'dtype', labels)}")
-    if labels.shape != (len(images),):
-        raise DataError(f"{data.name}: labels of shape {tuple(labels.shape)} for {len(images)} images")
-    n_classes = check_count("n_classes", data.n_classes)
-    if len(images) < 2:
-        raise DataError(f"{data.name}: {len(images)} images; training needs at least 2")
-    if not bool(torch.isfinite(images).all()) or float(images.min()) < 0 or float(images.max()) > 1:
-        raise DataError(f"{data.name}: images must be finite and in [0, 1] (the network's input range)")
-    outside = torch.nonzero((labels < 0) | (labels >= n_classes)).ravel()
-    if len(outside):
-        raise DataError(
-            f"{data.name}: labels must be in [0, {n_classes}); image {int(outside[0])} has {int(labels[outside[0]])} "
-            f"({len(outside)} such images)"
-        )
-
-
-def _check_positive(name, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InvalidArgumentError(f"Invalid value for {name!r}: expected a finite number > 0, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidArgumentError(f"Invalid value for {name!r}: expected a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _check_fraction(val_fraction, n) -> float:
-    allowed = f"a number in [0, 1) leaving at least one of the {n} images for training"
-    if isinstance(val_fraction, (bool, np.bool_)) or not isinstance(
-        val_fraction, (int, float, np.integer, np.floating)
-    ):
-        raise InvalidArgumentError(f"Invalid value for 'val_fraction': expected {allowed}, got {val_fraction!r}")
-    if not 0 <= val_fraction < 1 or int(round(val_fraction * n)) >= n:
-        raise InvalidArgumentError(f"Invalid value for 'val_fraction': expected {allowed}, got {val_fraction!r}")
-    return float(val_fraction)
-
-
-def _check_device(device) -> torch.device:
-    try:
-        device = resolve_device(device)
-    except (RuntimeError, TypeError):
-        raise InvalidArgumentError(
-            f"Invalid value for 'device': expected auto, cpu, cuda, ..., got {device!r}"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgumentError("Invalid value for 'device': expected auto or cpu (no CUDA device here), got 'cuda'")
-    return device
 
 
 def _fingerprint(data, device) -> dict:
@@ -366,7 +379,7 @@ def _read_checkpoint(path, config, device) -> dict:
     state = load_torch_file(path, device, ("config", "network", "optimizer", "scheduler", "history"))
     if not isinstance(state["config"], dict) or not isinstance(state["history"], list):
         raise FileFormatError(f"{path}: not a checkpoint of train (config or history of the wrong type)")
-    old = state["config"]
+    old = {**_BEFORE_VARIANTS, **state["config"]}  # checkpoints written before variants were paper runs
     keys = [k for k in dict.fromkeys([*old, *config]) if k not in _EXTENDABLE]
     changed = [k for k in keys if old.get(k, "(absent)") != config.get(k, "(absent)")]
     refused = [k for k in changed if k not in _WARN_ONLY]

@@ -72,7 +72,7 @@ def demo_study(recordings, faces, networks, *, n_bootstrap=1000, n_splits=100, r
         ``DemoResult``.
     """
     paired = recordings.mirror_views() if hasattr(recordings, "mirror_views") else recordings
-    layers = msvt_study(networks, faces, object_key="identity")
+    layers = msvt_study(networks, faces, layers="all", object_key="identity")
     model = next(iter(networks.values()))
     options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "random_state": random_state}
     return DemoResult(patch_study(recordings), layers, alignment_study(paired, faces, model, **options))

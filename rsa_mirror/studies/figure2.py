@@ -61,14 +61,20 @@ class MsvtResult(Result):
         return ", ".join(self.tables)
 
 
-def msvt_study(networks, stimuli, *, object_key="object", device="auto", batch_size=32, verbose=False) -> MsvtResult:
-    """Each network's per-object index in every preset layer, on one stimulus set.
+def msvt_study(
+    networks, stimuli, *, layers="figure2", object_key="object", device="auto", batch_size=32, verbose=False
+) -> MsvtResult:
+    """Each network's per-object index in each of its Figure 2 layers, on one stimulus set.
 
     Args:
         networks: mapping label -> ``LoadedModel`` (e.g. a trained network and its untrained
             twin), in the order of the figure's panels.
         stimuli: ``StimulusSet`` with ``object_key``, ``view_deg`` (mirror-paired views) and, for
             Figure 2's categories, ``category`` descriptors.
+        layers: the layers of every network, as ``LoadedModel.resolve_layers`` takes them:
+            ``"figure2"`` (default: Figure 2C's image, conv1, pool1, conv2, pool2, conv3, conv4,
+            conv5, pool5, fc6, fc7, fc8 for AlexNet; every preset of other networks), ``"all"``
+            (every preset), or a list of names.
         object_key: descriptor naming the object (``"identity"`` for faces).
         device: as in ``model_view_rdms``.
         batch_size: images per forward pass.
@@ -87,7 +93,7 @@ def msvt_study(networks, stimuli, *, object_key="object", device="auto", batch_s
     tables, view_rdms, weights = {}, {}, {}
     options = {"object_key": object_key, "device": device, "batch_size": batch_size, "verbose": verbose}
     for label, network in networks.items():
-        view_rdms[label] = model_view_rdms(network, stimuli, "all", **options)
+        view_rdms[label] = model_view_rdms(network, stimuli, layers, **options)
         tables[label] = msvt_by_object(view_rdms[label]).rename(columns={"name": "layer"})
         weights[label] = network.weights
     return MsvtResult(tables, view_rdms, weights)

@@ -101,6 +101,8 @@ def control_network_study(
     test_objects,
     *,
     regime="original",
+    variant="paper",
+    patience=None,
     random_state=0,
     device="auto",
     epochs=None,
@@ -115,6 +117,8 @@ def control_network_study(
         data: ``ImageData`` (``networks.datasets.load_dataset``).
         test_objects: ``StimulusSet`` of rendered objects (``control_msvt``).
         regime: label regime, as in ``networks.training.train``.
+        variant: ``"paper"`` or ``"released"`` (the authors' notebooks), as in ``train``.
+        patience: early stopping, as in ``train`` (None: the variant's).
         random_state: seed of the run, as in ``train``.
         device: as in ``train`` and ``control_msvt``.
         epochs: as in ``train`` (None: the dataset's schedule).
@@ -126,7 +130,7 @@ def control_network_study(
     Returns:
         ``ControlResult``.
     """
-    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
+    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "variant": variant, "patience": patience}
     result = train(
         data, regime=regime, random_state=random_state, device=device, checkpoint=checkpoint, verbose=verbose, **options
     )
@@ -153,7 +157,9 @@ class ControlExperiment(Result):
         return f"{len(self.networks)} networks"
 
 
-def control_experiment(datasets, test_objects, *, runs, seeds, device="auto", epochs=None, on_network=None):
+def control_experiment(
+    datasets, test_objects, *, runs, seeds, variant="paper", device="auto", epochs=None, on_network=None
+):
     """Train and measure one control network per (dataset, regime) in ``runs`` and seed in ``seeds``.
 
     Args:
@@ -161,6 +167,7 @@ def control_experiment(datasets, test_objects, *, runs, seeds, device="auto", ep
         test_objects: ``StimulusSet`` of rendered test objects.
         runs: sequence of (dataset name, regime).
         seeds: sequence of integer seeds.
+        variant: ``"paper"`` or ``"released"``, as in ``networks.training.train``.
         device: as in ``networks.training.train``.
         epochs: None (each dataset's schedule) or the epochs of every network.
         on_network: optional callable (dataset, regime, seed, ``ControlResult``) -> None, called
@@ -172,9 +179,8 @@ def control_experiment(datasets, test_objects, *, runs, seeds, device="auto", ep
     tables, histories, networks = [], [], {}
     for dataset, regime in runs:
         for seed in seeds:
-            result = control_network_study(
-                datasets[dataset], test_objects, regime=regime, random_state=seed, device=device, epochs=epochs
-            )
+            options = {"regime": regime, "variant": variant, "random_state": seed, "device": device, "epochs": epochs}
+            result = control_network_study(datasets[dataset], test_objects, **options)
             labels = {"dataset": dataset, "regime": regime, "seed": seed}
             tables.append(result.msvt.assign(**labels))
             histories.append(result.training.history.assign(**labels))
