@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ._utils import check_option, check_share
 from .errors import DataError
@@ -67,7 +67,7 @@ def paired_tests(estimate_a, estimate_b, samples_a, samples_b, *, n_stimuli, lev
     centre = difference if center == "estimate" else mean
     dof = n_stimuli - 1
     t = centre / se
-    half = stats.t.ppf(1 - tail / 100, dof) * se
+    half = special.stdtrit(dof, 1 - tail / 100) * se  # the t quantile (scipy.stats.t.ppf, without its overhead)
     return {
         "difference": difference,
         "mean": mean,
@@ -76,7 +76,7 @@ def paired_tests(estimate_a, estimate_b, samples_a, samples_b, *, n_stimuli, lev
         "ci_low": ci_low,
         "ci_high": ci_high,
         "t": t,
-        "p_t": 2 * stats.t.sf(np.abs(t), dof),
+        "p_t": 2 * special.stdtr(dof, -np.abs(t)),  # two-sided, 2 * scipy.stats.t.sf(|t|)
         "t_low": centre - half,
         "t_high": centre + half,
     }
@@ -117,16 +117,14 @@ def layer_pair_table(result, *, level=0.95, center="estimate") -> pd.DataFrame:
     )
     table["q"], table["q_t"] = fdr(table["p"]), fdr(table["p_t"])
     names = np.asarray(result.model_names, dtype=object)
-    frame = pd.DataFrame(
-        {
-            "patch": np.repeat(np.asarray(result.brain_names, dtype=object), len(a)),
-            "layer_a": np.tile(names[a], len(result.brain_names)),
-            "layer_b": np.tile(names[b], len(result.brain_names)),
-        }
-    )
+    columns = {
+        "patch": np.repeat(np.asarray(result.brain_names, dtype=object), len(a)),
+        "layer_a": np.tile(names[a], len(result.brain_names)),
+        "layer_b": np.tile(names[b], len(result.brain_names)),
+    }
     for key in ("difference", "mean", "std", "p", "q", "ci_low", "ci_high", "t", "p_t", "q_t", "t_low", "t_high"):
-        frame[key] = np.asarray(table[key]).ravel()
-    return frame
+        columns[key] = np.asarray(table[key]).ravel()
+    return pd.DataFrame(columns)  # one constructor: adding columns one by one costs more than the tests
 
 
 def ceiling_table(result, *, level=0.95, center="estimate") -> pd.DataFrame:

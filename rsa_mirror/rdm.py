@@ -93,8 +93,10 @@ def compute_rdms(
     vectors = np.empty((len(entries), n_stimuli * (n_stimuli - 1) // 2))
     n_units = []
     for i, (name, matrix) in enumerate(tqdm(entries.items(), desc="RDMs", disable=not verbose)):
-        units = None if normalize == "zscore" else _identity_units(name, matrix, chunk_bytes)
-        r, kept = pattern_correlations(name, matrix, chunk_bytes=chunk_bytes, flat_patterns=flat_patterns, units=units)
+        if normalize == "zscore":
+            r, kept = pattern_correlations(name, matrix, chunk_bytes=chunk_bytes, flat_patterns=flat_patterns)
+        else:
+            r, kept = _plain_correlations(name, matrix, chunk_bytes, flat_patterns)
         dissimilarity = np.subtract(1.0, r, out=r)
         vectors[i] = squareform(dissimilarity, checks=False)  # upper triangle, row by row
         n_units.append(kept)
@@ -106,22 +108,48 @@ def compute_rdms(
     )
 
 
-def _identity_units(name, values, chunk_bytes) -> tuple:
-    """(mean 0, sd 1) for every unit: ``pattern_correlations`` then leaves the patterns as they are.
+def _plain_correlations(name, values, chunk_bytes, flat_patterns) -> tuple:
+    """(Pearson r across all units between stimuli, n_units) of the raw patterns, in float64.
 
-    Checks first, column chunk by column chunk, that the values are finite (with statistics
-    given, ``pattern_correlations`` measures none and so sees no NaN).
+    Two passes over column chunks: the stimuli's means across units, then the Gram matrix of the
+    patterns centred on them (raw activations are far from zero: without the exact centring,
+    their large common part would cancel out of float32 sums inaccurately).
     """
     matrix = as_matrix(name, values)
-    n, n_units = matrix.shape
-    if n_units < 2:
-        raise DataError(f"activations[{name!r}] has {n_units} unit(s); a correlation across units needs at least 2")
-    width = max(1, chunk_bytes // (8 * n))
-    for start in range(0, n_units, width):
-        cols = slice(start, min(start + width, n_units))
-        if not np.isfinite(matrix[:, cols]).all():
+    n, p = matrix.shape
+    if p < 2:
+        raise DataError(f"activations[{name!r}] has {p} unit(s); a correlation across units needs at least 2")
+    width = int(max(1, min(p, chunk_bytes // (8 * n))))
+    columns = [slice(start, min(start + width, p)) for start in range(0, p, width)]
+    means = np.zeros(n)
+    for cols in columns:
+        block = np.asarray(matrix[:, cols], dtype=np.float64)
+        if not np.isfinite(block).all():
             raise_not_finite(name, matrix, cols, None)
-    return np.zeros(n_units), np.ones(n_units)
+        means += block.sum(axis=1)
+    means /= p
+    gram = np.zeros((n, n))
+    for cols in columns:
+        block = np.asarray(matrix[:, cols], dtype=np.float64) - means[:, None]
+        gram += block @ block.T
+    if not np.all(np.isfinite(gram)):
+        raise DataError(
+            f"activations[{name!r}]: the float64 arithmetic overflowed (values too large in magnitude); rescale the "
+            "entry (divide it by a constant: correlation distances do not change)"
+        )
+    norms = np.sqrt(np.clip(np.diagonal(gram), 0.0, None))
+    flat = norms <= 1e-12 * np.sqrt(p) * (np.abs(means) + 1e-300)
+    flat |= norms == 0
+    if np.any(flat) and flat_patterns == "raise":
+        raise DataError(
+            f"activations[{name!r}]: stimuli {format_indices(np.flatnonzero(flat))} have the same value on every "
+            "unit; their correlation is undefined"
+        )
+    safe = np.where(flat, 1.0, norms)
+    r = np.clip(gram / safe[:, None] / safe[None, :], -1.0, 1.0)
+    r[flat[:, None] | flat[None, :]] = 0.0  # "uncorrelated"
+    np.fill_diagonal(r, 1.0)
+    return r, p
 
 
 def compute_view_rdms(

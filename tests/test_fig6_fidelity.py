@@ -57,6 +57,23 @@ def test_plain_rdms_are_one_minus_pearson_of_the_raw_patterns(patterns):
     assert np.abs(zscored - rdm.get_matrices()[0]).max() > 0.05  # the two rules differ
 
 
+def test_plain_rdms_of_float32_activations_far_from_zero_are_exact():
+    rng = np.random.default_rng(5)
+    x = (np.maximum(rng.standard_normal((12, 3000)), 0) + 50).astype(np.float32)  # a large common part
+    rdm = compute_rdms({"a": x}, normalize="none", chunk_bytes=12 * 8 * 700)  # several column chunks
+    np.testing.assert_allclose(rdm.get_matrices()[0], 1 - np.corrcoef(x.astype(np.float64)), atol=1e-12)
+
+
+def test_plain_rdms_flat_patterns_raise_or_are_uncorrelated():
+    x = np.random.default_rng(0).standard_normal((5, 6))
+    x[2] = 3.0  # the same value on every unit
+    with pytest.raises(DataError, match=r"stimuli 2 have the same value on every unit"):
+        compute_rdms({"a": x}, normalize="none")
+    rdm = compute_rdms({"a": x}, normalize="none", flat_patterns="uncorrelated").get_matrices()[0]
+    np.testing.assert_array_equal(np.delete(rdm[2], 2), 1.0)
+    np.testing.assert_allclose(rdm[:2, :2], 1 - np.corrcoef(x[:2]), atol=1e-13)
+
+
 def test_plain_rdms_refuse_bad_input():
     x = np.ones((5, 4))
     x[2, 1] = np.nan
