@@ -4,8 +4,11 @@ Everything here correlates the upper triangles of RDMs over the same stimuli (rs
 ``RDMs``). The stimulus bootstrap resamples stimuli with replacement and removes the cells that
 pair a stimulus with a copy of itself (METHODS.md, "Brain alignment"); all resamples are
 weighted correlations over the original cells, a few matrix products (``resampling``). The RDMs
-themselves are resampled, as rsatoolbox does, not recomputed on the sample. The Shapley split of
-a correlation into parts of the activations is ``shapley``.
+themselves are resampled, as rsatoolbox does: for plain 1 - Pearson RDMs (Figure 6's,
+``compute_rdms(normalize="none")``) that is recomputing them on the sample; RDMs of z-scored
+units are recomputed within each resample by ``zscore_resampling``. Paired tests between layers
+and against the ceiling are ``pair_tests``; the Shapley split of a correlation into parts of
+the activations is ``shapley``.
 
 Degenerate cases follow one rule: an RDM with no variance over the cells of a sample carries
 no information about which stimuli differ, and its correlation is 0, never NaN; so does a
@@ -20,9 +23,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from . import pair_tests
 from ._utils import check_count, check_option, check_random_state, float_array, format_indices
 from .errors import DataError, InvalidArgumentError
-from .rdm import compute_rdms
+from .rdm import NORMALIZATIONS, compute_rdms
 from .resampling import (
     METHODS,
     check_indices,
@@ -38,6 +42,7 @@ from .resampling import (
     spearman_brown,
 )
 from .results import Result
+from .zscore_resampling import zscored_split_half_samples
 
 _RSATOOLBOX_METHOD = {"pearson": "corr", "spearman": "spearman", "tau-a": "tau-a"}
 
@@ -123,6 +128,9 @@ class BootstrapResult(Result):
         brain_names, model_names: labels of the rows and columns (patches, layers).
         method: ``"pearson"``, ``"spearman"`` or ``"tau-a"``.
         ceilings: patch name -> ``CeilingResult`` when computed with the same samples.
+        normalize: how the RDMs were built, ``"none"`` (plain 1 - Pearson, the cells
+            resampled) or ``"zscore"`` (z-scored units, recomputed within each resample); None
+            when the comparison was given ready RDMs (``bootstrap_compare``).
     """
 
     DIMS: ClassVar[dict] = {
@@ -145,6 +153,7 @@ class BootstrapResult(Result):
     model_names: list
     method: str
     ceilings: dict = field(default_factory=dict)
+    normalize: str | None = None
 
     @property
     def mean(self) -> np.ndarray:
@@ -178,6 +187,7 @@ class BootstrapResult(Result):
             }
         )
         frame["n_bootstrap"], frame["method"], frame["ci_level"] = self.samples.shape[-1], self.method, level
+        frame["normalize"] = self.normalize
         return frame
 
     def summary(self) -> pd.DataFrame:
@@ -185,7 +195,16 @@ class BootstrapResult(Result):
         low, high = self.interval(0.95)
         cells = np.char.mod("%.3f", self.estimate) + " ± " + np.char.mod("%.3f", self.std)
         cells = cells + " [" + np.char.mod("%.3f", low) + ", " + np.char.mod("%.3f", high) + "]"
-        return pd.DataFrame(cells, index=pd.Index(self.brain_names, name=self.method), columns=self.model_names)
+        label = self.method if self.normalize is None else f"{self.method}, normalize={self.normalize}"
+        return pd.DataFrame(cells, index=pd.Index(self.brain_names, name=label), columns=self.model_names)
+
+    def pair_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+        """Every layer against every other on the same resamples (``pair_tests.layer_pair_table``)."""
+        return pair_tests.layer_pair_table(self, level=level, center=center)
+
+    def ceiling_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+        """Every layer against the lower noise ceiling on the same resamples (``pair_tests.ceiling_table``)."""
+        return pair_tests.ceiling_table(self, level=level, center=center)
 
     def to_dict(self) -> dict:
         """The fields: arrays, label lists, the method, and ``ceilings`` (patch -> ``CeilingResult``)."""
@@ -197,11 +216,13 @@ class BootstrapResult(Result):
             "model_names": list(self.model_names),
             "method": self.method,
             "ceilings": dict(self.ceilings),
+            "normalize": self.normalize,
         }
 
     def _title(self) -> str:
+        built = "" if self.normalize is None else f" (normalize={self.normalize})"
         return (
-            f"{self.method} r of {len(self.brain_names)} brain x {len(self.model_names)} model RDMs, "
+            f"{self.method} r of {len(self.brain_names)} brain x {len(self.model_names)} model RDMs{built}, "
             f"{self.samples.shape[-1]} resamples"
         )
 
@@ -267,11 +288,13 @@ def bootstrap_compare(
     )
 
 
-def split_half_ceiling(dataset, *, n_splits=100, random_state=None, indices=None, name=None) -> CeilingResult:
+def split_half_ceiling(
+    dataset, *, n_splits=100, random_state=None, indices=None, name=None, normalize="none"
+) -> CeilingResult:
     """Split-half noise ceiling of a population RDM (METHODS.md, "Brain alignment").
 
     Each split divides the neurons into two random halves (sizes differing by at most one),
-    builds each half's RDM with ``compute_rdms``, correlates them (Pearson, upper triangle) and
+    builds each half's RDM with ``compute_rdms(normalize=normalize)``, correlates them (Pearson, upper triangle) and
     applies the Spearman-Brown correction 2r / (1 + r), clipped to [-1, 1] (it leaves that
     range for r < -1/3, halves that disagree).
 
@@ -283,12 +306,15 @@ def split_half_ceiling(dataset, *, n_splits=100, random_state=None, indices=None
             the ceiling is then also computed within each, with the same cell weighting as
             ``bootstrap_compare``, so the band and the bars share samples.
         name: label (default the Dataset's ``descriptors['name']``), named in every error.
+        normalize: ``"none"`` (default: plain 1 - Pearson RDMs, as Figure 6) or ``"zscore"``
+            (neurons z-scored; within each resample over its drawn stimuli, the half RDMs
+            recomputed, as ``zscore_resampling`` does).
 
     Returns:
         ``CeilingResult``.
 
     Raises:
-        InvalidArgumentError: ``n_splits`` or ``indices`` cannot be used.
+        InvalidArgumentError: ``n_splits``, ``indices`` or ``normalize`` cannot be used.
         DataError: the responses are not a finite numeric (n_stimuli >= 3, n_neurons) array
             with at least 4 neurons that vary, or a half of some split has no RDM (fewer than 2
             of its neurons vary, or a stimulus has the same z-score on all of them).
@@ -297,6 +323,7 @@ def split_half_ceiling(dataset, *, n_splits=100, random_state=None, indices=None
         name = getattr(dataset, "descriptors", {}).get("name", "data")
     name = str(name)
     n_splits = check_count("n_splits", n_splits, minimum=1)
+    check_option("normalize", normalize, NORMALIZATIONS)
     measurements = float_array("dataset", getattr(dataset, "measurements", dataset))
     if measurements.ndim != 2:
         raise DataError(
@@ -318,7 +345,7 @@ def split_half_ceiling(dataset, *, n_splits=100, random_state=None, indices=None
     if indices is not None:
         indices = check_indices(indices, n_stimuli)
     rng = check_random_state(random_state)
-    halves = []
+    halves, parts = [], []
     for split in range(n_splits):
         order = rng.permutation(n_neurons)
         half = {
@@ -326,13 +353,19 @@ def split_half_ceiling(dataset, *, n_splits=100, random_state=None, indices=None
             f"{name} (half 2)": measurements[:, order[n_neurons // 2 :]],
         }
         try:
-            halves.append(compute_rdms(half).dissimilarities)
+            halves.append(compute_rdms(half, normalize=normalize).dissimilarities)
         except DataError as error:
             raise DataError(f"split-half ceiling of {name!r}, split {split}: {error}") from error
+        parts.append(tuple(half.values()))
     halves = np.stack(halves)  # (n_splits, 2, n_cells)
     reliability = spearman_brown(paired_weighted_pearson(np.ones((1, halves.shape[2])), halves)[0])
     samples = None
-    if indices is not None:
+    if indices is not None and normalize == "zscore":
+        try:
+            samples = zscored_split_half_samples(parts, indices)
+        except DataError as error:
+            raise DataError(f"split-half ceiling of {name!r}: {error}") from error
+    elif indices is not None:
         parts = [
             spearman_brown(paired_weighted_pearson(pair_weights(resample_counts(indices[chunk], n_stimuli)), halves))
             for chunk in chunks(len(indices), halves.shape[2] * 4)

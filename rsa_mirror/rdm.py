@@ -2,10 +2,12 @@
 
 The one place where activations (or recorded responses) become rsatoolbox ``RDMs``.
 
-Dissimilarity is 1 - Pearson r across units, after every unit has been z-scored across the
-stimuli of the evaluated set (METHODS.md, "Representational dissimilarity"). Units with zero
-variance carry no information and are dropped (never turned into NaN); the number of units
-kept is recorded in ``rdm_descriptors['n_units']``.
+Dissimilarity is 1 - Pearson r across units. By default every unit is first z-scored across
+the stimuli of the evaluated set, as the paper states for Figures 2-4 (METHODS.md,
+"Representational dissimilarity"); units with zero variance then carry no information and are
+dropped (never turned into NaN). ``normalize="none"`` correlates the raw patterns over all
+units, as Figure 6 does. The number of units used is recorded in
+``rdm_descriptors['n_units']``.
 
 The work is a z-score followed by one Gram matrix product, done over column chunks so that the
 extra memory stays bounded (``chunk_bytes``) whatever the layer size: the input is read once
@@ -23,14 +25,22 @@ from scipy.spatial.distance import squareform
 from tqdm.auto import tqdm
 
 from ._utils import check_count, check_option, format_indices
+from .correlations import _raise_not_finite as raise_not_finite
 from .correlations import as_matrix, pattern_correlations
 from .errors import DataError, InvalidTypeError
 
 DEFAULT_CHUNK_BYTES = 32 * 2**20
+NORMALIZATIONS = ("zscore", "none")
 
 
 def compute_rdms(
-    activations, *, descriptors=None, chunk_bytes=DEFAULT_CHUNK_BYTES, flat_patterns="raise", verbose=False
+    activations,
+    *,
+    descriptors=None,
+    normalize="zscore",
+    chunk_bytes=DEFAULT_CHUNK_BYTES,
+    flat_patterns="raise",
+    verbose=False,
 ) -> RDMs:
     """Correlation-distance RDMs, one per layer or patch.
 
@@ -44,9 +54,13 @@ def compute_rdms(
         descriptors: mapping descriptor name -> sequence of n_stimuli values (e.g. identity,
             view_deg, category, object), stored as the RDMs' pattern descriptors. When
             omitted and the entries are Datasets, their (identical) ``obs_descriptors`` are used.
+        normalize: ``"zscore"`` (default: each unit z-scored over the stimuli, units without
+            variance dropped; the paper's rule for Figures 2-4) or ``"none"`` (the raw patterns
+            over all units, plain 1 - Pearson r; Figure 6's RDMs, where every entry depends on
+            its two stimuli only, so that resampling stimuli resamples the cells).
         chunk_bytes: size in bytes of the working buffer (n_stimuli x chunk of units); the
             peak extra memory is about this plus two n_stimuli x n_stimuli float64 matrices.
-        flat_patterns: a stimulus whose z-scored pattern is the same on every unit (e.g. a
+        flat_patterns: a stimulus whose (z-scored) pattern is the same on every unit (e.g. a
             frontal view in the reflection-sensitive part of a representation, which is
             exactly zero) has no defined correlation: ``"raise"`` (default) or
             ``"uncorrelated"`` (dissimilarity 1 to every other stimulus).
@@ -63,12 +77,14 @@ def compute_rdms(
             the entry, stimuli and units), values too large or too small in magnitude for the
             arithmetic (float64: about 1e154 and above, or 1e-154 and below, where squares
             overflow or underflow; the message names the entry, units and magnitude), fewer than
-            2 units with non-zero variance, descriptors of the wrong length, or (with
+            2 units with non-zero variance (with ``normalize="none"``: fewer than 2 units),
+            descriptors of the wrong length, or (with
             ``flat_patterns="raise"``) a stimulus whose z-scored pattern is constant across units.
         InvalidTypeError: ``activations`` is not a non-empty mapping, or ``descriptors`` not a
             mapping.
-        InvalidArgumentError: ``flat_patterns`` or ``chunk_bytes`` cannot be used.
+        InvalidArgumentError: ``normalize``, ``flat_patterns`` or ``chunk_bytes`` cannot be used.
     """
+    check_option("normalize", normalize, NORMALIZATIONS)
     check_option("flat_patterns", flat_patterns, ("raise", "uncorrelated"))
     check_count("chunk_bytes", chunk_bytes, minimum=1)
     entries = _as_entries(activations)
@@ -77,7 +93,10 @@ def compute_rdms(
     vectors = np.empty((len(entries), n_stimuli * (n_stimuli - 1) // 2))
     n_units = []
     for i, (name, matrix) in enumerate(tqdm(entries.items(), desc="RDMs", disable=not verbose)):
-        r, kept = pattern_correlations(name, matrix, chunk_bytes=chunk_bytes, flat_patterns=flat_patterns)
+        if normalize == "zscore":
+            r, kept = pattern_correlations(name, matrix, chunk_bytes=chunk_bytes, flat_patterns=flat_patterns)
+        else:
+            r, kept = _plain_correlations(name, matrix, chunk_bytes, flat_patterns)
         dissimilarity = np.subtract(1.0, r, out=r)
         vectors[i] = squareform(dissimilarity, checks=False)  # upper triangle, row by row
         n_units.append(kept)
@@ -87,6 +106,50 @@ def compute_rdms(
         rdm_descriptors={"name": list(entries), "n_units": n_units},
         pattern_descriptors=patterns,
     )
+
+
+def _plain_correlations(name, values, chunk_bytes, flat_patterns) -> tuple:
+    """(Pearson r across all units between stimuli, n_units) of the raw patterns, in float64.
+
+    Two passes over column chunks: the stimuli's means across units, then the Gram matrix of the
+    patterns centred on them (raw activations are far from zero: without the exact centring,
+    their large common part would cancel out of float32 sums inaccurately).
+    """
+    matrix = as_matrix(name, values)
+    n, p = matrix.shape
+    if p < 2:
+        raise DataError(f"activations[{name!r}] has {p} unit(s); a correlation across units needs at least 2")
+    width = int(max(1, min(p, chunk_bytes // (8 * n))))
+    columns = [slice(start, min(start + width, p)) for start in range(0, p, width)]
+    means = np.zeros(n)
+    for cols in columns:
+        block = np.asarray(matrix[:, cols], dtype=np.float64)
+        if not np.isfinite(block).all():
+            raise_not_finite(name, matrix, cols, None)
+        means += block.sum(axis=1)
+    means /= p
+    gram = np.zeros((n, n))
+    for cols in columns:
+        block = np.asarray(matrix[:, cols], dtype=np.float64) - means[:, None]
+        gram += block @ block.T
+    if not np.all(np.isfinite(gram)):
+        raise DataError(
+            f"activations[{name!r}]: the float64 arithmetic overflowed (values too large in magnitude); rescale the "
+            "entry (divide it by a constant: correlation distances do not change)"
+        )
+    norms = np.sqrt(np.clip(np.diagonal(gram), 0.0, None))
+    flat = norms <= 1e-12 * np.sqrt(p) * (np.abs(means) + 1e-300)
+    flat |= norms == 0
+    if np.any(flat) and flat_patterns == "raise":
+        raise DataError(
+            f"activations[{name!r}]: stimuli {format_indices(np.flatnonzero(flat))} have the same value on every "
+            "unit; their correlation is undefined"
+        )
+    safe = np.where(flat, 1.0, norms)
+    r = np.clip(gram / safe[:, None] / safe[None, :], -1.0, 1.0)
+    r[flat[:, None] | flat[None, :]] = 0.0  # "uncorrelated"
+    np.fill_diagonal(r, 1.0)
+    return r, p
 
 
 def compute_view_rdms(

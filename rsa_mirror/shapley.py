@@ -4,7 +4,9 @@
 reflection-invariant and -sensitive; ``flip_group_components``: the four parts of the group
 {identity, h-flip, v-flip, 180 degrees}); the value of a coalition of parts is the correlation
 of its RDM with a brain RDM, and ``shapley_decomposition`` gives the exact Shapley values by
-enumeration, per layer, brain RDM and stimulus resample (the resamples of ``inference``).
+enumeration, per layer, brain RDM and stimulus resample (the resamples of ``inference``). RDMs
+are plain 1 - Pearson by default, as Figure 6's; with ``normalize="zscore"`` the coalitions'
+and the brains' RDMs are recomputed within each resample (``zscore_resampling``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import pandas as pd
 
 from ._utils import check_count, check_option, check_random_state, float_array
 from .errors import DataError, InvalidArgumentError, InvalidTypeError
-from .rdm import compute_rdms
+from .rdm import NORMALIZATIONS, compute_rdms
 from .resampling import METHODS, check_indices, check_n_jobs, compare, rdm_names, rdm_vectors
 from .results import Result
+from .zscore_resampling import compare_zscored
 
 # A component's share of r is its Shapley value divided by r: where |r| is below this the ratio
 # says nothing (r = 0.005 with parts +0.2 and -0.195 gives shares of +40 and -39) and is NaN.
@@ -42,6 +45,9 @@ class ShapleyResult(Result):
         degenerate: (n_layer, 2**n_component) True where a coalition's activations are
             constant across stimuli (its value is 0 by rule), column k = the coalition whose
             bit j is set when component j is in it.
+        method: the correlation between RDMs.
+        normalize: ``"none"`` (plain 1 - Pearson RDMs) or ``"zscore"`` (z-scored units, RDMs
+            recomputed within each resample).
     """
 
     DIMS: ClassVar[dict] = {
@@ -69,6 +75,7 @@ class ShapleyResult(Result):
     component_names: list
     degenerate: np.ndarray
     method: str = "pearson"
+    normalize: str = "none"
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (brain, layer, component): value, share of the full r, mean and std."""
@@ -109,7 +116,7 @@ class ShapleyResult(Result):
         n_samples = 0 if self.samples is None else self.samples.shape[-1]
         return (
             f"{', '.join(map(str, self.component_names))} of {len(self.layer_names)} layers x "
-            f"{len(self.brain_names)} brain RDMs, {n_samples} resamples"
+            f"{len(self.brain_names)} brain RDMs (normalize={self.normalize}), {n_samples} resamples"
         )
 
     def to_dict(self) -> dict:
@@ -124,6 +131,7 @@ class ShapleyResult(Result):
             "component_names": list(self.component_names),
             "degenerate": self.degenerate,
             "method": self.method,
+            "normalize": self.normalize,
         }
 
 
@@ -200,14 +208,15 @@ def shapley_decomposition(
     indices=None,
     random_state=None,
     method="pearson",
+    normalize="none",
     rtol=1e-8,
     n_jobs=None,
 ) -> ShapleyResult:
     """Exact Shapley values of additive activation components, per layer, brain RDM and resample.
 
     The value of a coalition of components is the correlation between the RDM of their sum
-    (``compute_rdms``: z-scored units, 1 - Pearson) and the brain RDM; the empty coalition is
-    worth 0, so the values sum to the full model-brain correlation.
+    (``compute_rdms(normalize=normalize)``: 1 - Pearson) and the brain RDM; the empty coalition
+    is worth 0, so the values sum to the full model-brain correlation.
 
     Degenerate rules: a coalition whose summed activations are constant across stimuli (total
     variance at most ``rtol`` times that of the full activations, e.g. the sensitive part for
@@ -221,13 +230,19 @@ def shapley_decomposition(
             the components summing to the layer's activations (``mirror_components``,
             ``flip_group_components`` or any additive split; same names in every layer, all
             components of a layer of the same shape).
-        brain_rdms: rsatoolbox ``RDMs`` over the same stimuli.
+        brain_rdms: rsatoolbox ``RDMs`` over the same stimuli, or a mapping patch -> responses
+            (rsatoolbox ``Dataset`` or (n_stimuli, n_neurons) array) whose RDMs are built with
+            the same ``normalize``; ``normalize="zscore"`` with resamples needs the responses
+            (the brain RDMs are recomputed within each resample too).
         n_bootstrap: resamples shared by all layers and brain RDMs: 0 (the default) for point
             values only (``samples`` and ``indices`` of the result are then None) or at least 2.
         indices: (n_resamples >= 2, n_stimuli) resamples to use instead (e.g. a
             ``BootstrapResult``'s).
         random_state: seed of the resamples.
-        method: correlation, as in ``bootstrap_compare``.
+        method: correlation, as in ``bootstrap_compare`` (``"pearson"`` or ``"spearman"`` with
+            ``normalize="zscore"``).
+        normalize: ``"none"`` (default: plain 1 - Pearson RDMs, Figure 6's) or ``"zscore"``
+            (units z-scored; within each resample over its drawn stimuli).
         rtol: relative variance (>= 0) under which a coalition counts as constant.
         n_jobs: as in ``bootstrap_compare``.
 
@@ -235,8 +250,9 @@ def shapley_decomposition(
         ``ShapleyResult``.
 
     Raises:
-        InvalidArgumentError: ``n_bootstrap`` (1 or negative), ``indices``, ``method``, ``rtol``
-            or ``n_jobs`` cannot be used.
+        InvalidArgumentError: ``n_bootstrap`` (1 or negative), ``indices``, ``method``,
+            ``normalize``, ``rtol`` or ``n_jobs`` cannot be used, or ``normalize="zscore"`` with
+            resamples and ready brain RDMs.
         InvalidTypeError: ``components`` is not a mapping of mappings of numeric arrays, or
             ``brain_rdms`` is not an rsatoolbox ``RDMs``.
         DataError: components differ in names between layers or in shape within a layer,
@@ -244,7 +260,12 @@ def shapley_decomposition(
             coalition is constant.
     """
     method = check_option("method", method, METHODS)
+    check_option("normalize", normalize, NORMALIZATIONS)
     n_jobs = check_n_jobs(n_jobs)
+    brain_patterns = None
+    if isinstance(brain_rdms, Mapping):
+        brain_patterns = dict(brain_rdms)
+        brain_rdms = compute_rdms(brain_patterns, normalize=normalize)
     brains = rdm_vectors("brain_rdms", brain_rdms)
     n_stimuli = brain_rdms.n_cond
     if indices is not None:
@@ -262,12 +283,19 @@ def shapley_decomposition(
         indices = check_random_state(random_state).integers(0, n_stimuli, size=(n_bootstrap, n_stimuli))
     if not (_is_number(rtol) and 0 <= rtol < np.inf):
         raise InvalidArgumentError(f"Invalid value for 'rtol': expected a finite number >= 0, got {rtol!r}")
+    recompute = normalize == "zscore" and len(indices) > 0
+    if recompute and (brain_patterns is None or method == "tau-a"):
+        raise InvalidArgumentError(
+            "Invalid value for 'normalize': 'zscore' recomputes every RDM within each resample, which needs the "
+            "brain responses (a mapping patch -> Dataset, not RDMs) and method 'pearson' or 'spearman'"
+        )
     layers, names = _check_components(components, n_stimuli)
     n_players, n_cells = len(names), n_stimuli * (n_stimuli - 1) // 2
     shape = (len(layers), 2**n_players - 1)  # coalition k + 1 in column k: bit j = component j
     vectors = np.zeros((shape[0] * shape[1], n_cells))  # degenerate coalitions stay constant: r = 0
     degenerate = np.zeros((len(layers), 2**n_players), dtype=bool)
     degenerate[:, 0] = True
+    sample_parts = []
     for m, layer in enumerate(layers):  # one layer's coalitions in memory at a time
         parts = [np.asarray(components[layer][c]) for c in names]
         parts = [p.reshape(len(p), -1) for p in parts]
@@ -277,15 +305,27 @@ def shapley_decomposition(
             if np.var(total, axis=0, dtype=np.float64).sum() <= rtol * scale:
                 degenerate[m, k] = True
                 continue
+            coalition = " + ".join(str(c) for j, c in enumerate(names) if k >> j & 1)
             try:
-                rdm = compute_rdms({layer: total}, flat_patterns="uncorrelated")
+                rdm = compute_rdms({layer: total}, normalize=normalize, flat_patterns="uncorrelated")
+                if recompute:  # this coalition's correlations in every resample
+                    options = {"flat_patterns": "uncorrelated"}
+                    sample_parts.append(
+                        (
+                            m * shape[1] + k - 1,
+                            compare_zscored({layer: total}, brain_patterns, indices, method, n_jobs, **options)[1],
+                        )
+                    )
             except DataError as error:
-                coalition = " + ".join(str(c) for j, c in enumerate(names) if k >> j & 1)
                 raise DataError(f"Shapley coalition {coalition} of layer {layer!r}: {error}") from error
             vectors[m * shape[1] + k - 1] = rdm.dissimilarities[0]
     if degenerate[:, 1:].all():
         raise DataError("every coalition of components is constant across stimuli: nothing to decompose")
-    estimate, samples = compare(vectors, brains, indices, method, n_jobs)
+    estimate, samples = compare(vectors, brains, indices[:0] if recompute else indices, method, n_jobs)
+    if recompute:
+        samples = np.zeros((len(brains), len(vectors), len(indices)))  # degenerate coalitions: 0
+        for column, part in sample_parts:
+            samples[:, column] = part[:, 0]
     weights = shapley_weights(n_players)[1:]  # the empty coalition is worth 0
 
     def shapley(r):  # (n_brain, n_layer * n_coalitions, ...) -> (n_brain, n_layer, n_players, ...)
@@ -303,6 +343,7 @@ def shapley_decomposition(
         component_names=names,
         degenerate=degenerate,
         method=method,
+        normalize=normalize,
     )
 
 

@@ -223,8 +223,8 @@ def test_align_command_matches_stimuli_to_recordings(tmp_path, capsys):
         for i, v in zip(*(recordings["AL"].obs_descriptors[k] for k in ("identity", "view_deg")), strict=True)
     ]
     conv2 = extract_activations(load_model("alexnet", weights="untrained"), faces, ["conv2"], device="cpu")["conv2"]
-    model = compute_rdms({"conv2": conv2[order]}).get_vectors()[0]
-    brain = compute_rdms(load_freiwald_tsao(folder)).get_vectors()[1]  # AL
+    model = compute_rdms({"conv2": conv2[order]}, normalize="none").get_vectors()[0]  # Figure 6's plain RDMs
+    brain = compute_rdms(load_freiwald_tsao(folder), normalize="none").get_vectors()[1]  # AL
     expected = np.corrcoef(model, brain)[0, 1]
     row = alignment[(alignment.patch == "AL") & (alignment.layer == "conv2")].iloc[0]
     assert row.estimate == pytest.approx(expected, abs=1e-6)

@@ -158,7 +158,10 @@ def test_split_half_ceiling_matches_known_reliability():
         replicates.append(np.corrcoef(a, b)[0, 1])
         to_truth.append(np.corrcoef(a, 1 - rho)[0, 1])
     ceilings = [
-        split_half_ceiling(gaussian_population(rng, cholesky, n_neurons), n_splits=20, random_state=k) for k in range(8)
+        split_half_ceiling(
+            gaussian_population(rng, cholesky, n_neurons), n_splits=20, random_state=k, normalize="zscore"
+        )
+        for k in range(8)
     ]
     lower = np.mean([c.lower for c in ceilings])
     upper = np.mean([c.upper for c in ceilings])
@@ -181,7 +184,8 @@ def test_ceiling_within_resamples_replays_the_same_splits():
         keep = sample[i] != sample[j]
         corrected = []
         for order in orders:
-            halves = compute_rdms({"a": data.measurements[:, order[:20]], "b": data.measurements[:, order[20:]]})
+            halves = {"a": data.measurements[:, order[:20]], "b": data.measurements[:, order[20:]]}
+            halves = compute_rdms(halves, normalize="none")  # plain RDMs: resampled cells = recomputed
             a, b = halves.get_matrices()
             r = np.corrcoef(a[sample[i][keep], sample[j][keep]], b[sample[i][keep], sample[j][keep]])[0, 1]
             corrected.append(2 * r / (1 + r))
@@ -221,7 +225,8 @@ def test_shapley_values_sum_to_the_full_correlation_in_every_resample(pair):
     f_x, f_gx = rng.standard_normal((24, 30)), rng.standard_normal((24, 30))
     components = {"fc": mirror_components(f_x, f_gx), "conv": mirror_components(f_x[:, :20] ** 2, f_gx[:, :20])}
     result = shapley_decomposition(components, brains, n_bootstrap=40, random_state=0)
-    full = bootstrap_compare(compute_rdms({"fc": f_x, "conv": f_x[:, :20] ** 2}), brains, indices=result.indices)
+    models = compute_rdms({"fc": f_x, "conv": f_x[:, :20] ** 2}, normalize="none")  # Figure 6's RDMs
+    full = bootstrap_compare(models, brains, indices=result.indices)
     np.testing.assert_allclose(result.values.sum(axis=-1), full.estimate, atol=1e-12)
     np.testing.assert_allclose(result.full, full.estimate, atol=1e-12)
     np.testing.assert_allclose(result.samples.sum(axis=2), full.samples, atol=1e-12)
@@ -274,7 +279,8 @@ def test_four_component_shapley_equals_shap_exact_explainer():
                 out.append(0.0)
                 continue
             total = sum(components["layer"][c] for c, keep in zip(names, mask, strict=True) if keep)
-            out.append(np.corrcoef(compute_rdms({"x": total}).get_vectors()[0], brain)[0, 1])
+            rdm = compute_rdms({"x": total}, normalize="none")  # Figure 6's RDMs, Shapley's default
+            out.append(np.corrcoef(rdm.get_vectors()[0], brain)[0, 1])
         return np.array(out)
 
     explainer = shap.explainers.Exact(value, shap.maskers.Independent(np.zeros((1, 4))))

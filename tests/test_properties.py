@@ -111,7 +111,7 @@ def test_shapley_values_sum_to_the_full_correlation(seed, n_stimuli, n_bootstrap
     result = shapley_decomposition(
         components(seed, n_stimuli, "abc"), brain, n_bootstrap=n_bootstrap, random_state=seed
     )
-    full_rdm = compute_rdms({"layer": sum(components(seed, n_stimuli, "abc")["layer"].values())})
+    full_rdm = compute_rdms({"layer": sum(components(seed, n_stimuli, "abc")["layer"].values())}, normalize="none")
     np.testing.assert_allclose(result.values.sum(axis=-1), result.full, atol=1e-12)
     full = bootstrap_compare(full_rdm, brain, n_bootstrap=2, random_state=0).estimate  # computed on its own
     np.testing.assert_allclose(result.full, full, atol=1e-12)

@@ -58,7 +58,7 @@ def run_demo(args) -> int:
         print(f"ImageNet weights unavailable ({str(error).split(',')[0]}): using an untrained AlexNet instead,")
         print("and beside it the shipped control network trained on rendered symmetric categories (no faces)")
     networks = demo_networks(imagenet=imagenet, seed=args.seed)
-    result = demo_study(recordings, faces, networks, random_state=args.seed)
+    result = demo_study(recordings, faces, networks, random_state=args.seed, normalize=args.normalize)
     write.write_patches(out, result.patches)
     write.write_layers(out, result.layers, faces, title=title)
     write.write_alignment(out, result.alignment, networks["AlexNet"])
@@ -183,7 +183,8 @@ def run_align(args) -> int:
     else:
         stimuli = rendered_faces(recordings, size=INPUT_SIZE.get(args.model, 224), random_state=args.seed)
     model = load_model(args.model, weights=args.weights, random_state=args.seed)
-    options = {key: getattr(args, key) for key in ("n_bootstrap", "n_splits", "method", "n_jobs", "device")}
+    keys = ("n_bootstrap", "n_splits", "method", "normalize", "n_jobs", "device")
+    options = {key: getattr(args, key) for key in keys}
     result = alignment_study(recordings, stimuli, model, random_state=args.seed, batch_size=args.batch_size, **options)
     write.write_alignment(args.out, result, model)
     write.write_mat(args.mat, result)

@@ -36,6 +36,12 @@ COUNTS = {
 DEBUG_HELP = "show the whole traceback of an error"
 MAT_HELP = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
 MODELS = "alexnet, vgg16, resnet50, convnext_tiny, vit_b_16"
+NORMALIZE = {
+    "choices": ("none", "zscore"),
+    "default": "none",
+    "help": "Figure 6 RDMs: none = plain 1 - Pearson (the paper's, default); zscore = units z-scored within "
+    "each resample, RDMs recomputed (exact, minutes)",
+}
 
 
 def main(argv=None) -> int:
@@ -110,6 +116,7 @@ def build_parser() -> tuple:
         "to compare the recordings with AlexNet",
     )
     demo.add_argument("--patches-only", action="store_true", help="skip the rendered faces through AlexNet")
+    demo.add_argument("--normalize", **NORMALIZE)
 
     render_help = "render the paper's 3D objects or FIV-like faces to a .npz stimulus set"
     render = command("render", commands.run_render, render_help)
@@ -144,6 +151,7 @@ def build_parser() -> tuple:
     align.add_argument("--n-bootstrap", type=int, default=1000)
     align.add_argument("--n-splits", type=int, default=100, help="neuron splits per noise ceiling")
     align.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson")
+    align.add_argument("--normalize", **NORMALIZE)
     align.add_argument("--seed", type=int, default=0)
     align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
 

@@ -119,10 +119,12 @@ def write_alignment(out, result, model):
     save_figure(figure, out / "alignment_figure6.png")
     best = summary.loc[summary.groupby("patch", sort=False)["estimate"].idxmax()]
     columns = ["patch", "layer", "estimate", "std", "ceiling_lower", "ceiling_upper", "invariant", "sensitive"]
+    columns += ["vs_best", "q_vs_best", "q_vs_ceiling"]
     print(
-        f"\nModel-brain alignment ({model.name}, {model.weights}; {comparison.method} r, bootstrap SD, split-half "
-        "ceiling"
+        f"\nModel-brain alignment ({model.name}, {model.weights}; {comparison.method} r of normalize="
+        f"{comparison.normalize} RDMs, bootstrap SD, split-half ceiling"
     )
-    print("bounds, Shapley parts of r); best layer per patch:")
+    print("bounds, Shapley parts of r, margin over the next best layer, FDR q of that and against the lower ceiling);")
+    print("best layer per patch:")
     print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")

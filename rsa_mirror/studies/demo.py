@@ -55,7 +55,9 @@ class DemoResult(Result):
     alignment: AlignmentResult
 
 
-def demo_study(recordings, faces, networks, *, n_bootstrap=1000, n_splits=100, random_state=0) -> DemoResult:
+def demo_study(
+    recordings, faces, networks, *, n_bootstrap=1000, n_splits=100, random_state=0, normalize="none"
+) -> DemoResult:
     """The default study on recordings and the faces shown.
 
     Args:
@@ -67,6 +69,8 @@ def demo_study(recordings, faces, networks, *, n_bootstrap=1000, n_splits=100, r
         n_bootstrap: stimulus resamples of the comparison.
         n_splits: neuron splits per noise ceiling.
         random_state: seed of the comparison.
+        normalize: RDMs of the comparison, as in ``figure6.brain_alignment`` (default ``"none"``,
+            plain 1 - Pearson, as the paper's Figure 6).
 
     Returns:
         ``DemoResult``.
@@ -74,5 +78,5 @@ def demo_study(recordings, faces, networks, *, n_bootstrap=1000, n_splits=100, r
     paired = recordings.mirror_views() if hasattr(recordings, "mirror_views") else recordings
     layers = msvt_study(networks, faces, layers="all", object_key="identity")
     model = next(iter(networks.values()))
-    options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "random_state": random_state}
+    options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "random_state": random_state, "normalize": normalize}
     return DemoResult(patch_study(recordings), layers, alignment_study(paired, faces, model, **options))

@@ -2,7 +2,9 @@
 
 ``brain_alignment`` runs the three analyses on one set of stimulus resamples (bootstrap r per
 layer and patch, split-half ceilings per patch, the reflection-invariant / -sensitive Shapley
-split) from activations; ``alignment_study`` starts from a network and images: it puts the
+split) from activations, with Figure 6's plain 1 - Pearson RDMs by default (``normalize``), and
+paired tests between layers and against the ceiling (``AlignmentResult.pair_tests``);
+``alignment_study`` starts from a network and images: it puts the
 images in the recordings' row order, extracts the activations of the images and of their
 mirror images, and runs ``brain_alignment``. ``rendered_faces`` renders FIV-like faces for the
 identities and views of a recording.
@@ -20,11 +22,13 @@ import pandas as pd
 from .._utils import check_count, check_option, check_random_state
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..inference import BootstrapResult, bootstrap_compare, split_half_ceiling
-from ..rdm import compute_rdms
+from ..pair_tests import TESTS, versus_best
+from ..rdm import NORMALIZATIONS, compute_rdms
 from ..resampling import METHODS, check_n_jobs, pattern_dict
 from ..results import Result
 from ..shapley import ShapleyResult, mirror_components, shapley_decomposition
 from ..stimuli.faces import render_faces
+from ..zscore_resampling import compare_zscored
 
 
 @dataclass(repr=False)
@@ -41,19 +45,43 @@ class AlignmentResult(Result):
     comparison: BootstrapResult
     shapley: ShapleyResult
 
-    def summary(self) -> pd.DataFrame:
-        """One row per (patch, layer): r, bootstrap SD and 95% interval, ceiling, component values and shares."""
+    def summary(self, test="percentile") -> pd.DataFrame:
+        """One row per (patch, layer): r, bootstrap SD and 95% interval, ceiling, tests, Shapley parts.
+
+        Columns: estimate, mean, std, ci_low, ci_high; ceiling_lower, ceiling_upper; ``best``
+        (the layer of the patch with the highest r), ``vs_best``, ``p_vs_best``, ``q_vs_best``
+        (the paired test against the best layer; on the best layer's row, against the next best:
+        does it beat it), ``p_vs_ceiling``, ``q_vs_ceiling`` (against the lower ceiling); q is
+        the Benjamini-Hochberg q over the layer pairs (or layers) of the patch; ``test``:
+        ``"percentile"`` (default) or ``"t"`` (see ``pair_tests``); then the Shapley values and
+        shares, and ``normalize`` (how the RDMs were built).
+        """
+        check_option("test", test, TESTS)
         frame = self.comparison.to_frame().rename(columns={"brain": "patch", "model": "layer"})
-        frame = frame.drop(columns=["n_bootstrap", "method", "ci_level"])
+        frame = frame.drop(columns=["n_bootstrap", "method", "ci_level", "normalize"])
         for name, ceiling in self.comparison.ceilings.items():
             frame.loc[frame.patch == name, "ceiling_lower"] = ceiling.lower
             frame.loc[frame.patch == name, "ceiling_upper"] = ceiling.upper
+        tests = versus_best(self.comparison, test=test)
         shapley = self.shapley.summary().drop(columns=["brain", "layer", "full"])
-        return pd.concat([frame, shapley], axis=1)
+        frame = pd.concat([frame, tests, shapley], axis=1)
+        frame["normalize"] = self.comparison.normalize
+        return frame
+
+    def pair_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+        """Every layer against every other, per patch (``BootstrapResult.pair_tests``)."""
+        return self.comparison.pair_tests(level=level, center=center)
+
+    def ceiling_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+        """Every layer against the lower noise ceiling, per patch (``BootstrapResult.ceiling_tests``)."""
+        return self.comparison.ceiling_tests(level=level, center=center)
 
     def _title(self) -> str:
         c = self.comparison
-        return f"{len(c.model_names)} layers x {len(c.brain_names)} patches, {c.samples.shape[-1]} resamples"
+        return (
+            f"{len(c.model_names)} layers x {len(c.brain_names)} patches, {c.samples.shape[-1]} resamples, "
+            f"normalize={c.normalize}"
+        )
 
 
 def brain_alignment(
@@ -64,10 +92,17 @@ def brain_alignment(
     n_bootstrap=1000,
     n_splits=100,
     method="pearson",
+    normalize="none",
     random_state=None,
     n_jobs=None,
 ) -> AlignmentResult:
     """Compare every layer with every patch: bootstrap r, split-half ceilings, Shapley split.
+
+    The RDMs are the paper's for Figure 6 by default: "We measured the dissimilarity between
+    the representations of each image pair using 1 minus the Pearson correlation", and "from
+    this sample, we calculated both the neural and model RDMs" (the unit normalization is stated
+    "for the analyses described in Figures 2-4"). For those plain RDMs, resampling the cells of
+    the full RDM is recomputing it on the sample.
 
     Args:
         activations: mapping layer -> (n_stimuli, ...) activations of the stimuli, in the row
@@ -77,7 +112,13 @@ def brain_alignment(
             ``neural_data.Recordings``.
         n_bootstrap: stimulus resamples, shared by the comparison, the ceilings and Shapley.
         n_splits: random neuron splits per ceiling.
-        method: as in ``bootstrap_compare``.
+        method: as in ``bootstrap_compare`` (``"pearson"`` or ``"spearman"`` with
+            ``normalize="zscore"``).
+        normalize: ``"none"`` (default: plain 1 - Pearson RDMs of the activations and the
+            responses) or ``"zscore"`` (units and neurons z-scored over the stimuli; within each
+            resample over its drawn stimuli, repeats as drawn, and the RDMs recomputed, for the
+            comparison, the ceilings and Shapley alike; exact, and about n_stimuli^2 / 2 x units
+            x resamples multiply-adds: minutes for AlexNet at 125 stimuli).
         random_state: one seed for resamples and splits (bit-identical results).
         n_jobs: as in ``bootstrap_compare``.
 
@@ -85,14 +126,21 @@ def brain_alignment(
         ``AlignmentResult``.
 
     Raises:
-        InvalidArgumentError: ``n_bootstrap`` < 2, ``n_splits`` < 1, an unknown ``method``, a
-            bad ``n_jobs``, or ``mirror_activations`` without some layer of ``activations`` (or
+        InvalidArgumentError: ``n_bootstrap`` < 2, ``n_splits`` < 1, an unknown ``method`` or
+            ``normalize`` (or ``"tau-a"`` with ``"zscore"``), a bad ``n_jobs``, or
+            ``mirror_activations`` without some layer of ``activations`` (or
             with one it lacks).
         InvalidTypeError: an argument is not a non-empty mapping.
         DataError: a layer's activations and mirror activations differ in shape, or do not
             cover the recordings' stimuli; and as in ``compute_rdms`` and ``split_half_ceiling``.
     """
     method = check_option("method", method, METHODS)
+    check_option("normalize", normalize, NORMALIZATIONS)
+    if normalize == "zscore" and method == "tau-a":
+        raise InvalidArgumentError(
+            "Invalid value for 'method': normalize='zscore' recomputes the RDMs within each resample for 'pearson' "
+            "or 'spearman', got 'tau-a'"
+        )
     n_bootstrap = check_count("n_bootstrap", n_bootstrap, minimum=2)
     n_splits = check_count("n_splits", n_splits, minimum=1)
     n_jobs = check_n_jobs(n_jobs)
@@ -120,23 +168,30 @@ def brain_alignment(
                 f"activations[{layer!r}] and mirror_activations[{layer!r}] differ in shape: {shapes[0]} vs {shapes[1]}"
             )
     rng = check_random_state(random_state)
-    brains = compute_rdms(dict(recordings))
+    brains = compute_rdms(dict(recordings), normalize=normalize)
     for layer in activations:
         if np.shape(activations[layer])[:1] != (brains.n_cond,):
             raise DataError(
                 f"activations[{layer!r}] has shape {np.shape(activations[layer])}: expected "
                 f"{brains.n_cond} stimuli (those of the recordings) in its first axis"
             )
-    models = compute_rdms(dict(activations), descriptors=pattern_dict(brains))
-    comparison = bootstrap_compare(
-        models, brains, n_bootstrap=n_bootstrap, method=method, random_state=rng, n_jobs=n_jobs
-    )
+    models = compute_rdms(dict(activations), descriptors=pattern_dict(brains), normalize=normalize)
+    indices = rng.integers(0, brains.n_cond, size=(n_bootstrap, brains.n_cond))
+    comparison = bootstrap_compare(models, brains, method=method, indices=indices, n_jobs=n_jobs)
+    comparison.normalize = normalize
+    if normalize == "zscore":  # the same resamples, every RDM recomputed within each
+        comparison.estimate, comparison.samples = compare_zscored(
+            activations, recordings, comparison.indices, method, n_jobs
+        )
     for patch, dataset in recordings.items():
         comparison.ceilings[patch] = split_half_ceiling(
-            dataset, n_splits=n_splits, random_state=rng, indices=comparison.indices, name=patch
+            dataset, n_splits=n_splits, random_state=rng, indices=comparison.indices, name=patch, normalize=normalize
         )
     components = {layer: mirror_components(activations[layer], mirror_activations[layer]) for layer in activations}
-    shapley = shapley_decomposition(components, brains, indices=comparison.indices, method=method, n_jobs=n_jobs)
+    brain = dict(recordings) if normalize == "zscore" else brains
+    shapley = shapley_decomposition(
+        components, brain, indices=comparison.indices, method=method, normalize=normalize, n_jobs=n_jobs
+    )
     return AlignmentResult(comparison=comparison, shapley=shapley)
 
 
@@ -148,6 +203,7 @@ def alignment_study(
     n_bootstrap=1000,
     n_splits=100,
     method="pearson",
+    normalize="none",
     random_state=0,
     n_jobs=None,
     device="auto",
@@ -168,6 +224,7 @@ def alignment_study(
         n_bootstrap: as in ``brain_alignment``.
         n_splits: as in ``brain_alignment``.
         method: as in ``brain_alignment``.
+        normalize: as in ``brain_alignment`` (default ``"none"``, the paper's Figure 6 RDMs).
         random_state: as in ``brain_alignment``.
         n_jobs: as in ``brain_alignment``.
         device: as in ``extract_activations``.
@@ -184,6 +241,7 @@ def alignment_study(
     f_x = extract_activations(model, stimuli, "all", **options)
     f_gx = extract_activations(model, stimuli.mirrored(), "all", **options)
     options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "method": method, "n_jobs": n_jobs}
+    options["normalize"] = normalize
     return brain_alignment(f_x, f_gx, recordings, random_state=random_state, **options)
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..pair_tests import versus_best
 
-def plot_alignment(result, *, ceilings=None, axes=None):
+
+def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percentile"):
     """Figure 6A: model-brain correlation per layer, one panel per brain RDM (patch).
 
     Args:
@@ -17,10 +19,14 @@ def plot_alignment(result, *, ceilings=None, axes=None):
         ceilings: patch -> ``CeilingResult`` (default ``result.ceilings``); drawn as a gray band
             from the lower to the upper bound.
         axes: one matplotlib Axes per brain RDM; default a new figure.
+        alpha: FDR level of the paired tests against the best layer.
+        test: ``"percentile"`` or ``"t"`` (``pair_tests``).
 
     Returns:
         The ``Figure``. Points are the correlations on all stimuli, error bars the bootstrap
-        standard deviation (the paper's), the shaded band the 95% percentile interval.
+        standard deviation (the paper's), the shaded band the 95% percentile interval. The best
+        layer of each panel is a star; filled circles are layers not different from it (paired
+        bootstrap test, q >= ``alpha``), open circles layers below it (q < ``alpha``).
     """
     ceilings = result.ceilings if ceilings is None else ceilings
     n_brain = len(result.brain_names)
@@ -31,19 +37,31 @@ def plot_alignment(result, *, ceilings=None, axes=None):
         axes = axes[0]
     low, high = result.interval(0.95)
     x = np.arange(len(result.model_names))
+    tests = versus_best(result, test=test) if len(result.model_names) > 1 else None
     for b, (ax, brain) in enumerate(zip(axes, result.brain_names, strict=True)):
         if brain in ceilings:
             ceiling = ceilings[brain]
             ax.axhspan(ceiling.lower, ceiling.upper, color="0.85", label="noise ceiling")
         ax.fill_between(x, low[b], high[b], color="C0", alpha=0.15, linewidth=0, label="95% interval")
-        ax.errorbar(
-            x, result.estimate[b], yerr=result.std[b], marker="o", color="C0", capsize=3, label="r ± bootstrap SD"
-        )
+        ax.errorbar(x, result.estimate[b], yerr=result.std[b], color="C0", capsize=3, label="r ± bootstrap SD")
+        if tests is not None:
+            rows = tests.iloc[b * len(x) : (b + 1) * len(x)]
+            best = rows.best.to_numpy()
+            tied = ~best & (rows.q_vs_best.to_numpy() >= alpha)
+            below = ~best & ~tied
+            ax.plot(x[best], result.estimate[b][best], "*", color="C0", markersize=13, label="best layer")
+            ax.plot(x[tied], result.estimate[b][tied], "o", color="C0", label=f"not below best (q ≥ {alpha:g})")
+            ax.plot(
+                x[below], result.estimate[b][below], "o", mfc="white", color="C0", label=f"below best (q < {alpha:g})"
+            )
         ax.axhline(0, color="gray", linewidth=0.6)
         ax.set_xticks(x, result.model_names, rotation=45, ha="right", fontsize=8)
         ax.set_title(brain, fontsize=10)
-    axes[0].set_ylabel(f"model-brain RDM correlation ({result.method})")
-    axes[0].legend(fontsize=7, loc="best")
+    built = "" if result.normalize is None else f", normalize={result.normalize}"
+    axes[0].set_ylabel(f"model-brain RDM correlation ({result.method}{built})")
+    handles, labels = axes[0].get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    axes[0].legend(unique.values(), unique.keys(), fontsize=7, loc="best")
     return axes[0].figure
 
 
