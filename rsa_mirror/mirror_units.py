@@ -1,8 +1,8 @@
 """Mirror-symmetric units: which units of a layer have a mirror-symmetric view-tuning curve.
 
-``select_mirror_units`` ranks the units of one object by their tuning curves (the paper's top-5%
-rule, or our reading of Baek et al. 2021); ``count_mirror_units`` counts them per object under
-two thresholds, on a network's responses.
+``select_mirror_units`` ranks the units of one object by their tuning curves (the paper's top 5%
+of the template-positive units, or our reading of Baek et al. 2021); ``count_mirror_units``
+counts them per object under two thresholds, on a network's responses.
 """
 
 from __future__ import annotations
@@ -19,14 +19,26 @@ from .stimuli.base import check_object_views, gray_images
 def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict", alpha=0.05) -> pd.DataFrame:
     """Mirror-symmetric units of one object from their view-tuning curves.
 
+    The strict criterion follows the Methods: "we correlated each unit's view tuning curve
+    against a V-shaped tuning template ... and retained only the units with positive
+    correlations. We then correlated each unit's view-tuning curve with its reflected
+    counterpart. We selected the top 5% most mirror-symmetric units": 5% of the retained
+    (template-positive) units, not of the layer: about 100 of AlexNet fc6's 4096 units in the
+    authors' run (their released figure5D.m keeps the positive units above the 95th
+    percentile of the reflection correlation). The caption of Figure 5D says "≈200 units",
+    which 5% of all 4096 units would give (205).
+
     Args:
         tuning: (n_units, n_views) responses of each unit to the object's views.
         views_deg: (n_views,) yaw of each view, mirror-paired (-v and v both present).
-        fraction: share of all units kept by the strict criterion (top 5% by default).
+        fraction: share of the template-positive units kept by the strict criterion (top 5%
+            by default): ceil(``fraction`` x n_positive) units, at least one when any unit
+            correlates positively with the template.
         criterion: ``"strict"`` (the paper's: the curve correlates positively with the V-shaped
-            template |angle|, then the top ``fraction`` of units by the correlation of the curve
-            with its mirror reversal) or ``"baek"`` (our reading of Baek et al. 2021: the
-            curve correlates with its mirror reversal, one-sided p < ``alpha``, n_views points).
+            template |angle|, then the top ``fraction`` of those units by the correlation of
+            the curve with its mirror reversal) or ``"baek"`` (our reading of Baek et al. 2021:
+            the curve correlates with its mirror reversal, one-sided p < ``alpha``, n_views
+            points).
         alpha: significance level of the ``"baek"`` criterion.
 
     Returns:
@@ -62,7 +74,8 @@ def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict",
     table = pd.DataFrame({"unit": np.arange(len(curves)), "r_template": r_template, "r_mirror": r_mirror})
     if criterion == "strict":
         candidates = table[table.r_template > 0].sort_values("r_mirror", ascending=False, kind="stable")
-        return candidates.head(int(np.ceil(fraction * len(curves)))).reset_index(drop=True)
+        n_keep = int(np.ceil(round(fraction * len(candidates), 9)))  # 0.05 * 60 is 3.0000000000000004
+        return candidates.head(n_keep).reset_index(drop=True)
     n = curves.shape[1]
     t = table.r_mirror * np.sqrt((n - 2) / np.clip(1 - table.r_mirror**2, 1e-12, None))
     keep = stats.t.sf(t, n - 2) < alpha

@@ -132,7 +132,9 @@ def test_select_mirror_units_strict_and_baek():
     noise = np.random.default_rng(0).normal(size=(37, 9))
     tuning = np.vstack([slope, peaked, v_shaped + 0.01 * np.arange(9) % 2, noise])
     strict = select_mirror_units(tuning, views, fraction=0.05)
-    assert len(strict) == 2 and strict.unit.iloc[0] == 2  # ceil(0.05 * 40) units, V-shaped first
+    n_positive = 1 + (np.corrcoef(noise, np.abs(views))[-1, :-1] > 0).sum()  # V-shaped and noise units
+    assert len(select_mirror_units(tuning, views, fraction=1.0)) == n_positive
+    assert len(strict) == np.ceil(0.05 * n_positive) and strict.unit.iloc[0] == 2  # 5% of those, V-shaped first
     assert 1 not in strict.unit.values and 0 not in strict.unit.values
     baek = select_mirror_units(tuning, views, criterion="baek")
     assert {1, 2} <= set(baek.unit) and 0 not in set(baek.unit)  # the looser criterion keeps both
@@ -182,7 +184,17 @@ def test_importance_study_end_to_end_on_rendered_objects(tmp_path, capsys):
         assert summary.loc[row.object, f"msvt_{row.images}"] == pytest.approx(row.msvt, abs=1e-12)
     means = similarity.groupby("object")[["r_insertion", "r_deletion"]].mean()
     np.testing.assert_allclose(summary.loc[means.index, ["r_insertion", "r_deletion"]], means, atol=1e-12)
-    assert (summary.n_units == np.ceil(0.05 * 256 * 13 * 13)).all()  # 5% of conv5 (input resized to 227)
+    from rsa_mirror.networks.models import load_model
+    from rsa_mirror.stimuli.objects import render_objects
+
+    stimuli = render_objects(categories=["car", "face"], n_exemplars=1, size=32, random_state=0)
+    responses = unit_responses(load_model("alexnet", weights="untrained", random_state=0), stimuli, "conv5", None)
+    for obj in ("car_00", "face_00"):  # 5% of the conv5 units (input resized to 227) whose tuning is V-positive
+        rows = np.flatnonzero(stimuli.descriptors["object"] == obj)
+        template = np.abs(stimuli.descriptors["view_deg"][rows])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = [np.corrcoef(curve, template)[0, 1] for curve in responses[:, rows]]
+        assert summary.loc[obj, "n_units"] == np.ceil(0.05 * np.sum(np.nan_to_num(r) > 0))
     assert "r_insertion" in capsys.readouterr().out
 
 
@@ -309,7 +321,7 @@ def test_importance_study_on_a_known_mirror_unit():
     with pytest.warns(UserWarning, match="original images: no index"):  # one selected unit: no view RDM
         importance_study(Toy(), stimuli, None, n_masks=20, grid=4, random_state=0)
     assert result.msvt.set_index("images").loc[["insertion", "shuffled"], "msvt"].isna().all()
-    assert list(result.units["x"]) == [0]  # ceil(5% of 2 units) = 1, the V-shaped one
+    assert list(result.units["x"]) == [0]  # ceil(5% of the 1 template-positive unit), the V-shaped one
     for m in result.unit_maps["x"]:  # its map ranks its own square above the other one
         assert m[2:8, 2:8].min() > m[16:22, 16:22].max() and m[2:8, 2:8].mean() > m.mean() + 0.01
     original = result.tuning[result.tuning.images == "original"].response.to_numpy()

@@ -74,7 +74,7 @@ def results(simulated):
         "similarity": pd.DataFrame({"object": ["car_00"], "threshold": [0.5], "r_insertion": [np.nan]}),
         "msvt": pd.DataFrame({"object": ["car_00"], "images": ["original"], "msvt": [0.25]}),
     }
-    importance = ImportanceResult("fc6", units, maps, {"car_00": 0.1}, maps, **tables)
+    importance = ImportanceResult("fc6", units, maps, {"car_00": 0.1}, maps, **tables, ranking="released")
     torch.manual_seed(0)
     history = pd.DataFrame({"epoch": [1, 2], "lr": [1e-3, 1e-3], "val_accuracy": [0.5, 0.75], "threads": [2, 2]})
     config = {"dataset": "digits", "regime": "original", "seed": 0, "lr": 1e-3, "n_per_class": 20, "ok": True}

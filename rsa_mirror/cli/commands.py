@@ -252,6 +252,7 @@ def run_importance(args) -> int:
         checkpoint_dir=out / "rise_checkpoints",
         compile=args.compile,
         index_units=args.index_units,
+        ranking=args.ranking,
         verbose=True,
     )
     summary = result.summary()
@@ -261,7 +262,7 @@ def run_importance(args) -> int:
     for name in ("maps", "unit_maps"):  # population and best-unit maps, (n_views, H, W) per object
         write.write_npz(out / f"{name}.npz", **{str(k): v for k, v in getattr(result, name).items()})
     write.save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
-    print(f"{args.model} ({model.weights}), {args.layer}: per object")
+    print(f"{args.model} ({model.weights}), {args.layer}, {args.ranking} ranking: per object")
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     means = result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].mean()
     print(means.to_string(float_format=lambda v: f"{v:.3f}"))

@@ -181,7 +181,7 @@ def build_parser() -> tuple:
         help="imagenet (default), untrained or a state-dict file; for --model control: shipped (default) or "
         "a network file written by rsa-mirror train",
     )
-    importance.add_argument("--layer", default="fc6")
+    importance.add_argument("--layer", default="fc6", help="a layer preset or module path (the paper: fc6_pre)")
     importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"])
     importance.add_argument("--n-exemplars", type=int, default=1)
     importance.add_argument("--n-masks", type=int, default=5000)
@@ -190,6 +190,9 @@ def build_parser() -> tuple:
     importance.add_argument("--compile", action="store_true", help="torch.compile the RISE pass (large GPU runs)")
     importance.add_argument(
         "--index-units", choices=("selected", "layer"), default="selected", help="units of panel D's index"
+    )
+    importance.add_argument(
+        "--ranking", choices=("paper", "released"), default="paper", help="pixel ranking (released: the authors' code)"
     )
     importance.add_argument("--seed", type=int, default=0)
 

@@ -24,7 +24,7 @@ from .._utils import (
     indexed_seed,
 )
 from ..errors import DataError, InvalidArgumentError
-from ..image_edits import insertion_deletion, shuffle_components
+from ..image_edits import RANKINGS, insertion_deletion, shuffle_components
 from ..importance import rise_maps
 from ..mirror_units import select_mirror_units
 from ..networks.devices import resolve_device
@@ -43,8 +43,8 @@ class ImportanceResult(Result):
 
     As in the paper, panels A-C follow one unit per object, its best mirror-symmetric unit
     (the first of ``select_mirror_units``), with insertion / deletion images made from that
-    unit's own map; panel D follows the object's mirror-symmetric population (top 5%), with
-    insertion images made from the mean of their maps.
+    unit's own map; panel D follows the object's mirror-symmetric population (top 5% of the
+    template-positive units), with insertion images made from the mean of their maps.
 
     Attributes:
         layer: the analysed layer.
@@ -65,6 +65,8 @@ class ImportanceResult(Result):
         msvt: ``object``, ``images``, ``threshold``, ``msvt``: the index of the object's mirror
             units (or of the layer, ``index_units``) on the original images and on the
             population's insertion and shuffled images; NaN where fewer than two units vary.
+        ranking: how the insertion / deletion pixels were ranked, ``"paper"`` or
+            ``"released"`` (``image_edits.ranked_pixels``).
     """
 
     layer: str
@@ -75,6 +77,7 @@ class ImportanceResult(Result):
     tuning: pd.DataFrame
     similarity: pd.DataFrame
     msvt: pd.DataFrame
+    ranking: str = "paper"
 
     def summary(self) -> pd.DataFrame:
         """One row per object: units mapped, the index per image set, mean insertion / deletion r.
@@ -100,10 +103,11 @@ class ImportanceResult(Result):
             "tuning": self.tuning,
             "similarity": self.similarity,
             "msvt": self.msvt,
+            "ranking": self.ranking,
         }
 
     def _title(self) -> str:
-        return f"{self.layer}, {len(self.units)} objects"
+        return f"{self.layer}, {len(self.units)} objects, {self.ranking} ranking"
 
 
 def importance_network(model, *, weights=None, random_state=0):
@@ -139,6 +143,7 @@ def importance_study(
     fraction=0.05,
     thresholds=THRESHOLDS,
     shuffle_threshold=0.25,
+    ranking="paper",
     index_units="selected",
     batch_size=256,
     device="auto",
@@ -150,27 +155,39 @@ def importance_study(
     """Figure 5: mirror units per object, their importance maps, and the tuning they keep.
 
     For each object: the layer's units are ranked on the object's views (``select_mirror_units``,
-    strict criterion, top ``fraction``); one RISE pass gives the best unit's map and the mean
-    map of all of them (``rise_maps`` with ``weights``). The best unit's map gives, for each
-    share q of the foreground in ``thresholds``, insertion images that show its most important
-    q and deletion images that show its least important q (the paper's Figure 5C: the same
-    number of pixels shown); the insertion images at ``shuffle_threshold`` are also
-    component-shuffled, and deletion images hiding the most important ``shuffle_threshold`` are
-    made for panels A/B; the unit's tuning is measured on each set. The mean map of all the object's
-    mirror units gives one insertion set at ``shuffle_threshold`` and its shuffled version, on
-    which, as on the originals, the mirror-symmetric viewpoint tuning index of those units
-    (``index_units``) is measured (panel D).
+    strict criterion, top ``fraction`` of the template-positive units); one RISE pass gives the
+    best unit's map and the mean map of all of them (``rise_maps`` with ``weights``). The best
+    unit's map gives, for each share q of the foreground in ``thresholds``, insertion images
+    that show its most important q and deletion images that show its least important q (the
+    paper's Figure 5C: the same number of pixels shown); the insertion images at
+    ``shuffle_threshold`` are also component-shuffled, and deletion images hiding the most
+    important ``shuffle_threshold`` are made for panels A/B; the unit's tuning is measured on
+    each set. The mean map of all the object's mirror units gives one insertion set at
+    ``shuffle_threshold`` and its shuffled version, on which, as on the originals, the
+    mirror-symmetric viewpoint tuning index of those units (``index_units``) is measured
+    (panel D).
 
     Args:
         model: ``LoadedModel`` (or plain module; see ``rise_maps``).
         stimuli: ``StimulusSet`` with ``object`` and ``view_deg`` (mirror-paired views) and masks
             or a uniform background.
-        layer: preset name or module path.
+        layer: any preset name of the model (``LoadedModel.layers``) or a module path. The
+            paper mapped AlexNet's fc6 before its ReLU: the preset ``"fc6_pre"`` (torchvision
+            ``classifier.1``; the released code reads MATLAB's layer 17, "fc6", ahead of
+            "relu6"), not ``"fc6"`` (``classifier.2``, after the ReLU). Before the ReLU a unit's
+            responses, and so its map, can be negative, which is where ranking by |map|
+            matters.
         n_masks: RISE masks per image (``rise_maps``).
         grid: cells per side of the coarse mask grid.
-        fraction: share of units called mirror-symmetric per object.
+        fraction: share of the template-positive units called mirror-symmetric per object.
         thresholds: shares of the foreground shown in insertion / deletion images.
         shuffle_threshold: the insertion share whose images are shuffled.
+        ranking: ``"paper"`` (default: pixels ranked by |map| among the foreground pixels, as
+            the Methods say: "we sorted the pixels according to their absolute values in the
+            importance map ... we only considered foreground pixels") or ``"released"`` (the
+            authors' released code, not in the text: the map's spatial mean subtracted, the
+            foreground dilated by 5 pixels, and share q counted as (100 q - 1) / 99, so "25%"
+            is 24/99); see ``image_edits.ranked_pixels``.
         index_units: the units of panel D's index: ``"selected"`` (each object's mirror units,
             as the paper's caption says: "calculated across the selected units") or
             ``"layer"`` (every unit of the layer). Units are z-scored over all objects' images
@@ -192,11 +209,12 @@ def importance_study(
         InvalidArgumentError: ``n_masks``, ``grid`` or ``batch_size`` not at least 1, ``fraction``
             not in (0, 1], ``thresholds`` not a non-empty sequence of numbers in (0, 1),
             ``shuffle_threshold`` not in (0, 1), ``random_state`` not an integer >= 0, or an
-            unknown ``index_units`` or ``device``.
+            unknown ``ranking``, ``index_units`` or ``device``.
         InvalidTypeError, DataError: ``stimuli`` is not a ``StimulusSet`` with ``object`` and
             ``view_deg`` descriptors; DataError also when no object has a mirror unit at all.
     """
     check_option("index_units", index_units, ("selected", "layer"))
+    check_option("ranking", ranking, RANKINGS)
     n_masks = check_count("n_masks", n_masks, minimum=1)
     grid = check_count("grid", grid, minimum=1)
     batch_size = check_count("batch_size", batch_size, minimum=1)
@@ -218,7 +236,7 @@ def importance_study(
     def cut(rows, object_maps, q):
         """Insertion, deletion and kept masks of the object's views at share q."""
         parts = [
-            insertion_deletion(images[r], m, foreground[r], q, background=background)
+            insertion_deletion(images[r], m, foreground[r], q, background=background, ranking=ranking)
             for r, m in zip(rows, object_maps, strict=True)
         ]
         return tuple(np.stack(part) for part in zip(*parts, strict=True))
@@ -302,6 +320,7 @@ def importance_study(
         tuning=pd.DataFrame(tuning, columns=["object", "unit", "threshold", "images", "view_deg", "response"]),
         similarity=pd.DataFrame(similarity, columns=["object", "threshold", "r_insertion", "r_deletion"]),
         msvt=pd.DataFrame(msvt_rows, columns=["object", "images", "threshold", "msvt"]),
+        ranking=ranking,
     )
 
 
