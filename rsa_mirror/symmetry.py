@@ -314,8 +314,8 @@ def equivariance(original, transformed, transform, *, statistics=None) -> np.nda
 
     For ``rot90`` this is Eq. 3, r(f(g(x)), g(f(x))) with g the same 90-degree rotation on both
     sides. The authors' released code rotates the transformed maps once more in the same
-    direction, measuring r(f(x), rot180 f(x)) for the identity map (0.27 rather than 1); the
-    package keeps the equation.
+    direction, so for the identity map it measures r(f(x), rot180 f(x)) instead of 1 (a value
+    that depends on the images, near 0 for noise); the package keeps the equation.
 
     Args:
         original: convolutional maps f(x), (n_images, C, H, W).

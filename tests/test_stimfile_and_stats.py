@@ -379,3 +379,50 @@ def test_the_figure2_result_compares_its_two_networks_and_the_figure_marks_them(
     assert not [line for line in unmarked.axes[2].lines if line.get_marker() == "*"]
     with pytest.raises(InvalidArgumentError, match="marks the difference of two networks"):
         plot_msvt_categories({"trained": tables["trained"]}, layer_key="layer", comparison=compared)
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def test_msvt_command_on_a_released_file_writes_the_comparison(tmp_path, capsys):
+    """Two untrained AlexNets (seeds 7 and 0) on 2 categories x 2 exemplars x 9 views of a released-layout file."""
+    torch = pytest.importorskip("torch")
+    from rsa_mirror.networks.models import load_model
+    from rsa_mirror.stimuli import render_objects
+
+    stimuli = render_objects(categories=("chair", "fruit"), n_exemplars=2, size=64, random_state=0)
+    cells = np.empty((9 * 2, 2), dtype=object)
+    for image, c, e, v in zip(
+        stimuli.images,
+        np.repeat([0, 1], 18),
+        stimuli.descriptors["exemplar"],
+        np.tile(np.arange(9), 4),
+        strict=True,
+    ):
+        cells[v * 2 + e, c] = np.rint(image * 255).astype(np.uint8)
+    write_mat(tmp_path / "stimuli.mat", {"cm_imgs": cells})
+    write_mat(tmp_path / "names.mat", {"names": text_cell(["chair", "fruit"])})
+    weights = tmp_path / "alexnet_seed7.pt"
+    torch.save(load_model("alexnet", weights="untrained", random_state=7).module.state_dict(), weights)
+    argv = ["msvt", "--weights", str(weights), "--stimuli", str(tmp_path / "stimuli.mat"), "--out", str(tmp_path)]
+    argv += ["--stimuli-names", str(tmp_path / "names.mat"), "--device", "cpu", "--batch-size", "12"]
+    assert main([*argv, "--mat", str(tmp_path / "msvt.mat")]) == 0
+    table = pd.read_csv(tmp_path / "msvt_by_object.csv")
+    assert sorted(set(table["object"])) == ["chair_00", "chair_01", "fruit_00", "fruit_01"]
+    comparison = pd.read_csv(tmp_path / "msvt_comparison.csv")
+    assert len(comparison) == 9 * 2 and set(comparison["category"]) == {"chair", "fruit"}
+    first, second = sorted(set(table["network"]), key=lambda label: "untrained" in label)
+    cell = comparison.iloc[0]
+    a = table[(table.network == first) & (table.layer == cell.layer) & (table.category == cell.category)]["msvt"]
+    b = table[(table.network == second) & (table.layer == cell.layer) & (table.category == cell.category)]["msvt"]
+    assert cell.p == pytest.approx(scipy.stats.ranksums(a, b).pvalue, rel=1e-9)
+    assert "layer x category cells differ" in capsys.readouterr().out
+
+
+def test_equivariance_command_takes_colour_noise(tmp_path, capsys):
+    argv = ["equivariance", "--weights", "untrained", "--images", "noise", "--color", "--n-images", "4", "--size", "64"]
+    assert main([*argv, "--out", str(tmp_path), "--device", "cpu"]) == 0
+    table = pd.read_csv(tmp_path / "equivariance.csv")
+    assert set(table["n_images"]) == {4} and set(table["transform"]) == {"hflip", "vflip", "rot90"}
+    assert main([*argv[:4], "objects", "--color", "--out", str(tmp_path), "--device", "cpu"]) == 2
+    assert "--color is for --images natural or noise" in capsys.readouterr().err
