@@ -19,7 +19,15 @@ from .rdm import compute_rdms, compute_view_rdms, mirror_paired
 from .shapley import ShapleyResult, flip_group_components, mirror_components, shapley_decomposition, shapley_weights
 from .stimuli import StimulusSet, load_stimuli, natural_images, noise_images, render_faces, render_objects
 from .studies import AlignmentResult, PatchResult, alignment_study, brain_alignment, patch_study
-from .symmetry import equivariance, invariance, msvt_by_object, msvt_chance_level, msvt_index, summarize_msvt
+from .symmetry import (
+    compare_msvt,
+    equivariance,
+    invariance,
+    msvt_by_object,
+    msvt_chance_level,
+    msvt_index,
+    summarize_msvt,
+)
 
 _LAZY = {  # torch-backed: pip install rsa_mirror[models]
     "LoadedModel": ".networks.models",
@@ -53,6 +61,7 @@ __all__ = [
     "alignment_study",
     "bootstrap_compare",
     "brain_alignment",
+    "compare_msvt",
     "compute_rdms",
     "compute_view_rdms",
     "count_mirror_units",

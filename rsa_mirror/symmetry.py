@@ -1,11 +1,14 @@
 """Mirror-symmetric viewpoint tuning index.
 
-The index of Eq. 1 (Farzmahdi et al. 2024) for one view RDM, and tidy per-object tables of
-it for layers or patches; reflection invariance and equivariance of a layer (Eq. 2 and 3).
+The index of Eq. 1 (Farzmahdi et al. 2024) for one view RDM, tidy per-object tables of it for
+layers or patches, and the rank-sum comparison of two networks' tables (Figure 2-figure
+supplement 2B); reflection invariance and equivariance of a layer (Eq. 2 and 3).
 
 For a view RDM D (n x n, views ordered left to right) the index is the Pearson correlation
 between D and D^H, D^H[j, k] = D[j, n-1-k] (columns reversed), with the central column (the
-frontal view, unchanged by reflection) removed from both when n is odd. High values mean
+frontal view, unchanged by reflection) removed from both when n is odd; an even n has no
+frontal view and nothing is removed (the authors' released code drops column n/2 whatever n
+is, see ``msvt_index``). High values mean
 view-selective but reflection-invariant tuning (face patch AL); view-specific tuning (ML/MF)
 gives negative values.
 
@@ -23,10 +26,12 @@ import numpy as np
 import pandas as pd
 from rsatoolbox.rdm import RDMs
 
-from ._utils import check_count, check_option, format_indices
+from ._utils import check_count, check_option, check_share, format_indices
 from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .rdm import DEFAULT_CHUNK_BYTES, compute_view_rdms
 from .stimuli.base import TRANSFORMS, transform_maps
+
+MSVT_TESTS = ("ranksums", "mannwhitneyu")  # compare_msvt's rank-sum tests
 
 
 def msvt_index(rdm) -> float:
@@ -41,6 +46,12 @@ def msvt_index(rdm) -> float:
         Pearson r between the RDM and its column-reversed copy, the central column removed
         from both when n_views is odd; in [-1, 1]. NaN (with a RuntimeWarning) when either
         vector is constant, e.g. an RDM with all dissimilarities equal.
+
+    Even view counts: the paper removes "the frontal view (which is unaltered by reflection)",
+    and only an odd count has one; with even n_views every view j has a distinct mirror view
+    n-1-j, so all n columns are kept. The authors' released code drops column n//2 (counting
+    from 0) for every n, which for even n removes a view right of centre from D and its
+    mirror from D^H; the package does not reproduce that.
 
     Raises:
         InvalidTypeError: ``rdm`` is not numeric.
@@ -179,6 +190,88 @@ def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
     return summary
 
 
+def compare_msvt(
+    first, second, *, by=("name", "category"), test="ranksums", alternative="two-sided", alpha=0.05
+) -> pd.DataFrame:
+    """Figure 2-figure supplement 2B: one network's index against another's, per layer and category.
+
+    For every group of ``by`` (a layer x category cell) the per-object indices of ``first``
+    (e.g. the trained network) are compared with those of ``second`` (its untrained twin) by a
+    Wilcoxon rank-sum test over exemplars, and the p values of all cells are adjusted together
+    by the Benjamini-Hochberg false discovery rate (``scipy.stats.false_discovery_control``).
+    Objects whose index is NaN (a constant RDM) are left out of their cell.
+
+    Args:
+        first: ``msvt_by_object`` table (columns ``by`` and ``msvt``), e.g. of the trained
+            network.
+        second: a table of the same cells, e.g. of the untrained network; its objects need not
+            be the same ones.
+        by: the columns naming a cell; ``("layer", "category")`` for the studies' tables.
+        test: ``"ranksums"`` (``scipy.stats.ranksums``: the normal approximation of the rank
+            sum, no tie correction; the statistic is z) or ``"mannwhitneyu"``
+            (``scipy.stats.mannwhitneyu``: exact for small samples without ties, else normal
+            with tie and continuity corrections; the statistic is U of ``first``).
+        alternative: ``"two-sided"``, ``"greater"`` (``first`` above ``second``) or ``"less"``.
+        alpha: the false discovery rate that marks a cell ``significant``.
+
+    Returns:
+        DataFrame with one row per cell, in ``first``'s order: the ``by`` columns, ``n_first``,
+        ``n_second`` (objects with a finite index), ``mean_first``, ``mean_second``,
+        ``median_first``, ``median_second``, ``difference`` (mean_first - mean_second),
+        ``statistic``, ``p``, ``q`` (BH-adjusted across every cell with a p value) and
+        ``significant`` (q < alpha). A cell with no finite index on one side has NaN p and q.
+
+    Raises:
+        InvalidTypeError: a table that is not a DataFrame.
+        InvalidArgumentError: a table without ``msvt`` or a ``by`` column; an unknown ``test``
+            or ``alternative``; ``alpha`` outside (0, 1).
+        DataError: cells present in one table only (named).
+    """
+    from scipy import stats
+
+    check_option("test", test, MSVT_TESTS)
+    check_option("alternative", alternative, ("two-sided", "greater", "less"))
+    alpha = check_share("alpha", alpha)
+    by = [by] if isinstance(by, str) else list(by)
+    groups = []
+    for name, table in (("first", first), ("second", second)):
+        try:
+            summarize_msvt(table, by=by)  # the same checks of the table and of ``by``
+        except (InvalidTypeError, InvalidArgumentError) as error:
+            raise type(error)(str(error).replace("'table'", repr(name))) from None
+        groups.append(
+            {
+                key if isinstance(key, tuple) else (key,): g["msvt"].to_numpy(float)
+                for key, g in table.groupby(by, sort=False)
+            }
+        )
+    only = []
+    for label, mine, other in (("first", *groups), ("second", *groups[::-1])):
+        if set(mine) - set(other):
+            only.append(f"{label} alone has {', '.join(map(str, sorted(set(mine) - set(other), key=str)[:5]))}")
+    if only:
+        raise DataError(f"the two tables must hold the same {' x '.join(by)} cells: {'; '.join(only)}")
+    run = stats.ranksums if test == "ranksums" else stats.mannwhitneyu
+    rows = []
+    for key, a in groups[0].items():
+        a, b = a[np.isfinite(a)], groups[1][key][np.isfinite(groups[1][key])]
+        statistic = p = np.nan
+        if len(a) and len(b):
+            statistic, p = run(a, b, alternative=alternative)
+        means = [v.mean() if len(v) else np.nan for v in (a, b)]
+        medians = [np.median(v) if len(v) else np.nan for v in (a, b)]
+        rows.append((*key, len(a), len(b), *means, *medians, means[0] - means[1], float(statistic), float(p)))
+    columns = [*by, "n_first", "n_second", "mean_first", "mean_second", "median_first", "median_second"]
+    table = pd.DataFrame(rows, columns=[*columns, "difference", "statistic", "p"])
+    tested = np.isfinite(table["p"].to_numpy())
+    q = np.full(len(table), np.nan)
+    if tested.any():
+        q[tested] = stats.false_discovery_control(table["p"].to_numpy()[tested], method="bh")
+    table["q"] = q
+    table["significant"] = tested & (np.nan_to_num(q, nan=1.0) < alpha)
+    return table
+
+
 def invariance(original, transformed, transform, *, spatial=None, statistics=None) -> np.ndarray:
     """Eq. 2 per image: Pearson r across units between f(x) and f(g(x)).
 
@@ -187,7 +280,10 @@ def invariance(original, transformed, transform, *, spatial=None, statistics=Non
     set are left out. For spatial maps the positions that ``transform`` maps onto
     themselves are left out too (the central column for ``hflip``, row for ``vflip``, pixel
     for ``rot90``, when that size is odd), since there f(x) and f(g(x)) agree trivially for
-    the identity map.
+    the identity map. Even sizes have no such position (``hflip`` sends column j of W to
+    W-1-j, never j itself; ``rot90`` of an even square moves every pixel), so no row or column
+    is dropped: a 224-pixel VGG map keeps all its positions, a 13-pixel AlexNet conv5 map
+    loses its central column (13 of 169 positions per channel) for ``hflip``.
 
     Args:
         original: activations f(x), (n_images, ...); (n, C, H, W) for convolutional maps.
@@ -213,7 +309,13 @@ def equivariance(original, transformed, transform, *, statistics=None) -> np.nda
 
     The same z-scoring as ``invariance``; g acts on the (H, W) axes of the z-scored maps of
     the original images, so the identity map scores exactly 1 for every transform. Positions
-    that g maps onto themselves, and units constant in either set, are left out.
+    that g maps onto themselves (odd sizes only, as in ``invariance``; even-sized maps keep
+    every row and column), and units constant in either set, are left out.
+
+    For ``rot90`` this is Eq. 3, r(f(g(x)), g(f(x))) with g the same 90-degree rotation on both
+    sides. The authors' released code rotates the transformed maps once more in the same
+    direction, so for the identity map it measures r(f(x), rot180 f(x)) instead of 1 (a value
+    that depends on the images, near 0 for noise); the package keeps the equation.
 
     Args:
         original: convolutional maps f(x), (n_images, C, H, W).
@@ -290,7 +392,11 @@ def _is_spatial(array, spatial) -> bool:
 
 
 def _off_fixed_points(shape, transform) -> np.ndarray:
-    """(H, W) mask, False where ``transform`` maps a position onto itself (odd sizes)."""
+    """(H, W) mask, False where ``transform`` maps a position onto itself.
+
+    Only odd sizes have such positions: column W//2 (``hflip``, odd W), row H//2 (``vflip``,
+    odd H), pixel (H//2, W//2) (``rot90``, odd square). Even sizes drop nothing.
+    """
     height, width = shape
     keep = np.ones((height, width), dtype=bool)
     if transform == "hflip" and width % 2:

@@ -23,7 +23,6 @@ def run_demo(args) -> int:
     from neural_data import load_freiwald_tsao
 
     from ..networks.models import WeightsUnavailableError, check_weights
-    from ..stimuli.io import load_stimuli
     from ..studies.demo import demo_networks, demo_study, patch_study
     from ..studies.figure6 import rendered_faces
 
@@ -49,7 +48,7 @@ def run_demo(args) -> int:
         faces = rendered_faces(paired, size=227, random_state=args.seed)
         title = f"Rendered faces ({faces.descriptors['mesh'][0]})"
     else:
-        faces = load_stimuli(args.stimuli).aligned_to(paired[paired.patches[0]].obs_descriptors)
+        faces = _stimuli(args).aligned_to(paired[paired.patches[0]].obs_descriptors)
         title = f"Stimuli {args.stimuli}"
     try:
         imagenet = check_weights("alexnet", "imagenet") is not None
@@ -87,6 +86,24 @@ def run_render(args) -> int:
     return 0
 
 
+def _stimuli(args):
+    """The stimulus set of ``--stimuli``, a .mat one read with ``--stimuli-layout`` and ``--stimuli-names``."""
+    from ..errors import FileFormatError
+    from ..stimuli.io import load_stimuli
+
+    if args.stimuli_layout is None and args.stimuli_names is None:
+        options = {}
+    elif Path(args.stimuli).suffix.lower() != ".mat":
+        raise ValueError(f"--stimuli-layout and --stimuli-names describe a .mat --stimuli, not {args.stimuli}")
+    else:
+        options = {"layout": args.stimuli_layout, "names": args.stimuli_names}
+    try:
+        return load_stimuli(args.stimuli, **options)
+    except FileFormatError as error:  # the library's argument names in command-line words
+        text = str(error).replace("layout='", "--stimuli-layout '").replace("pass names=", "pass --stimuli-names")
+        raise FileFormatError(text) from error
+
+
 def run_fetch_face_mesh(args) -> int:
     """``rsa-mirror fetch-face-mesh``: the menpo3d template face into the package's data folder."""
     from ..stimuli.faces import fetch_face_mesh
@@ -109,7 +126,6 @@ def run_msvt(args) -> int:
     """``rsa-mirror msvt``: Figure 2, the network and an untrained one."""
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE
-    from ..stimuli.io import load_stimuli
     from ..stimuli.objects import render_objects
     from ..studies.figure2 import msvt_study
     from ..vis import plot_msvt_categories, plot_view_rdms
@@ -117,7 +133,7 @@ def run_msvt(args) -> int:
     networks = _networks(args)
     size, out = args.size or INPUT_SIZE.get(args.model, 224), Path(args.out)
     if args.stimuli is not None:
-        stimuli = load_stimuli(args.stimuli)
+        stimuli = _stimuli(args)
         missing = [k for k in ("object", "category", "view_deg") if k not in stimuli.descriptors]
         if missing:
             raise ValueError(
@@ -129,9 +145,15 @@ def run_msvt(args) -> int:
     result = msvt_study(networks, stimuli, device=args.device, batch_size=args.batch_size, verbose=True)
     combined = result.combined()
     write.write_csv(combined, out / "msvt_by_object.csv", index=False)
-    write.write_mat(args.mat, {"msvt_by_object": combined})
+    comparison = result.compare() if len(result.tables) == 2 else False  # Figure 2-figure supplement 2B
+    tables = {"msvt_by_object": combined}
+    if comparison is not False:
+        write.write_csv(comparison, out / "msvt_comparison.csv", index=False)
+        tables["msvt_comparison"] = comparison
+    write.write_mat(args.mat, tables)
     n_views = len(np.unique(stimuli.descriptors["view_deg"]))
-    figure = plot_msvt_categories(result.tables, layer_key="layer", chance_level=msvt_chance_level(n_views))
+    chance = msvt_chance_level(n_views)
+    figure = plot_msvt_categories(result.tables, layer_key="layer", chance_level=chance, comparison=comparison)
     write.save_figure(figure, out / "msvt_figure2.png")
     first = next(iter(result.view_rdms))  # Figure 2A: the first exemplar of each category, every layer
     examples = list(dict.fromkeys(combined.drop_duplicates("category")["object"]))
@@ -140,6 +162,12 @@ def run_msvt(args) -> int:
     write.save_figure(panels, out / "view_rdms_figure2a.png")
     summary = combined.groupby(["network", "layer", "category"], sort=False)["msvt"].mean().unstack("category")
     print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    if comparison is not False:
+        first, second = result.tables
+        print(
+            f"{first} vs {second}: {int(comparison['significant'].sum())} of {len(comparison)} layer x category cells "
+            f"differ (two-sided rank-sum over exemplars, BH FDR q < 0.05): {out / 'msvt_comparison.csv'}"
+        )
     print(f"Wrote {out / 'msvt_by_object.csv'}, {out / 'msvt_figure2.png'}, {out / 'view_rdms_figure2a.png'}")
     return 0
 
@@ -153,7 +181,9 @@ def run_equivariance(args) -> int:
 
     networks = _networks(args)
     size = args.size or INPUT_SIZE.get(args.model, 224)
-    stimuli = figure3_images(args.images, args.n_images, size=size, random_state=args.seed)
+    if args.color and args.images == "objects":
+        raise ValueError("--color is for --images natural or noise (the rendered objects are gray)")
+    stimuli = figure3_images(args.images, args.n_images, size=size, color=args.color, random_state=args.seed)
     options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
     result = equivariance_study(networks, {args.images: stimuli}, **options)
     combined, out = result.combined(), Path(args.out)
@@ -169,7 +199,6 @@ def run_align(args) -> int:
     """``rsa-mirror align``: Figure 6 for one model against recorded or simulated patches."""
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE, check_weights, load_model
-    from ..stimuli.io import load_stimuli
     from ..studies.figure6 import alignment_study, rendered_faces
 
     if args.neural is not None and args.stimuli is None:
@@ -179,7 +208,7 @@ def run_align(args) -> int:
     recordings = mirror_views("align", recordings, "the comparison")
     write.write_layout(recordings, Path(args.out) / "layout.csv")
     if args.stimuli is not None:
-        stimuli = load_stimuli(args.stimuli)
+        stimuli = _stimuli(args)
     else:
         stimuli = rendered_faces(recordings, size=INPUT_SIZE.get(args.model, 224), random_state=args.seed)
     model = load_model(args.model, weights=args.weights, random_state=args.seed)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .._utils import check_count
 from ..errors import RsaMirrorError
+from ..stimuli.io import MAT_LAYOUTS
 from . import commands
 from .recordings import recordings_options
 
@@ -87,6 +88,18 @@ def build_parser() -> tuple:
         ("--weights", {"default": "imagenet", "help": "imagenet, untrained or a state-dict file"}),
         ("--batch-size", {"type": int, "default": 32}),
     )
+    stimulus_file = _parent(
+        (
+            "--stimuli-layout",
+            {
+                "choices": MAT_LAYOUTS,
+                "default": None,
+                "help": "layout of a .mat --stimuli's cm_imgs: released (the authors' file, rows (v-1)*E+e, one "
+                "column per category) or objects_x_views (default: the one its shape fits)",
+            },
+        ),
+        ("--stimuli-names", {"type": Path, "default": None, "help": ".mat file holding the names of a .mat --stimuli"}),
+    )
     simulated = argparse.ArgumentParser(add_help=False)
     source = simulated.add_mutually_exclusive_group(required=True)
     source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
@@ -98,7 +111,7 @@ def build_parser() -> tuple:
         return sub
 
     demo_help = "default study: patch RDMs and mirror-symmetry index per patch"
-    demo = command("demo", commands.run_demo, demo_help, [layout, mat])
+    demo = command("demo", commands.run_demo, demo_help, [layout, mat, stimulus_file])
     demo.add_argument("--out", type=Path, default=Path("rsa_mirror_demo"), help="output folder (created)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated recordings (default 0)")
     demo.add_argument(
@@ -134,16 +147,21 @@ def build_parser() -> tuple:
         ("--seed", {"type": int, "default": 0, "help": "seed of stimuli and of the untrained network"}),
     )
     figure2 = "Figure 2: the index per layer and category, network vs untrained"
-    msvt = command("msvt", commands.run_msvt, figure2, [mat, figures, network, device])
-    msvt.add_argument("--stimuli", type=Path, default=None, help=".npz stimulus set (default: render the objects)")
+    msvt = command("msvt", commands.run_msvt, figure2, [mat, figures, network, device, stimulus_file])
+    msvt.add_argument(
+        "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat; default: render the objects)"
+    )
     msvt.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
     figure3 = "Figure 3: invariance and equivariance per layer"
     equivariance = command("equivariance", commands.run_equivariance, figure3, [mat, figures, network, device])
     equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
     equivariance.add_argument("--n-images", type=int, default=243)
+    equivariance.add_argument(
+        "--color", action="store_true", help="RGB natural or noise images (default gray, the paper's text)"
+    )
 
     figure6 = "Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
-    align = command("align", commands.run_align, figure6, [layout, simulated, network, device, mat])
+    align = command("align", commands.run_align, figure6, [layout, simulated, network, device, mat, stimulus_file])
     align.add_argument(
         "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat) with identity and view_deg"
     )

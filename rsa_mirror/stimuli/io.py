@@ -1,30 +1,28 @@
-"""Stimulus sets from files, and the photographs and noise of Figure 3.
+"""Stimulus sets from files: .npz, a folder of images, a .mat cell array of images.
 
 ``load_stimuli`` reads a set saved by ``StimulusSet.save`` (.npz), a folder of images with a
-descriptor table, or the paper's published .mat layout (through ``matlab_bridge.read_mat``);
-every loader validates and names the file in its errors and never unpickles. ``natural_images``
-crops the photographs shipped with scikit-image and scikit-learn; ``noise_images`` draws
-uniform noise.
+descriptor table, or a .mat cell array of images (through ``matlab_bridge.read_mat``) in the
+authors' released layout or the objects x views one; every loader validates and names the file
+in its errors and never unpickles.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 
-from .._utils import NPY_READ_ERRORS, check_count, check_random_state, format_indices
+from .._utils import NPY_READ_ERRORS, check_option, format_indices
 from ..errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
 from .base import StimulusSet, unit_images
+from .objects import PAPER_VIEWS_DEG
 
-# Photographs shipped inside scikit-image's and scikit-learn's wheels (no download).
-NATURAL_SCENES = (
-    "astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "moon", "coins",
-    "hubble_deep_field", "retina", "immunohistochemistry", "china.jpg", "flower.jpg",
-)  # fmt: skip
+MAT_LAYOUTS = ("released", "objects_x_views")  # the layouts of cm_imgs that load_stimuli reads
 
 
-def load_stimuli(path, *, views_deg=None, background=0.5) -> StimulusSet:
+def load_stimuli(path, *, views_deg=None, background=0.5, layout=None, names=None) -> StimulusSet:
     """Read a stimulus set from a .npz, a folder of images with a descriptor table, or a .mat.
 
     - ``.npz``: written by ``StimulusSet.save``.
@@ -32,31 +30,64 @@ def load_stimuli(path, *, views_deg=None, background=0.5) -> StimulusSet:
       relative to the folder: PNG, JPEG, TIFF, ...) and any descriptor columns (``object``,
       ``category``, ``view_deg``, ...). Images are read as gray in [0, 1]; all must have the
       same size. ``background`` is their background gray level.
-    - ``.mat`` in the layout of the paper's published stimuli: a cell array ``cm_imgs`` of
-      objects x views (one gray image per cell, an integer type or double in [0, 1]),
-      ``names`` (one name per object) and optionally ``cm_bw_masks`` (a binary mask per
-      image). Views are ``views_deg`` (default: the paper's nine, -90..90, when there are
-      nine). ``category`` is the name without its trailing exemplar number (``"car_07"`` ->
-      ``"car"``).
+    - ``.mat`` holding a 2-D cell array ``cm_imgs`` (one gray or RGB image per cell, an integer
+      type or double in [0, 1], RGB averaged to gray), optionally ``cm_bw_masks`` (a binary
+      mask per image, shaped like ``cm_imgs``), and names (``names`` in the file, or the
+      ``names`` argument), in one of two layouts (``MAT_LAYOUTS``):
+
+      - ``"released"``, the authors' published file: ``cm_imgs`` is (n_views * n_exemplars) x
+        n_categories, row (v-1)*E+e (counting from 1) holding exemplar e of view v and column c
+        category c; ``names`` holds the category names. Images come category by category,
+        exemplar by exemplar, views left to right, with descriptors ``category`` (the name),
+        ``exemplar`` (counted from 0, as ``render_objects`` does: row e of the file is
+        exemplar e-1), ``object`` (``"car_00"``) and ``view_deg``. Views are ``views_deg``
+        (default the paper's nine yaws, -90..90 in 22.5 degree steps).
+      - ``"objects_x_views"``: ``cm_imgs`` is n_objects x n_views, ``names`` one name per
+        object; descriptors ``object`` (the name), ``category`` (the name without its trailing
+        exemplar number, ``"car_07"`` -> ``"car"``) and ``view_deg`` (``views_deg``; default
+        the paper's nine when there are nine columns).
+
+      ``layout=None`` takes the one layout the shape fits and refuses a file both fit (a
+      square cell with one exemplar per category, e.g. 9 x 9 with nine names), or none.
 
     Integer images (uint8, uint16, int16, ...) are divided by their dtype's maximum
     (``np.iinfo(dtype).max``: 255 for uint8, 65535 for uint16); float images must already lie in
     [0, 1]. Arrays are never unpickled.
 
+    Args:
+        path: the .npz, .mat or folder.
+        views_deg: yaw of each view in degrees, left to right (.mat files).
+        background: gray level of the background, in [0, 1] (folders and .mat files; a .npz
+            stores its own).
+        layout: ``"released"``, ``"objects_x_views"`` or None (from the shape, when it fits
+            one layout only); .mat files only.
+        names: the names of ``cm_imgs``'s rows (objects) or columns (categories), when the
+            file holds no ``names`` or holds others: a path to a .mat file holding ``names``
+            (or a single text variable), or a list of strings; .mat files only.
+
     Raises:
-        FileNotFoundError: no such file or folder, or an image file listed but missing.
+        FileNotFoundError: no such file or folder, no names file, or an image file listed but
+            missing.
         FileFormatError: an unsupported, unreadable or inconsistent file, named with the image,
-            variable or entry and the problem.
+            variable or entry and the problem; a .mat whose layout is ambiguous (the message
+            says to pass ``layout``) or fits neither layout.
+        InvalidArgumentError: an unknown ``layout``, ``views_deg`` or ``names`` that are not
+            what they should be, or ``layout``/``names`` given for a file that is not a .mat.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no stimulus file at {path}")
+    if (layout is not None or names is not None) and (path.is_dir() or path.suffix.lower() != ".mat"):
+        given = " and ".join(repr(k) for k, value in (("layout", layout), ("names", names)) if value is not None)
+        raise InvalidArgumentError(
+            f"Invalid value for {given}: describes .mat stimulus files only, and {path} is not one"
+        )
     if path.is_dir():
         return _load_image_folder(path, background)
     if path.stat().st_size == 0:
         raise FileFormatError(f"{path}: the stimulus file is empty (0 bytes)")
     if path.suffix.lower() == ".mat":
-        return _load_cell_array_mat(path, views_deg, background)
+        return _load_cell_array_mat(path, views_deg, background, layout, names)
     if path.suffix.lower() != ".npz":
         raise FileFormatError(
             f"{path}: unsupported stimulus file type {path.suffix or '(no suffix)'!r}; load_stimuli reads a .npz "
@@ -154,52 +185,42 @@ def _check_same_size(images, names, source):
             )
 
 
-def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
-    """The paper's layout: ``cm_imgs`` (a 2-D cell, objects x views), ``names``, optional ``cm_bw_masks``."""
-    import re
+def _load_cell_array_mat(path, views_deg, background, layout, names) -> StimulusSet:
+    """A stimulus set from ``cm_imgs`` in either layout (``MAT_LAYOUTS``), ``names`` and ``cm_bw_masks``."""
+    from matlab_bridge import Cell
 
-    from matlab_bridge import Cell, MatFormatError, read_mat
-
-    try:
-        contents = read_mat(path)  # any .mat version; cells keep their (objects x views) shape
-    except MatFormatError as error:
-        reason = str(error).removeprefix(f"{path}: ")
-        raise FileFormatError(f"{path}: cannot be read as a MATLAB .mat file ({reason})") from error
-    for variable in ("cm_imgs", "names"):
-        if variable not in contents:
-            present = ", ".join(contents)
-            raise FileFormatError(
-                f"{path}: no variable {variable!r} (the paper's stimulus layout); the file holds {present}"
-            )
-    names = contents["names"]
-    names = [names] if isinstance(names, str) else [str(name) for name in np.ravel(np.asarray(names, dtype=object))]
-    cells = contents["cm_imgs"]
-    if not isinstance(cells, Cell) or len(cells.shape) != 2 or cells.shape[0] != len(names):
-        got = f"a cell of shape {cells.shape}" if isinstance(cells, Cell) else f"{_describe(cells)}"
-        raise FileFormatError(f"{path}: 'cm_imgs' must be a cell array of {len(names)} objects x views, got {got}")
-    cells = cells.to_array()
-    n_views = cells.shape[1]
-    if views_deg is None:
-        if n_views != 9:
-            raise FileFormatError(
-                f"{path}: {n_views} views per object; pass views_deg (yaw of each view, left to right)"
-            )
-        views_deg = np.linspace(-90.0, 90.0, 9)
-    views = np.asarray(views_deg, dtype=float) if np.asarray(views_deg).dtype.kind in "iuf" else None
-    if views is None or views.shape != (n_views,) or not np.all(np.isfinite(views)):
-        raise InvalidArgumentError(
-            f"Invalid value for 'views_deg': expected {n_views} finite yaws in degrees (one per view of {path}), got "
-            f"{views_deg!r}"
+    if layout is not None:
+        check_option("layout", layout, MAT_LAYOUTS)
+    contents = _read_mat(path)
+    if "cm_imgs" not in contents:
+        raise FileFormatError(
+            f"{path}: no variable 'cm_imgs' (the paper's stimulus layout); the file holds {', '.join(contents)}"
         )
-    cell_names = [
-        f"cm_imgs{{{i + 1},{j + 1}}} ({names[i]}, view {j + 1})" for i in range(len(names)) for j in range(n_views)
-    ]
-    images = [
-        _cell_image(cells[i, j], f"{path}: {cell_names[i * n_views + j]}")
-        for i in range(len(names))
-        for j in range(n_views)
-    ]
-    _check_same_size(images, cell_names, path)
+    names = _names(path, contents, names)
+    cells = contents["cm_imgs"]
+    if not isinstance(cells, Cell) or len(cells.shape) != 2:
+        got = f"a cell of shape {cells.shape}" if isinstance(cells, Cell) else _describe(cells)
+        raise FileFormatError(f"{path}: 'cm_imgs' must be a 2-D cell array of images, got {got}")
+    layout = _resolve_layout(path, cells.shape, len(names), layout)
+    n_rows, n_columns = cells.shape
+    if views_deg is None:
+        if layout == "objects_x_views" and n_columns != len(PAPER_VIEWS_DEG):
+            raise FileFormatError(
+                f"{path}: {n_columns} views per object; pass views_deg (yaw of each view, left to right)"
+            )
+        views = np.asarray(PAPER_VIEWS_DEG)
+    else:
+        views = _yaws(path, views_deg, n_columns if layout == "objects_x_views" else None)
+    n_views = len(views)
+    if layout == "released" and n_rows % n_views:
+        raise FileFormatError(
+            f"{path}: 'cm_imgs' has {n_rows} rows, not a whole number of exemplars of {n_views} views (the released "
+            "layout: row (v-1)*E+e holds exemplar e at view v); pass views_deg when the file has other views"
+        )
+    cell_of, labels, descriptors = _cell_order(layout, names, views, n_rows)
+    cells = cells.to_array()
+    images = [_cell_image(cells[cell], f"{path}: {label}") for cell, label in zip(cell_of, labels, strict=True)]
+    _check_same_size(images, labels, path)
     masks = None
     if "cm_bw_masks" in contents:
         cell_masks = contents["cm_bw_masks"]
@@ -209,25 +230,136 @@ def _load_cell_array_mat(path, views_deg, background) -> StimulusSet:
                 f"{path}: 'cm_bw_masks' must be a cell array shaped like 'cm_imgs' {cells.shape}, got {got}"
             )
         cell_masks = cell_masks.to_array()
-        masks = [np.asarray(cell_masks[i, j], dtype=bool) for i in range(len(names)) for j in range(n_views)]
-        for mask, image, name in zip(masks, images, cell_names, strict=True):
+        masks = [np.asarray(cell_masks[cell], dtype=bool) for cell in cell_of]
+        for mask, image, label in zip(masks, images, labels, strict=True):
             if mask.shape != image.shape:
                 raise FileFormatError(
-                    f"{path}: cm_bw_masks{name.removeprefix('cm_imgs')} is {mask.shape}, its image {image.shape}"
+                    f"{path}: cm_bw_masks{label.removeprefix('cm_imgs')} is {mask.shape}, its image {image.shape}"
                 )
         masks = np.stack(masks)
-    descriptors = {
-        "object": np.repeat(names, n_views),
-        "category": np.repeat([re.sub(r"[_\s-]*\d+$", "", name) for name in names], n_views),
-        "view_deg": np.tile(views, len(names)),
-    }
     return _stimulus_set(path, np.stack(images), descriptors, background, masks)
+
+
+def _cell_order(layout, names, views, n_rows) -> tuple:
+    """([(row, column) of each image], [its cell for messages], descriptors), images in the set's order."""
+    n_views = len(views)
+    if layout == "objects_x_views":
+        cell_of = [(i, j) for i in range(n_rows) for j in range(n_views)]
+        labels = [f"cm_imgs{{{i + 1},{j + 1}}} ({names[i]}, view {j + 1})" for i, j in cell_of]
+        descriptors = {
+            "object": np.repeat(names, n_views),
+            "category": np.repeat([re.sub(r"[_\s-]*\d+$", "", name) for name in names], n_views),
+            "view_deg": np.tile(views, n_rows),
+        }
+    else:  # row (v-1)*E+e (1-based) is exemplar e at view v; one column per category
+        n_exemplars = n_rows // n_views
+        order = [(c, e, v) for c in range(len(names)) for e in range(n_exemplars) for v in range(n_views)]
+        cell_of = [(v * n_exemplars + e, c) for c, e, v in order]
+        labels = [
+            f"cm_imgs{{{v * n_exemplars + e + 1},{c + 1}}} ({names[c]}, exemplar {e + 1}, view {v + 1})"
+            for c, e, v in order
+        ]
+        descriptors = {
+            "object": np.array([f"{names[c]}_{e:02d}" for c, e, _ in order]),
+            "category": np.array([names[c] for c, _, _ in order]),
+            "exemplar": np.array([e for _, e, _ in order]),
+            "view_deg": np.array([views[v] for _, _, v in order]),
+        }
+    return cell_of, labels, descriptors
+
+
+def _read_mat(path) -> dict:
+    """Every variable of a .mat file of any version; FileFormatError naming the file when unreadable."""
+    from matlab_bridge import MatFormatError, read_mat
+
+    try:
+        return read_mat(path)  # cells keep their MATLAB shape
+    except MatFormatError as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        raise FileFormatError(f"{path}: cannot be read as a MATLAB .mat file ({reason})") from error
+
+
+def _names(path, contents, names) -> list:
+    """The names of the rows (objects) or columns (categories): from ``names``, else the file's variable."""
+    if names is None:
+        if "names" not in contents:
+            raise FileFormatError(
+                f"{path}: no variable 'names' (one name per object or category; the file holds "
+                f"{', '.join(contents)}); pass names= (a .mat file holding 'names', or the names themselves)"
+            )
+        return _texts(path, "names", contents["names"])
+    if not isinstance(names, (str, os.PathLike)):
+        return _texts("Invalid value for 'names'", "names", names, InvalidArgumentError)
+    file = Path(names)
+    if not file.is_file():
+        raise FileNotFoundError(f"no names file at {file} (the 'names' argument: a .mat file holding 'names')")
+    other = _read_mat(file)
+    if "names" not in other and len(other) != 1:
+        raise FileFormatError(f"{file}: no variable 'names'; the file holds {', '.join(other) or 'nothing'}")
+    variable = "names" if "names" in other else next(iter(other))
+    return _texts(file, variable, other[variable])
+
+
+def _texts(source, variable, value, error=FileFormatError) -> list:
+    """A text variable (one name, a cell or list of names) as distinct strings, else ``error``."""
+    values = [value] if isinstance(value, str) else np.ravel(np.asarray(value, dtype=object)).tolist()
+    if not values or not all(isinstance(v, str) and v.strip() for v in values):
+        raise error(f"{source}: {variable!r} must hold text (a cell of names), got {_describe(value)}")
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise error(f"{source}: {variable!r} names {', '.join(repeated)} more than once; names must differ")
+    return [str(v) for v in values]
+
+
+def _yaws(path, views_deg, n_views=None) -> np.ndarray:
+    """``views_deg`` as finite yaws in degrees (``n_views`` of them, when given), else InvalidArgumentError."""
+    views = np.asarray(views_deg, dtype=float) if np.asarray(views_deg).dtype.kind in "iuf" else None
+    count = len(views) if views is not None and views.ndim == 1 else -1
+    if count < 1 or (n_views is not None and count != n_views) or not np.all(np.isfinite(views)):
+        how_many = "one or more" if n_views is None else str(n_views)
+        raise InvalidArgumentError(
+            f"Invalid value for 'views_deg': expected {how_many} finite yaws in degrees (one per view of {path}, left "
+            f"to right), got {views_deg!r}"
+        )
+    return views
+
+
+def _resolve_layout(path, shape, n_names, layout) -> str:
+    """``cm_imgs``'s layout: ``layout`` when its names fit, else the one layout they fit; never a guess.
+
+    The names count the rows in the objects x views layout and the columns in the released one,
+    so a square cell with as many names as rows fits both and needs ``layout``.
+    """
+    n_rows, n_columns = shape
+    fits = {"objects_x_views": n_rows == n_names, "released": n_columns == n_names}
+    expected = {
+        "objects_x_views": f"one row per name ({n_names} objects) x one column per view",
+        "released": f"one column per name ({n_names} categories), row (v-1)*E+e holding exemplar e at view v",
+    }
+    got = f"'cm_imgs' is {n_rows} x {n_columns} with {n_names} names"
+    if layout is not None:
+        if not fits[layout]:
+            raise FileFormatError(f"{path}: {got}; layout={layout!r} expects {expected[layout]}")
+        return layout
+    if all(fits.values()):
+        raise FileFormatError(
+            f"{path}: {got}, which fits both layouts; pass layout='released' (the authors' file: "
+            f"{expected['released']}) or layout='objects_x_views' ({expected['objects_x_views']})"
+        )
+    if not any(fits.values()):
+        raise FileFormatError(
+            f"{path}: {got}, which fits neither layout: 'objects_x_views' has {expected['objects_x_views']}, "
+            f"'released' {expected['released']}; check the names (or pass names=)"
+        )
+    return next(name for name, fit in fits.items() if fit)
 
 
 def _describe(value) -> str:
     """What a variable of a .mat file is, for messages ('uint8 (4, 4)', 'text', 'a struct')."""
     if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return "text"
+    if isinstance(value, list) and hasattr(value, "shape"):  # a matlab_bridge Cell
+        return f"a cell of shape {value.shape}"
     if isinstance(value, list):
         return "a struct"
     return f"{np.asarray(value).dtype} {np.asarray(value).shape}"
@@ -242,38 +374,3 @@ def _cell_image(image, where) -> np.ndarray:
         raise FileFormatError(f"{where}: expected a gray or RGB image, got an array of shape {image.shape}")
     image = unit_images(image, where, FileFormatError, indexed=False)
     return image[..., :3].mean(axis=-1) if image.ndim == 3 else image
-
-
-def natural_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
-    """Random square crops of the photographs shipped with scikit-image and scikit-learn.
-
-    Each crop is taken from a random scene (``NATURAL_SCENES``), with a side of 40-100 % of the
-    scene's shorter side at a random position, converted to gray and resized (antialiased).
-    Descriptors: ``scene``, ``crop`` (row, column, side in source pixels, as a string).
-    """
-    import skimage.data
-    from skimage.color import rgb2gray
-    from skimage.transform import resize
-    from sklearn.datasets import load_sample_images
-
-    n_images, size = check_count("n_images", n_images), check_count("size", size)
-    rng = check_random_state(random_state)
-    samples = dict(zip(("china.jpg", "flower.jpg"), load_sample_images().images, strict=True))
-    images, scenes, crops = [], [], []
-    for _ in range(n_images):
-        scene = NATURAL_SCENES[rng.integers(len(NATURAL_SCENES))]
-        photo = samples[scene] if scene in samples else getattr(skimage.data, scene)()
-        gray = rgb2gray(photo[..., :3]) if photo.ndim == 3 else photo / 255.0
-        side = int(rng.uniform(0.4, 1.0) * min(gray.shape))
-        top, left = rng.integers(gray.shape[0] - side + 1), rng.integers(gray.shape[1] - side + 1)
-        images.append(resize(gray[top : top + side, left : left + side], (size, size), anti_aliasing=True))
-        scenes.append(scene)
-        crops.append(f"{top},{left},{side}")
-    return StimulusSet(np.clip(np.stack(images), 0, 1), {"scene": np.array(scenes), "crop": np.array(crops)})
-
-
-def noise_images(n_images=200, *, size=227, random_state=None) -> StimulusSet:
-    """Uniform white-noise images in [0, 1] (Figure 3's noise condition)."""
-    n_images, size = check_count("n_images", n_images), check_count("size", size)
-    rng = check_random_state(random_state)
-    return StimulusSet(rng.uniform(0.0, 1.0, (n_images, size, size)).astype(np.float32))

@@ -3,7 +3,8 @@
 ``msvt_study`` streams one stimulus set through each network (``model_view_rdms``: per-object
 view RDMs of every layer without holding the activations) and takes every object's index
 (``msvt_by_object``); ``MsvtResult`` holds the per-object tables and the view RDMs, and gives
-them combined (one table, a ``network`` column) or summarized per layer.
+them combined (one table, a ``network`` column), summarized per layer, or one network tested
+against another per layer and category (``compare``: Figure 2-figure supplement 2B).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..networks.activations import model_view_rdms
 from ..results import Result, rdms_from_plain, rdms_to_dict
-from ..symmetry import msvt_by_object, summarize_msvt
+from ..symmetry import compare_msvt, msvt_by_object, summarize_msvt
 
 
 @dataclass(repr=False)
@@ -40,6 +41,40 @@ class MsvtResult(Result):
     def by_layer(self) -> dict:
         """Network label -> the index per layer, mean and SEM over objects (``summarize_msvt``)."""
         return {label: summarize_msvt(table, by=("layer",)) for label, table in self.tables.items()}
+
+    def compare(self, first=None, second=None, **options) -> pd.DataFrame:
+        """One network's index against another's per layer and category (``compare_msvt``).
+
+        Figure 2-figure supplement 2B: the trained network against the untrained one, a
+        rank-sum test over exemplars in every layer x category cell, Benjamini-Hochberg FDR
+        across the cells.
+
+        Args:
+            first: label of the first network (e.g. the trained one); both labels default to
+                the two networks, in order, of a result of two.
+            second: label of the other.
+            **options: ``test``, ``alternative`` and ``alpha`` of ``compare_msvt``.
+
+        Returns:
+            ``compare_msvt``'s table, its cells named by ``layer`` and ``category``.
+
+        Raises:
+            InvalidArgumentError: one label given without the other, none given for a result of
+                other than two networks, or a label that is not one of them.
+        """
+        labels = list(self.tables)
+        if first is None and second is None and len(labels) == 2:
+            first, second = labels
+        elif first is None or second is None:
+            raise InvalidArgumentError(
+                f"Invalid value for 'first' and 'second': name both networks to compare, among {', '.join(labels)}"
+            )
+        for name, label in (("first", first), ("second", second)):
+            if label not in self.tables:
+                raise InvalidArgumentError(
+                    f"Invalid value for {name!r}: expected one of {', '.join(labels)}, got {label!r}"
+                )
+        return compare_msvt(self.tables[first], self.tables[second], by=("layer", "category"), **options)
 
     def to_dict(self) -> dict:
         """The tables, the view RDMs as rsatoolbox's ``RDMs.to_dict()`` and the weights."""

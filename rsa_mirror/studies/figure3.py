@@ -1,8 +1,9 @@
 """Figure 3: reflection invariance and equivariance across a network's layers, per image set.
 
 ``figure3_images`` makes the figure's three kinds of image set (rendered objects, natural
-photographs, white noise); ``equivariance_study`` measures invariance (Eq. 2) and equivariance
-(Eq. 3) of every preset layer of each network on each set (``measure_equivariance``, streamed).
+photographs, white noise; the last two gray or colour); ``equivariance_study`` measures
+invariance (Eq. 2) and equivariance (Eq. 3) of every preset layer of each network on each set
+(``measure_equivariance``, streamed).
 """
 
 from __future__ import annotations
@@ -13,31 +14,47 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .._utils import check_count, check_option
-from ..errors import InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..networks.activations import measure_equivariance
 from ..results import Result
 from ..stimuli.base import TRANSFORMS
-from ..stimuli.io import natural_images, noise_images
 from ..stimuli.objects import render_objects
+from ..stimuli.photos import natural_images, noise_images
 
 IMAGE_SETS = ("objects", "natural", "noise")
 
 
-def figure3_images(kind, n_images, *, size=227, random_state=0):
+def figure3_images(kind, n_images, *, size=227, color=False, random_state=0):
     """One of Figure 3's image sets: ``"objects"``, ``"natural"`` or ``"noise"``.
 
-    ``objects``: the nine rendered categories, ``max(1, n_images // 81)`` exemplars x 9 views;
-    ``natural``: ``natural_images``; ``noise``: ``noise_images``.
+    ``objects``: the nine rendered categories, ``max(1, n_images // 81)`` exemplars x 9 views
+    (gray, as the paper's renders); ``natural``: ``natural_images``; ``noise``:
+    ``noise_images``.
+
+    Args:
+        kind: which set.
+        n_images: how many images (objects: rounded down to whole exemplars of 81 images).
+        size: image side in pixels.
+        color: RGB natural or noise images (n, 3, size, size) rather than gray. Gray is the
+            default: the paper's methods say only "a sample of 2025 random noise images"; the
+            authors' released noise images are colour.
+        random_state: seed.
 
     Raises:
-        InvalidArgumentError: an unknown ``kind`` or a count below 1.
+        InvalidArgumentError: an unknown ``kind``, a count below 1, or ``color`` for the
+            rendered objects (gray only).
     """
     check_option("images", kind, IMAGE_SETS)
+    check_option("color", color, (False, True))
     n_images, size = check_count("n_images", n_images), check_count("size", size)
     if kind == "objects":
+        if color:
+            raise InvalidArgumentError(
+                "Invalid value for 'color': the rendered objects are gray; colour is for natural and noise images"
+            )
         return render_objects(n_exemplars=max(1, n_images // 81), size=size, random_state=random_state)
     make = natural_images if kind == "natural" else noise_images
-    return make(n_images, size=size, random_state=random_state)
+    return make(n_images, size=size, color=color, random_state=random_state)
 
 
 @dataclass(repr=False)
