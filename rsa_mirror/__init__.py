@@ -15,6 +15,7 @@ from ._version import __version__
 from .image_edits import insertion_deletion, shuffle_components
 from .inference import BootstrapResult, CeilingResult, bootstrap_compare, leave_one_out_ceiling, split_half_ceiling
 from .mirror_units import count_mirror_units, select_mirror_units
+from .projection_symmetry import ProjectionSymmetryResult, pixel_msvt, projection_symmetry, reflection_symmetry
 from .rdm import compute_rdms, compute_view_rdms, mirror_paired
 from .shapley import ShapleyResult, flip_group_components, mirror_components, shapley_decomposition, shapley_weights
 from .stimuli import StimulusSet, load_stimuli, natural_images, noise_images, render_faces, render_objects
@@ -54,6 +55,7 @@ __all__ = [
     "ImportanceResult",
     "LoadedModel",
     "PatchResult",
+    "ProjectionSymmetryResult",
     "ShapleyResult",
     "StimulusSet",
     "TrainResult",
@@ -86,7 +88,10 @@ __all__ = [
     "natural_images",
     "noise_images",
     "patch_study",
+    "pixel_msvt",
+    "projection_symmetry",
     "render_faces",
+    "reflection_symmetry",
     "render_objects",
     "rise_maps",
     "select_mirror_units",

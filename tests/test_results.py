@@ -16,6 +16,7 @@ from rsa_mirror import compute_rdms, compute_view_rdms
 from rsa_mirror.inference import bootstrap_compare, split_half_ceiling
 from rsa_mirror.networks.models import ControlNet
 from rsa_mirror.networks.training import TrainResult
+from rsa_mirror.projection_symmetry import ProjectionSymmetryResult
 from rsa_mirror.results import Result, result_types
 from rsa_mirror.shapley import mirror_components, shapley_decomposition
 from rsa_mirror.studies.demo import DemoResult
@@ -90,6 +91,11 @@ def results(simulated):
     control = ControlResult(training, table)
     experiment = ControlExperiment(table.assign(seed=0), history.assign(seed=0), {"digits, original, seed 0": training})
     demo = DemoResult(patches, layers, alignment)
+    projection = ProjectionSymmetryResult(
+        pd.DataFrame({"object": ["a", "a"], "view_deg": [-45.0, 45.0], "score": [0.5, 0.5], "axis_px": [3.5, 4.0]}),
+        table,
+        np.array([0.0, 15.0]),
+    )
     return {
         "BootstrapResult": comparison,
         "CeilingResult": ceiling,
@@ -103,6 +109,7 @@ def results(simulated):
         "ControlResult": control,
         "ControlExperiment": experiment,
         "DemoResult": demo,
+        "ProjectionSymmetryResult": projection,
         "index table": patches.by_identity,
     }
 
@@ -122,6 +129,7 @@ def results(simulated):
         "ControlResult",
         "ControlExperiment",
         "DemoResult",
+        "ProjectionSymmetryResult",
         "index table",
     ],
 )

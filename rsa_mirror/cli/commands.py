@@ -104,6 +104,39 @@ def _stimuli(args):
         raise FileFormatError(text) from error
 
 
+def run_projection_symmetry(args) -> int:
+    """``rsa-mirror projection-symmetry``: Figure 2—figure supplement 1 and the pixel-level index."""
+    matplotlib.use("Agg")
+    from ..projection_symmetry import projection_symmetry
+    from ..stimuli.io import load_stimuli
+    from ..stimuli.objects import render_objects
+    from ..vis import plot_projection_symmetry
+
+    if args.stimuli is not None:
+        stimuli = load_stimuli(args.stimuli)
+    else:
+        stimuli = render_objects(n_exemplars=args.n_exemplars, size=args.size, random_state=args.seed, verbose=True)
+    key = "category" if "category" in stimuli.descriptors else "object"
+    result = projection_symmetry(stimuli, angles_deg=args.angles)
+    out = Path(args.out)
+    by_view, pixel_index = result.by_view(key=key), result.pixel_index(key=key)
+    write.write_csv(result.images, out / "projection_symmetry.csv", index=False)
+    write.write_csv(by_view, out / "projection_symmetry_by_view.csv")
+    write.write_csv(result.pixel_msvt, out / "pixel_msvt.csv", index=False)
+    write.write_csv(pixel_index, out / "pixel_msvt_summary.csv")
+    write.write_mat(args.mat, {"projection_symmetry": result})
+    n_views = len(np.unique(stimuli.descriptors["view_deg"]))
+    figure = plot_projection_symmetry(result, key=key, chance_level=msvt_chance_level(n_views))
+    write.save_figure(figure, out / "projection_symmetry.png")
+    print("Best vertical-axis score (mean over objects) per view:")
+    print(by_view.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"Pixel-level index (chance {msvt_chance_level(n_views):.3f}):")
+    print(pixel_index[["msvt_mean", "msvt_sem", "n_objects"]].to_string(float_format=lambda v: f"{v:.3f}"))
+    written = ", ".join(str(out / name) for name in ("projection_symmetry.csv", "pixel_msvt_summary.csv"))
+    print(f"Wrote {written}, {out / 'projection_symmetry.png'}")
+    return 0
+
+
 def run_fetch_face_mesh(args) -> int:
     """``rsa-mirror fetch-face-mesh``: the menpo3d template face into the package's data folder."""
     from ..stimuli.faces import fetch_face_mesh

@@ -138,6 +138,16 @@ def build_parser() -> tuple:
     render.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category, or identities")
     render.add_argument("--size", type=int, default=227, help="image size in pixels")
     render.add_argument("--seed", type=int, default=0)
+    projection_help = "Figure 2-S1: symmetry of each image's 2-D projection, and the index of the pixels"
+    projection = command("projection-symmetry", commands.run_projection_symmetry, projection_help, [mat])
+    projection.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    projection.add_argument("--stimuli", type=Path, default=None, help=".npz stimulus set (default: render objects)")
+    projection.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
+    projection.add_argument("--size", type=int, default=227, help="rendered image size in pixels")
+    projection.add_argument("--seed", type=int, default=0)
+    projection.add_argument(
+        "--angles", type=float, nargs="+", default=[0.0], help="axis tilts from vertical searched, degrees"
+    )
     fetch_help = "download the menpo3d template face mesh (BSD-3-Clause) via pip"
     command("fetch-face-mesh", commands.run_fetch_face_mesh, fetch_help)
 

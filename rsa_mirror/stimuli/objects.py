@@ -5,6 +5,13 @@ displaced spheres); faces use the real template mesh of ``faces`` when it has be
 Bilateral categories (face, chair, airplane, animal, tool) are closed under the left-right
 reflection x -> -x, car and boat also under the front-back reflection z -> -z, so they are
 mirror-symmetric by construction; fruit and flower are built without symmetry.
+
+A one-plane object must also differ between its front (+z, towards the viewer in the frontal
+view) and its back, in depth, or its 2-D projection is left-right symmetric at every yaw and the
+pixels alone are mirror-tuned (a flat object in the x-y plane, or one nearly closed under
+z -> -z as well): chairs have their back and reclined rear posts behind, airplanes a short nose,
+swept wings ahead of the middle and the tail behind, tools lie in their symmetry plane with the
+working end forward and the handle pitched (``projection_symmetry`` measures this).
 """
 
 from __future__ import annotations
@@ -59,16 +66,45 @@ def build_object(category, rng) -> Mesh:
 
 
 def _chair(rng):
-    seat_w, seat_d, leg_h = _u(rng, 0.8, 1.2), _u(rng, 0.7, 1.0), _u(rng, 0.6, 1.0)
+    """Seat, front legs, rear legs rising into a reclined back (the back only behind: -z)."""
+    seat_w, seat_d, leg_h = _u(rng, 0.8, 1.1), _u(rng, 0.75, 1.0), _u(rng, 0.6, 0.9)
     wood = _u(rng, 0.45, 0.75)
-    parts = [box((seat_w, 0.1, seat_d), albedo=wood).transformed(translate=(0, leg_h, 0))]
-    back_h = _u(rng, 0.6, 1.1)
-    parts.append(box((seat_w, back_h, 0.08), albedo=wood).transformed(translate=(0, leg_h + back_h / 2, -seat_d / 2)))
-    leg = cylinder(_u(rng, 0.03, 0.06), leg_h, albedo=wood * 0.8)
-    for z in (-1, 1):
-        parts.append(leg.transformed(translate=(seat_w / 2 - 0.06, leg_h / 2, z * (seat_d / 2 - 0.06))))
-    if rng.random() < 0.5:  # armrests
-        parts.append(box((0.08, 0.06, seat_d), albedo=wood).transformed(translate=(seat_w / 2, leg_h + 0.3, 0)))
+    back_h, recline = _u(rng, 0.7, 1.1), _u(rng, 8, 22)
+    legs = _u(rng, 0.035, 0.06)
+    post_x, rear_z = seat_w / 2 - 0.06, -seat_d / 2 + 0.05
+    parts = [box((seat_w, 0.09, seat_d), albedo=wood).transformed(translate=(0, leg_h, 0))]
+    parts.append(  # front leg, straight
+        cylinder(legs, leg_h, albedo=wood * 0.8).transformed(translate=(post_x, leg_h / 2, seat_d / 2 - 0.06))
+    )
+    splay = _u(rng, 5, 15)  # rear leg kicks backwards below the seat
+    parts.append(
+        cylinder(legs, leg_h / np.cos(np.radians(splay)), albedo=wood * 0.8).transformed(
+            rotate_deg=(splay, 0, 0), translate=(post_x, leg_h / 2, rear_z - leg_h / 2 * np.tan(np.radians(splay)))
+        )
+    )
+    lean = np.tan(np.radians(recline))  # the back leans backwards above the seat
+    parts.append(  # back post, continuing the rear leg upwards
+        cylinder(legs, back_h / np.cos(np.radians(recline)), albedo=wood * 0.8).transformed(
+            rotate_deg=(-recline, 0, 0), translate=(post_x, leg_h + back_h / 2, rear_z - back_h / 2 * lean)
+        )
+    )
+    panel_h = back_h * _u(rng, 0.35, 0.7)
+    panel_y = back_h - panel_h / 2 - 0.03
+    parts.append(
+        box((seat_w - 0.1, panel_h, 0.05), albedo=wood).transformed(
+            rotate_deg=(-recline, 0, 0), translate=(0, leg_h + panel_y, rear_z - panel_y * lean)
+        )
+    )
+    if rng.random() < 0.5:  # armrests, from the back post to a front support
+        arm_l = seat_d * _u(rng, 0.6, 0.85)
+        parts.append(
+            box((0.07, 0.05, arm_l), albedo=wood).transformed(translate=(post_x, leg_h + 0.28, rear_z + arm_l / 2))
+        )
+        parts.append(
+            cylinder(0.025, 0.28, albedo=wood * 0.8).transformed(
+                translate=(post_x, leg_h + 0.14, rear_z + arm_l - 0.05)
+            )
+        )
     if rng.random() < 0.5:  # cushion
         parts.append(
             ellipsoid((seat_w / 2.2, 0.06, seat_d / 2.2), albedo=0.3).transformed(translate=(0, leg_h + 0.1, 0))
@@ -77,22 +113,53 @@ def _chair(rng):
 
 
 def _airplane(rng):
-    length, radius = _u(rng, 1.6, 2.2), _u(rng, 0.12, 0.2)
+    """Fuselage with a short nose and a long, upswept tail cone; swept wings ahead of the middle; tail at the back.
+
+    The nose points to +z (towards the viewer in the frontal view).
+    """
+    length, radius = _u(rng, 1.8, 2.4), _u(rng, 0.11, 0.16)
     metal = _u(rng, 0.6, 0.85)
-    parts = [ellipsoid((radius, radius, length / 2), albedo=metal)]
-    span, sweep = _u(rng, 0.8, 1.3), _u(rng, 0, 35)
+    barrel = length * _u(rng, 0.45, 0.6)
+    nose, tail = length * _u(rng, 0.1, 0.18), length * _u(rng, 0.25, 0.35)
+    front, back = barrel / 2, -barrel / 2
+    parts = [
+        cylinder(radius, barrel, albedo=metal, segments=24).transformed(rotate_deg=(90, 0, 0)),
+        ellipsoid((radius, radius, nose), albedo=metal).transformed(translate=(0, 0, front)),
+        ellipsoid((radius * 0.9, radius * 0.8, tail), albedo=metal).transformed(translate=(0, radius * 0.2, back)),
+    ]
+    span, sweep, chord = _u(rng, 0.9, 1.3), _u(rng, 20, 40), _u(rng, 0.25, 0.4)
+    wing_z = front * _u(rng, 0.1, 0.4)  # root ahead of the middle
+    dihedral = _u(rng, 0, 8)
     parts.append(
-        box((span, 0.04, _u(rng, 0.25, 0.45)), albedo=metal * 0.9).transformed(
-            rotate_deg=(0, sweep, 0), translate=(span / 2, 0, 0.05)
+        box((span, 0.04, chord), albedo=metal * 0.9).transformed(
+            rotate_deg=(0, sweep, dihedral),
+            translate=(
+                span / 2 * np.cos(np.radians(sweep)),
+                -radius * 0.4,
+                wing_z - span / 2 * np.sin(np.radians(sweep)),
+            ),
         )
     )
-    parts.append(box((0.35, 0.03, 0.18), albedo=metal).transformed(translate=(0.18, 0.02, -length / 2 + 0.15)))
+    stab, fin_h = _u(rng, 0.3, 0.5), _u(rng, 0.4, 0.6)
+    tail_z = back - tail * 0.6
     parts.append(
-        box((0.03, _u(rng, 0.25, 0.45), 0.25), albedo=metal).transformed(translate=(0, 0.2, -length / 2 + 0.15))
+        box((stab, 0.03, 0.16), albedo=metal).transformed(
+            rotate_deg=(0, sweep, 0), translate=(stab / 2 * np.cos(np.radians(sweep)), radius * 0.4, tail_z)
+        )
     )
-    if rng.random() < 0.6:  # engines
+    fin_lean = _u(rng, 25, 45)  # the fin's top leans backwards
+    parts.append(
+        box((0.03, fin_h, _u(rng, 0.28, 0.4)), albedo=metal).transformed(
+            rotate_deg=(-fin_lean, 0, 0),
+            translate=(0, radius * 0.5 + fin_h / 2, tail_z - fin_h / 2 * np.tan(np.radians(fin_lean)) + 0.05),
+        )
+    )
+    if rng.random() < 0.6:  # engines, hung under and ahead of the wings
         parts.append(
-            cylinder(0.07, 0.35, albedo=0.35).transformed(rotate_deg=(90, 0, 0), translate=(span * 0.35, -0.1, 0.15))
+            cylinder(0.07, 0.3, albedo=0.35).transformed(
+                rotate_deg=(90, 0, 0),
+                translate=(span * 0.3, -radius - 0.06, wing_z + 0.12 - span * 0.15 * np.sin(np.radians(sweep))),
+            )
         )
     return parts
 
@@ -137,33 +204,41 @@ def _animal(rng):
 
 
 def _tool(rng):
-    handle_l = _u(rng, 1.0, 1.6)
+    """A hand tool lying in its symmetry plane (y-z): handle along y, working end forward (+z), pitched."""
+    handle_l = _u(rng, 1.0, 1.5)
     wood, metal = _u(rng, 0.4, 0.65), _u(rng, 0.7, 0.9)
-    parts = [cylinder(_u(rng, 0.04, 0.08), handle_l, albedo=wood)]
+    parts = [cylinder(_u(rng, 0.035, 0.06), handle_l, albedo=wood)]
+    top = handle_l / 2
     kind = rng.integers(3)
-    if kind == 0:  # axe-like head, symmetric double bit
+    if kind == 0:  # hammer: striking face in front, a claw curving down behind
+        face_l, face_r = _u(rng, 0.2, 0.3), _u(rng, 0.05, 0.08)
         parts.append(
-            box((_u(rng, 0.25, 0.45), _u(rng, 0.2, 0.35), 0.06), albedo=metal).transformed(
-                translate=(0.15, handle_l / 2 - 0.1, 0)
+            cylinder(face_r, face_l, albedo=metal).transformed(rotate_deg=(90, 0, 0), translate=(0, top, face_l / 2))
+        )
+        claw_l = _u(rng, 0.2, 0.3)
+        parts.append(
+            box((0.06, 0.05, claw_l), albedo=metal).transformed(
+                rotate_deg=(-_u(rng, 15, 35), 0, 0), translate=(0, top - 0.03, -claw_l / 2)
             )
         )
-    elif kind == 1:  # pliers-like: two grips as a bent pair
+    elif kind == 1:  # axe: a tall bit in front, a short poll behind
+        bit_l, bit_h = _u(rng, 0.25, 0.4), _u(rng, 0.25, 0.4)
         parts.append(
-            torus(_u(rng, 0.15, 0.25), 0.03, albedo=metal).transformed(
-                rotate_deg=(90, 0, 0), translate=(0.18, -handle_l / 4, 0)
+            box((0.04, bit_h, bit_l), albedo=metal).transformed(translate=(0, top - bit_h / 2 + 0.04, bit_l / 2))
+        )
+        parts.append(box((0.08, 0.1, 0.1), albedo=metal).transformed(translate=(0, top - 0.02, -0.05)))
+    else:  # shovel: blade below, bent forward; a grip across the top
+        blade_h = _u(rng, 0.3, 0.45)
+        bend = _u(rng, 25, 45)
+        parts.append(
+            ellipsoid((_u(rng, 0.16, 0.25), blade_h / 2, 0.03), albedo=metal).transformed(
+                rotate_deg=(-bend, 0, 0),
+                translate=(0, -top - blade_h / 2 * np.cos(np.radians(bend)), blade_h / 2 * np.sin(np.radians(bend))),
             )
         )
-    else:  # shovel blade
-        parts.append(
-            ellipsoid((_u(rng, 0.2, 0.3), _u(rng, 0.25, 0.4), 0.04), albedo=metal).transformed(
-                translate=(0, -handle_l / 2 - 0.2, 0)
-            )
-        )
-    if rng.random() < 0.5:  # cross grip
-        parts.append(
-            cylinder(0.03, 0.3, albedo=wood).transformed(rotate_deg=(0, 0, 90), translate=(0, handle_l / 2, 0))
-        )
-    return parts
+        parts.append(cylinder(0.03, 0.22, albedo=wood).transformed(rotate_deg=(0, 0, 90), translate=(0, top, 0)))
+    pitch = _u(rng, 15, 35) * (1 if rng.random() < 0.5 else -1)  # the handle leans forward or back
+    return [part.transformed(rotate_deg=(pitch, 0, 0)) for part in parts]
 
 
 def _car(rng):

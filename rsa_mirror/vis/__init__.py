@@ -2,7 +2,7 @@
 
 Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
 returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
-``stimuli``.
+``stimuli``, ``projection`` (Figure 2—figure supplement 1).
 """
 
 from .figure2 import plot_msvt_by_layer, plot_msvt_categories
@@ -10,6 +10,7 @@ from .figure3 import plot_equivariance
 from .figure4 import plot_control_networks, plot_training_curves
 from .figure5 import plot_importance_study
 from .figure6 import plot_alignment, plot_shapley
+from .projection import plot_projection_symmetry
 from .rdms import plot_rdms, plot_view_rdms
 from .stimuli import plot_contact_sheet
 
@@ -25,4 +26,5 @@ __all__ = [
     "plot_alignment",
     "plot_shapley",
     "plot_contact_sheet",
+    "plot_projection_symmetry",
 ]
