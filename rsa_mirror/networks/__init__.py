@@ -7,7 +7,13 @@ forward engine; ``activations``: extraction and streamed analyses; ``datasets`` 
 """
 
 from . import _torch  # noqa: F401  (first: a clear error without torch)
-from .activations import extract_activations, measure_equivariance, model_view_rdms, stream_activations
+from .activations import (
+    equivariance_by_image,
+    extract_activations,
+    measure_equivariance,
+    model_view_rdms,
+    stream_activations,
+)
 from .datasets import DATASETS, REGIMES, ImageData, apply_regime, load_dataset, render_training_set
 from .devices import autocast, resolve_device
 from .files import load_network, load_shipped_network, save_network
@@ -45,6 +51,7 @@ __all__ = [
     "apply_regime",
     "autocast",
     "check_weights",
+    "equivariance_by_image",
     "extract_activations",
     "layer_function",
     "lecun_normal_",
