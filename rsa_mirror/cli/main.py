@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .._utils import check_count
 from ..errors import RsaMirrorError
-from . import commands
+from . import commands, supplements
 from .recordings import recordings_options
 
 # Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
@@ -134,6 +134,8 @@ def build_parser() -> tuple:
     equivariance = command("equivariance", commands.run_equivariance, figure3, [mat, figures, network, device])
     equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
     equivariance.add_argument("--n-images", type=int, default=243)
+
+    supplements.add_parser(command, [mat, figures, network, device])
 
     figure6 = "Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
     align = command("align", commands.run_align, figure6, [layout, simulated, network, device, mat])

@@ -2,7 +2,7 @@
 
 Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
 returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
-``stimuli``.
+``stimuli``, ``supplements``.
 """
 
 from .figure2 import plot_msvt_by_layer, plot_msvt_categories
@@ -12,6 +12,14 @@ from .figure5 import plot_importance_study
 from .figure6 import plot_alignment, plot_shapley
 from .rdms import plot_rdms, plot_view_rdms
 from .stimuli import plot_contact_sheet
+from .supplements import (
+    plot_category_invariance,
+    plot_equivariance_distribution,
+    plot_normalization,
+    plot_pooling,
+    plot_shift,
+    plot_weight_symmetry,
+)
 
 __all__ = [
     "plot_rdms",
@@ -25,4 +33,10 @@ __all__ = [
     "plot_alignment",
     "plot_shapley",
     "plot_contact_sheet",
+    "plot_pooling",
+    "plot_normalization",
+    "plot_shift",
+    "plot_equivariance_distribution",
+    "plot_category_invariance",
+    "plot_weight_symmetry",
 ]
