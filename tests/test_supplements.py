@@ -148,6 +148,20 @@ def test_normalization_study_holds_both_indices(toy_objects):
     np.testing.assert_allclose(zscored["msvt"], paper["msvt"])
 
 
+def test_a_silent_pattern_leaves_the_raw_index_undefined_not_the_zscored_one(toy_objects):
+    toy = _toy()
+    with torch.no_grad():
+        toy.module[0].bias.zero_()
+    images = toy_objects.images.copy()
+    images[7] = 0.0  # black: every unit silent after the ReLU
+    stimuli = StimulusSet(images, toy_objects.descriptors)
+    with pytest.warns(UserWarning, match="no index without z-scoring"):
+        result = normalization_study({"toy": toy}, stimuli, layers=["conv", "gap"], device="cpu")
+    table = result.table
+    assert table.loc[table.normalize == "none", "msvt"].isna().all()
+    assert np.isfinite(table.loc[table.normalize == "zscore", "msvt"]).all()
+
+
 def test_shifted_stimuli_move_content_and_fill_with_the_background():
     images = np.full((2, 5, 5), 0.5, dtype=np.float32)
     images[:, 1, 1] = 1.0

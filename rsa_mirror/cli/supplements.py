@@ -12,7 +12,7 @@ from pathlib import Path
 
 import matplotlib
 
-from . import write
+from . import commands, write
 
 # command-line name -> (paper's figure, file stem)
 SUPPLEMENTS = {
@@ -46,18 +46,14 @@ def add_parser(command, parents):
 
 def _networks(args) -> dict:
     """The network the options name and an untrained one of the same architecture."""
-    from ..networks.models import load_model
     from ..studies.figure5 import importance_network
     from ..studies.supplements_reflection import untrained_control
 
-    if args.model == "control":
-        trained = importance_network("control", weights=None if args.weights == "imagenet" else args.weights)
-        untrained = untrained_control(n_classes=trained.module.fc3.out_features, random_state=args.seed)
-        return {f"control, {trained.weights}": trained, f"control, {untrained.weights}": untrained}
-    networks = [load_model(args.model, weights=args.weights, random_state=args.seed)]
-    if args.weights != "untrained":
-        networks.append(load_model(args.model, weights="untrained", random_state=args.seed))
-    return {f"{args.model}, {network.weights}": network for network in networks}
+    if args.model != "control":
+        return commands._networks(args)
+    trained = importance_network("control", weights=None if args.weights == "imagenet" else args.weights)
+    untrained = untrained_control(n_classes=trained.module.fc3.out_features, random_state=args.seed)
+    return {f"control, {trained.weights}": trained, f"control, {untrained.weights}": untrained}
 
 
 def run_supplement(args) -> int:

@@ -16,6 +16,7 @@ table and the networks' weights; ``summary()`` gives mean, SEM, median and quart
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -26,6 +27,7 @@ import pandas as pd
 from .._utils import check_option, check_options
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..networks.activations import extract_activations, model_view_rdms
+from ..networks.forward import as_loaded
 from ..rdm import StreamedViewRDMs
 from ..results import Result
 from ..stimuli.base import StimulusSet, check_object_views
@@ -129,12 +131,7 @@ def pooled_maps(maps, *, pooling="average") -> np.ndarray:
         InvalidArgumentError: an unknown ``pooling``.
     """
     check_option("pooling", pooling, POOLINGS)
-    try:
-        maps = np.asarray(maps, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"maps must be a numeric (n, C, H, W) array, got {type(maps).__name__}") from None
-    if maps.ndim != 4 or not np.all(np.isfinite(maps)):
-        raise DataError(f"maps must be a finite (n, C, H, W) array, got shape {maps.shape}")
+    maps = finite_4d("maps", maps, "(n, C, H, W)")
     if pooling == "average":
         return maps.mean(axis=(2, 3))
     mean, sd = unit_statistics(maps)
@@ -143,6 +140,17 @@ def pooled_maps(maps, *, pooling="average") -> np.ndarray:
     counts = informative.sum(axis=(1, 2))
     keep = counts > 0
     return (z * informative).sum(axis=(2, 3))[:, keep] / counts[keep]
+
+
+def finite_4d(name, values, shape) -> np.ndarray:
+    """``values`` as a float64 4-D array of finite numbers, else DataError naming ``name`` and ``shape``."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be a numeric {shape} array, got {type(values).__name__}") from None
+    if array.ndim != 4 or not np.all(np.isfinite(array)):
+        raise DataError(f"{name} must be a finite {shape} array, got shape {array.shape}")
+    return array
 
 
 def raw_view_rdms(activations, descriptors, *, object_key="object", view_key="view_deg"):
@@ -263,15 +271,34 @@ def normalization_study(
     _object_descriptors(stimuli)
     options = {"device": device, "batch_size": batch_size, "verbose": verbose}
     tables = [
-        msvt_by_object(model_view_rdms(network, stimuli, layers, normalize=normalize, **options)).assign(
-            network=label, normalize=normalize
-        )
+        _index_by_layer(network, stimuli, layers, normalize, options).assign(network=label, normalize=normalize)
         for label, network in networks.items()
         for normalize in normalizations
     ]
     table = pd.concat(tables, ignore_index=True).rename(columns={"name": "layer"})
     columns = ["network", "normalize", "layer", "object", "category", "msvt"]
     return NormalizationResult(table[columns], _weights(networks))
+
+
+def _index_by_layer(network, stimuli, layers, normalize, options) -> pd.DataFrame:
+    """``msvt_by_object`` of every layer, NaN rows (and a warning) for a layer without an index.
+
+    Without z-scoring, an image whose pattern is flat (every unit silent) has no correlation.
+    """
+    try:
+        return msvt_by_object(model_view_rdms(network, stimuli, layers, normalize=normalize, **options))
+    except DataError:
+        if normalize == "zscore":
+            raise
+    tables = []
+    for layer in as_loaded(network).resolve_layers(layers):  # again one layer at a time
+        try:
+            tables.append(msvt_by_object(model_view_rdms(network, stimuli, [layer], normalize=normalize, **options)))
+        except DataError as error:
+            warnings.warn(f"{network.weights}, {layer}: no index without z-scoring ({error})", stacklevel=3)
+            objects = pd.DataFrame({key: stimuli.descriptors[key] for key in ("object", "category")})
+            tables.append(objects.drop_duplicates("object").assign(name=layer, msvt=np.nan))
+    return pd.concat(tables, ignore_index=True)
 
 
 def shifted_stimuli(stimuli, shift_y, shift_x, *, fill="background") -> StimulusSet:

@@ -25,7 +25,8 @@ from ..networks.activations import equivariance_by_image
 from ..networks.forward import as_loaded
 from ..networks.models import CONTROL_LAYERS, ControlNet, LoadedModel
 from ..stimuli.base import TRANSFORMS, StimulusSet
-from .supplements import SupplementResult, _check_networks, _weights
+from ..symmetry import _rowwise_pearson
+from .supplements import SupplementResult, _check_networks, _weights, finite_4d
 
 METHODS = ("full", "half")
 FLIPS = ("hflip", "vflip")
@@ -170,24 +171,15 @@ def kernel_symmetry(weights, *, transform="hflip", method="full") -> np.ndarray:
     """
     check_option("transform", transform, FLIPS)
     check_option("method", method, METHODS)
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"weights must be a numeric (n_units, C, H, W) array, got {type(weights).__name__}") from None
-    if w.ndim != 4 or not np.all(np.isfinite(w)):
-        raise DataError(f"weights must be a finite (n_units, C, H, W) array, got shape {w.shape}")
+    w = finite_4d("weights", weights, "(n_units, C, H, W)")
     axis = 3 if transform == "hflip" else 2
     size = w.shape[axis]
     if size < 2:
         raise DataError(f"weights have {size} element along the reflected axis: nothing to reflect")
     flipped = np.flip(w, axis=axis)
     keep = np.arange(size) < size // 2 if method == "half" else np.arange(size) != (size // 2 if size % 2 else -1)
-    a = np.compress(keep, w, axis=axis).reshape(len(w), -1)
-    b = np.compress(keep, flipped, axis=axis).reshape(len(w), -1)
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.einsum("ij,ij->i", a, b) / np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
+        r = _rowwise_pearson(np.compress(keep, w, axis=axis), np.compress(keep, flipped, axis=axis))
     return np.clip(r, -1.0, 1.0)
 
 

@@ -43,6 +43,17 @@ def _violins(ax, groups, positions, color, label):
     ax.scatter(positions, median, color=color, s=10, zorder=3, label=label)
 
 
+def _violins_by_layer(ax, rows, layers, hue, *, width):
+    """Violins of ``r`` per layer, one color per value of ``hue``, side by side; a zero line."""
+    hues = list(dict.fromkeys(rows[hue]))
+    for k, value in enumerate(hues):
+        chosen = rows[rows[hue] == value]
+        groups = [chosen.loc[chosen["layer"] == layer, "r"].to_numpy() for layer in layers]
+        _violins(ax, groups, np.arange(len(layers)) + (k - (len(hues) - 1) / 2) * width, f"C{k}", value)
+    ax.set_xticks(np.arange(len(layers)), layers, rotation=45, fontsize=7)
+    ax.axhline(0.0, color="gray", linestyle="--", linewidth=0.5)
+
+
 def plot_pooling(result, *, network=None, axes=None):
     """Figure 2—figure supplement 6: each object's index after global average pooling against the fc layer's.
 
@@ -134,16 +145,9 @@ def plot_equivariance_distribution(result, *, axes=None):
     axes = np.asarray(axes).reshape(len(groups), 2)
     for row, ((network, images), rows) in zip(axes, groups, strict=True):
         layers = list(dict.fromkeys(rows["layer"]))
-        transforms = list(dict.fromkeys(rows["transform"]))
         for ax, measure in zip(row, ("invariance", "equivariance"), strict=True):
             part = rows[rows["measure"] == measure]
-            for t, transform in enumerate(transforms):
-                chosen = part[part["transform"] == transform]
-                values = [chosen.loc[chosen["layer"] == layer, "r"].to_numpy() for layer in layers]
-                positions = np.arange(len(layers)) + (t - (len(transforms) - 1) / 2) * 0.28
-                _violins(ax, values, positions, f"C{t}", transform)
-            ax.set_xticks(np.arange(len(layers)), layers, rotation=45, fontsize=7)
-            ax.axhline(0.0, color="gray", linestyle="--", linewidth=0.5)
+            _violins_by_layer(ax, part, layers, "transform", width=0.28)
             ax.set(ylim=(-1.05, 1.05), xlabel="layer", ylabel=f"{measure} r per image")
             ax.set_title(f"{network}, {images}: {measure} (median, IQR)", fontsize=9)
         row[0].legend(fontsize=7)
@@ -184,15 +188,7 @@ def plot_weight_symmetry(result, *, axes=None):
     groups = list(result.table.groupby("transform", sort=False))
     axes = _panels(len(groups), width=5.0, axes=axes)
     for ax, (transform, rows) in zip(axes, groups, strict=True):
-        layers = list(dict.fromkeys(rows["layer"]))
-        networks = list(dict.fromkeys(rows["network"]))
-        for k, network in enumerate(networks):
-            chosen = rows[rows["network"] == network]
-            values = [chosen.loc[chosen["layer"] == layer, "r"].to_numpy() for layer in layers]
-            positions = np.arange(len(layers)) + (k - (len(networks) - 1) / 2) * 0.38
-            _violins(ax, values, positions, f"C{k}", network)
-        ax.set_xticks(np.arange(len(layers)), layers, rotation=45, fontsize=7)
-        ax.axhline(0.0, color="gray", linestyle="--", linewidth=0.5)
+        _violins_by_layer(ax, rows, list(dict.fromkeys(rows["layer"])), "network", width=0.38)
         ax.set(ylim=(-1.05, 1.05), xlabel="layer", ylabel=f"r(weights, {transform} of weights)")
         ax.set_title(f"{transform}: one value per unit (median, IQR)", fontsize=9)
         ax.legend(fontsize=7)
