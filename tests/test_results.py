@@ -26,6 +26,12 @@ from rsa_mirror.studies.figure4 import ControlExperiment, ControlResult
 from rsa_mirror.studies.figure5 import ImportanceResult
 from rsa_mirror.studies.figure6 import brain_alignment
 from rsa_mirror.studies.patches import patch_study
+from rsa_mirror.studies.supplements import NormalizationResult, PoolingResult, ShiftResult
+from rsa_mirror.studies.supplements_reflection import (
+    CategoryInvarianceResult,
+    EquivarianceDistributionResult,
+    WeightSymmetryResult,
+)
 from rsa_mirror.symmetry import msvt_by_object
 
 
@@ -96,7 +102,19 @@ def results(simulated):
         table,
         np.array([0.0, 15.0]),
     )
+    nets = {"net": "untrained (LeCun normal, seed 0)"}
+    per_object = table.assign(network="net", category="x")
+    per_image = pd.DataFrame({"network": ["net"] * 2, "layer": "fc6", "image": [0, 1], "r": [0.5, np.nan]})
+    supplements = {
+        "PoolingResult": PoolingResult(per_object.assign(representation="conv1 GAP"), nets),
+        "NormalizationResult": NormalizationResult(per_object.assign(normalize="none"), nets),
+        "ShiftResult": ShiftResult(per_object.assign(shift_y=15, shift_x=-15), nets),
+        "EquivarianceDistributionResult": EquivarianceDistributionResult(per_image.assign(measure="invariance"), nets),
+        "CategoryInvarianceResult": CategoryInvarianceResult(per_image.assign(category="face"), nets),
+        "WeightSymmetryResult": WeightSymmetryResult(per_image.rename(columns={"image": "unit"}), nets),
+    }
     return {
+        **supplements,
         "BootstrapResult": comparison,
         "CeilingResult": ceiling,
         "ShapleyResult": shapley,
@@ -131,6 +149,12 @@ def results(simulated):
         "DemoResult",
         "ProjectionSymmetryResult",
         "index table",
+        "PoolingResult",
+        "NormalizationResult",
+        "ShiftResult",
+        "EquivarianceDistributionResult",
+        "CategoryInvarianceResult",
+        "WeightSymmetryResult",
     ],
 )
 def test_every_result_round_trips_through_the_bridge(tmp_path, results, kind):

@@ -26,7 +26,7 @@ from pathlib import Path
 from .._utils import check_count
 from ..errors import RsaMirrorError
 from ..stimuli.io import MAT_LAYOUTS
-from . import commands
+from . import commands, supplements
 from .recordings import recordings_options
 
 # Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
@@ -169,6 +169,8 @@ def build_parser() -> tuple:
     equivariance.add_argument(
         "--color", action="store_true", help="RGB natural or noise images (default gray, the paper's text)"
     )
+
+    supplements.add_parser(command, [mat, figures, network, device])
 
     figure6 = "Figure 6: every layer vs every patch, bootstrap, noise ceilings, Shapley split"
     align = command("align", commands.run_align, figure6, [layout, simulated, network, device, mat, stimulus_file])

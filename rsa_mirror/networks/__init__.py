@@ -8,7 +8,13 @@ control networks of Figure 4.
 """
 
 from . import _torch  # noqa: F401  (first: a clear error without torch)
-from .activations import extract_activations, measure_equivariance, model_view_rdms, stream_activations
+from .activations import (
+    equivariance_by_image,
+    extract_activations,
+    measure_equivariance,
+    model_view_rdms,
+    stream_activations,
+)
 from .control import CONTROL_LAYERS, CONTROL_VARIANTS, ControlNet, control_layers
 from .datasets import DATASETS, REGIMES, ImageData, apply_regime, load_dataset, render_training_set
 from .devices import autocast, resolve_device
@@ -47,6 +53,7 @@ __all__ = [
     "autocast",
     "check_weights",
     "control_layers",
+    "equivariance_by_image",
     "extract_activations",
     "layer_function",
     "lecun_normal_",

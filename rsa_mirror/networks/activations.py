@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .._utils import atomic_path, check_count, check_options, format_indices, load_cached_array
+from .._utils import atomic_path, check_count, check_option, check_options, format_indices, load_cached_array
 from .._version import __version__
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..rdm import StreamedViewRDMs
@@ -249,6 +249,7 @@ def model_view_rdms(
     device="auto",
     batch_size=32,
     dtype=None,
+    normalize="zscore",
     verbose=False,
 ):
     """Per-object view RDMs of each layer, streamed: two forward passes, no stored activations.
@@ -268,11 +269,15 @@ def model_view_rdms(
         device: as in ``stream_activations``.
         batch_size: images per pass; rounded down to whole objects in pass 2 (at least one).
         dtype: as in ``stream_activations``.
+        normalize: ``"zscore"`` (units z-scored over the set, as above) or ``"none"``: plain
+            1 - Pearson r of the raw patterns, every unit kept, in one pass (Figure 2—figure
+            supplement 7).
         verbose: progress bars over batches.
 
     Returns:
         rsatoolbox ``RDMs`` laid out as ``compute_view_rdms`` returns them.
     """
+    check_option("normalize", normalize, ("zscore", "none"))
     if not isinstance(stimuli, StimulusSet):
         raise InvalidTypeError(
             f"Invalid type for 'stimuli': model_view_rdms needs a StimulusSet with object and view descriptors, got "
@@ -288,11 +293,13 @@ def model_view_rdms(
         values = values.reshape(len(values), -1)
         stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
 
-    stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, **options)
+    if normalize == "zscore":
+        stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, **options)
     units = {name: stats.pop(name).units() for name in list(stats)}  # drop the running sums
 
     def correlate(name, rows, values):
-        view_rdms.add(name, values, units[name])
+        width = int(np.prod(values.shape[1:]))  # raw patterns: mean 0, sd 1 leaves every unit as it is
+        view_rdms.add(name, values, units.get(name) or (np.zeros(width), np.ones(width)))
 
     per_pass = max(1, batch_size // view_rdms.n_views) * view_rdms.n_views
     stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=view_rdms.order, **options)
@@ -307,8 +314,9 @@ def measure_equivariance(
     Streamed, so memory stays bounded for any layer size: the images and their transformed
     copies go through the network together, batch by batch; pass 1 accumulates each unit's
     mean and standard deviation within each set (originals, and each transform), pass 2
-    z-scores with them and correlates every image's pattern with its transformed partner's.
-    The result equals ``invariance`` / ``equivariance`` on activations held in memory.
+    z-scores with them and correlates every image's pattern with its transformed partner's
+    (``equivariance_by_image``). The result equals ``invariance`` / ``equivariance`` on
+    activations held in memory.
 
     Args:
         model: as in ``stream_activations``.
@@ -325,6 +333,24 @@ def measure_equivariance(
         ``measure`` (``invariance`` or ``equivariance``; the latter only for layers with
         spatial maps), ``mean`` and ``sem`` over images, ``n_images``.
     """
+    options = {"transforms": transforms, "device": device, "batch_size": batch_size, "dtype": dtype}
+    per_image = equivariance_by_image(model, stimuli, layers, verbose=verbose, **options)
+    rows = []  # groups in order of first appearance: network order of layers, then transforms, then measures
+    for key, group in per_image.groupby(["layer", "transform", "measure"], sort=False):
+        r = group["r"].to_numpy()
+        rows.append((*key, r.mean(), r.std(ddof=1) / np.sqrt(len(r)) if len(r) > 1 else np.nan, len(r)))
+    return pd.DataFrame(rows, columns=["layer", "transform", "measure", "mean", "sem", "n_images"])
+
+
+def equivariance_by_image(
+    model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, dtype=None, verbose=False
+) -> pd.DataFrame:
+    """Eq. 2 and 3 for every image, before the average (Figure 3—figure supplement 1).
+
+    Arguments and streaming as in ``measure_equivariance``, which summarizes this table: one row
+    per (layer, transform, measure, image), columns ``layer``, ``transform``, ``measure``,
+    ``image`` (position in ``stimuli``) and ``r``.
+    """
     if not isinstance(stimuli, StimulusSet):
         raise InvalidTypeError(
             f"Invalid type for 'stimuli': measure_equivariance needs a StimulusSet, got {type(stimuli).__name__}"
@@ -340,13 +366,8 @@ def measure_equivariance(
             for k in range(len(sets))
         ]
     )
-    options = {
-        "device": device,
-        "batch_size": batch_size * len(sets),
-        "order": order,
-        "dtype": dtype,
-        "verbose": verbose,
-    }
+    options = {"device": device, "batch_size": batch_size * len(sets), "order": order, "dtype": dtype}
+    options["verbose"] = verbose
     stats, shapes = {}, {}
 
     def accumulate(name, rows, values):
@@ -369,16 +390,14 @@ def measure_equivariance(
             if values.ndim == 4:
                 measures["equivariance"] = equivariance(original, transformed, transform, statistics=statistics)
             for measure, r in measures.items():
-                values_by.setdefault((name, transform, measure), []).append(r)
+                values_by.setdefault((name, transform, measure), []).append((rows[rows // n == 0], r))
 
     stream_activations(model, together, layers, correlate, **options)
     rows = []
-    for (layer, transform, measure), parts in values_by.items():
-        r = np.concatenate(parts)
-        sem = r.std(ddof=1) / np.sqrt(len(r)) if len(r) > 1 else np.nan
-        rows.append((layer, transform, measure, r.mean(), sem, len(r)))
-    # keys were first met in network order of layers, then transforms, then measures
-    return pd.DataFrame(rows, columns=["layer", "transform", "measure", "mean", "sem", "n_images"])
+    for key, parts in values_by.items():  # first met in network order of layers, then transforms, then measures
+        images, r = (np.concatenate(column) for column in zip(*parts, strict=True))
+        rows += [(*key, i, v) for i, v in zip(images, r, strict=True)]
+    return pd.DataFrame(rows, columns=["layer", "transform", "measure", "image", "r"])
 
 
 class _UnitStatistics:

@@ -2,7 +2,7 @@
 
 Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
 returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
-``stimuli``, ``projection`` (Figure 2—figure supplement 1).
+``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``.
 """
 
 from .figure2 import plot_msvt_by_layer, plot_msvt_categories
@@ -13,6 +13,14 @@ from .figure6 import plot_alignment, plot_shapley
 from .projection import plot_projection_symmetry
 from .rdms import plot_rdms, plot_view_rdms
 from .stimuli import plot_contact_sheet
+from .supplements import (
+    plot_category_invariance,
+    plot_equivariance_distribution,
+    plot_normalization,
+    plot_pooling,
+    plot_shift,
+    plot_weight_symmetry,
+)
 
 __all__ = [
     "plot_rdms",
@@ -27,4 +35,10 @@ __all__ = [
     "plot_shapley",
     "plot_contact_sheet",
     "plot_projection_symmetry",
+    "plot_pooling",
+    "plot_normalization",
+    "plot_shift",
+    "plot_equivariance_distribution",
+    "plot_category_invariance",
+    "plot_weight_symmetry",
 ]
