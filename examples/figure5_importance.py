@@ -29,7 +29,7 @@ except FileNotFoundError:
 objects = render_objects(categories=("car", "face", "chair"), n_exemplars=1, size=64, random_state=0)
 began = time.perf_counter()
 result = importance_study(
-    network, objects, "fc6", n_masks=300, batch_size=150, random_state=0, checkpoint_dir=out / "rise_checkpoints"
+    network, objects, "fc6_pre", n_masks=300, batch_size=150, random_state=0, checkpoint_dir=out / "rise_checkpoints"
 )
 print(f"AlexNet ({network.weights}), fc6, {time.perf_counter() - began:.0f} s")
 print(result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].mean().round(3))

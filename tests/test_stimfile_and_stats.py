@@ -410,7 +410,7 @@ def test_msvt_command_on_a_released_file_writes_the_comparison(tmp_path, capsys)
     table = pd.read_csv(tmp_path / "msvt_by_object.csv")
     assert sorted(set(table["object"])) == ["chair_00", "chair_01", "fruit_00", "fruit_01"]
     comparison = pd.read_csv(tmp_path / "msvt_comparison.csv")
-    assert len(comparison) == 9 * 2 and set(comparison["category"]) == {"chair", "fruit"}
+    assert len(comparison) == 12 * 2 and set(comparison["category"]) == {"chair", "fruit"}  # the 12 layers of Figure 2C
     first, second = sorted(set(table["network"]), key=lambda label: "untrained" in label)
     cell = comparison.iloc[0]
     a = table[(table.network == first) & (table.layer == cell.layer) & (table.category == cell.category)]["msvt"]

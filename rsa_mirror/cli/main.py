@@ -211,7 +211,9 @@ def build_parser() -> tuple:
         help="imagenet (default), untrained or a state-dict file; for --model control: shipped (default) or "
         "a network file written by rsa-mirror train",
     )
-    importance.add_argument("--layer", default="fc6", help="a layer preset or module path (the paper: fc6_pre)")
+    importance.add_argument(
+        "--layer", default="fc6_pre", help="a layer preset or module path (the paper maps fc6 before its ReLU: fc6_pre)"
+    )
     importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"])
     importance.add_argument("--n-exemplars", type=int, default=1)
     importance.add_argument("--n-masks", type=int, default=5000)

@@ -22,7 +22,7 @@ import torch
 from .._utils import check_option, check_options
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..networks.activations import equivariance_by_image
-from ..networks.forward import as_loaded
+from ..networks.forward import as_loaded, run_layers
 from ..networks.models import CONTROL_LAYERS, ControlNet, LoadedModel
 from ..stimuli.base import TRANSFORMS, StimulusSet
 from ..symmetry import _rowwise_pearson
@@ -203,23 +203,15 @@ def spatial_weights(model) -> dict:
     order = list(modules)
     shapes, seen = {}, []
 
-    def record(name):
-        def hook(module, inputs, output):
-            if torch.is_tensor(output):
-                shapes[name] = tuple(output.shape[1:])
-                seen.append(name)
+    def record(name, output):
+        if torch.is_tensor(output):
+            shapes[name] = tuple(output.shape[1:])
+            seen.append(name)
 
-        return hook
-
-    leaves = [name for name, module in modules.items() if name and not list(module.children())]
-    handles = [modules[name].register_forward_hook(record(name)) for name in leaves]
-    try:
-        size = loaded.input_size
-        with torch.inference_mode():  # one blank image, to see the shape of every module's output
-            loaded.module.eval()(torch.zeros(1, _in_channels(loaded.module), size, size))
-    finally:
-        for handle in handles:
-            handle.remove()
+    leaves = {name: name for name, module in modules.items() if name and not list(module.children())}
+    size = loaded.input_size
+    with torch.inference_mode():  # one blank image, to see the shape of every module's output
+        run_layers(loaded.module.eval(), torch.zeros(1, _in_channels(loaded.module), size, size), leaves, record)
     result, claimed = {}, set()
     for name, path in loaded.layers.items():
         weighted = [
