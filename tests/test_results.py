@@ -26,6 +26,7 @@ from rsa_mirror.studies.figure4 import ControlExperiment, ControlResult
 from rsa_mirror.studies.figure5 import ImportanceResult
 from rsa_mirror.studies.figure6 import brain_alignment
 from rsa_mirror.studies.patches import patch_study
+from rsa_mirror.studies.recovery import RecoveryResult
 from rsa_mirror.studies.supplements import NormalizationResult, PoolingResult, ShiftResult
 from rsa_mirror.studies.supplements_reflection import (
     CategoryInvarianceResult,
@@ -113,6 +114,9 @@ def results(simulated):
         "CategoryInvarianceResult": CategoryInvarianceResult(per_image.assign(category="face"), nets),
         "WeightSymmetryResult": WeightSymmetryResult(per_image.rename(columns={"image": "unit"}), nets),
     }
+    recovery = pd.DataFrame({"noise_sd": [0.5, 8.0], "seed": 0, "source_layer": "fc6", "best_layer": ["fc6", "fc7"]})
+    recovery = recovery.assign(recovered=[True, False], r_source=[0.9, 0.1], q_source_vs_best=[0.01, np.nan])
+    supplements["RecoveryResult"] = RecoveryResult(recovery, ["fc6", "fc7"], 100, 200, 20, 0.05)
     return {
         **supplements,
         "BootstrapResult": comparison,
@@ -155,6 +159,7 @@ def results(simulated):
         "EquivarianceDistributionResult",
         "CategoryInvarianceResult",
         "WeightSymmetryResult",
+        "RecoveryResult",
     ],
 )
 def test_every_result_round_trips_through_the_bridge(tmp_path, results, kind):
