@@ -14,7 +14,9 @@ reads recordings takes the layout options (``--layout``, ``--order``, ``--n-iden
 ``layout.csv``. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
 
 This module parses; each subcommand's ``run`` (``commands``) calls one study of
-``rsa_mirror.studies`` and writes its files (``write``).
+``rsa_mirror.studies`` and writes its files (``write``). Every subcommand takes ``--quiet`` (no
+progress bars) and ``--debug`` (the whole traceback of an error); its ``--help`` shows each
+option's default; while it runs, warnings print as one line, ``rsa-mirror: warning: ...``.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def build_parser() -> tuple:
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    debug = _parent(
+    every = _parent(  # options of every subcommand, placed before or after it
         ("--debug", {"action": "store_true", "default": argparse.SUPPRESS, "help": DEBUG_HELP}),
         ("--quiet", {"action": "store_true", "default": argparse.SUPPRESS, "help": QUIET_HELP}),
     )
@@ -129,7 +131,7 @@ def build_parser() -> tuple:
 
     def command(name, run, help, parents=()):
         sub = subparsers.add_parser(
-            name, parents=[*parents, debug], help=help, description=help, formatter_class=HelpFormatter
+            name, parents=[*parents, every], help=help, description=help, formatter_class=HelpFormatter
         )
         sub.set_defaults(run=run)
         return sub
