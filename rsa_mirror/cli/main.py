@@ -14,16 +14,22 @@ reads recordings takes the layout options (``--layout``, ``--order``, ``--n-iden
 ``layout.csv``. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
 
 This module parses; each subcommand's ``run`` (``commands``) calls one study of
-``rsa_mirror.studies`` and writes its files (``write``).
+``rsa_mirror.studies`` and writes its files (``write``). Every subcommand takes ``--quiet`` (no
+progress bars) and ``--debug`` (the whole traceback of an error); its ``--help`` shows each
+option's default; while it runs, warnings print as one line, ``rsa-mirror: warning: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import sys
+import warnings
 from pathlib import Path
 
 from .._utils import check_count
+from .._version import __version__
 from ..errors import RsaMirrorError
 from ..stimuli.io import MAT_LAYOUTS
 from . import commands, supplements
@@ -36,7 +42,13 @@ COUNTS = {
 }  # fmt: skip
 DEBUG_HELP = "show the whole traceback of an error"
 MAT_HELP = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
-MODELS = "alexnet, vgg16, resnet50, convnext_tiny, vit_b_16"
+MODEL_NAMES = ("alexnet", "vgg16", "resnet50", "convnext_tiny", "vit_b_16")  # networks.models.PRESETS
+MODELS = ", ".join(MODEL_NAMES)
+QUIET_HELP = "no progress bars (the results are still printed)"
+# Commands whose --model may also be "control" (the control networks of rsa-mirror train).
+CONTROL_MODEL = ("importance", "supplement")
+# Figure 3's rendered objects come in whole exemplars: 9 categories x 9 views.
+OBJECT_IMAGES_PER_EXEMPLAR = 81
 NORMALIZE = {
     "choices": ("none", "zscore"),
     "default": "none",
@@ -49,9 +61,15 @@ def main(argv=None) -> int:
     """Entry point of ``rsa-mirror``; returns the exit status."""
     parser, commands_by_name = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare rsa-mirror: what it can do
+        parser.print_help()
+        return 0
     try:
         _check_counts(args)
-        return args.run(args)
+        _check_model(args)
+        _check_n_images(args)
+        with _cli_warnings(), _progress_bars(not args.quiet):
+            return args.run(args)
     except (RsaMirrorError, OSError, ValueError) as error:  # bad input: one line, exit 2
         if args.debug:
             raise
@@ -76,17 +94,23 @@ def main(argv=None) -> int:
 
 def build_parser() -> tuple:
     """(the ``rsa-mirror`` parser, subcommand name -> its parser); each subcommand's ``run`` is a default."""
-    parser = argparse.ArgumentParser(prog="rsa-mirror", description=__doc__.split("\n\n")[0])
+    description = __doc__.split("\n\n")[0].replace("``", "")
+    parser = argparse.ArgumentParser(prog="rsa-mirror", description=description, formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"rsa-mirror {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    debug = _option("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    every = _parent(  # options of every subcommand, placed before or after it
+        ("--debug", {"action": "store_true", "default": argparse.SUPPRESS, "help": DEBUG_HELP}),
+        ("--quiet", {"action": "store_true", "default": argparse.SUPPRESS, "help": QUIET_HELP}),
+    )
     mat = _option("--mat", type=Path, default=None, help=MAT_HELP)
     layout = recordings_options()
     device = _option("--device", default="auto", help="auto, cpu, cuda, ...")
     network = _parent(
         ("--model", {"default": "alexnet", "help": MODELS}),
         ("--weights", {"default": "imagenet", "help": "imagenet, untrained or a state-dict file"}),
-        ("--batch-size", {"type": int, "default": 32}),
+        ("--batch-size", {"type": int, "default": 32, "help": "images per forward pass"}),
     )
     stimulus_file = _parent(
         (
@@ -106,14 +130,16 @@ def build_parser() -> tuple:
     source.add_argument("--simulate", action="store_true", help="simulated MLMF/AL/AM recordings (seed --seed)")
 
     def command(name, run, help, parents=()):
-        sub = subparsers.add_parser(name, parents=[*parents, debug], help=help)
+        sub = subparsers.add_parser(
+            name, parents=[*parents, every], help=help, description=help, formatter_class=HelpFormatter
+        )
         sub.set_defaults(run=run)
         return sub
 
     demo_help = "default study: patch RDMs and mirror-symmetry index per patch"
     demo = command("demo", commands.run_demo, demo_help, [layout, mat, stimulus_file])
     demo.add_argument("--out", type=Path, default=Path("rsa_mirror_demo"), help="output folder (created)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the simulated recordings (default 0)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the simulated recordings")
     demo.add_argument(
         "--neural",
         type=Path,
@@ -137,14 +163,14 @@ def build_parser() -> tuple:
     render.add_argument("--set", choices=("objects", "faces"), default="objects", help="what to render")
     render.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category, or identities")
     render.add_argument("--size", type=int, default=227, help="image size in pixels")
-    render.add_argument("--seed", type=int, default=0)
+    render.add_argument("--seed", type=int, default=0, help="seed of the rendering")
     projection_help = "Figure 2-S1: symmetry of each image's 2-D projection, and the index of the pixels"
     projection = command("projection-symmetry", commands.run_projection_symmetry, projection_help, [mat])
     projection.add_argument("--out", type=Path, required=True, help="output folder (created)")
     projection.add_argument("--stimuli", type=Path, default=None, help=".npz stimulus set (default: render objects)")
     projection.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
     projection.add_argument("--size", type=int, default=227, help="rendered image size in pixels")
-    projection.add_argument("--seed", type=int, default=0)
+    projection.add_argument("--seed", type=int, default=0, help="seed of the rendering")
     projection.add_argument(
         "--angles", type=float, nargs="+", default=[0.0], help="axis tilts from vertical searched, degrees"
     )
@@ -164,8 +190,15 @@ def build_parser() -> tuple:
     msvt.add_argument("--n-exemplars", type=int, default=25, help="exemplars per category when rendering")
     figure3 = "Figure 3: invariance and equivariance per layer"
     equivariance = command("equivariance", commands.run_equivariance, figure3, [mat, figures, network, device])
-    equivariance.add_argument("--images", choices=("objects", "natural", "noise"), default="objects")
-    equivariance.add_argument("--n-images", type=int, default=243)
+    equivariance.add_argument(
+        "--images", choices=("objects", "natural", "noise"), default="objects", help="the image set"
+    )
+    equivariance.add_argument(
+        "--n-images",
+        type=int,
+        default=243,
+        help="images of --images (objects: a multiple of 81, 9 categories x 9 views)",
+    )
     equivariance.add_argument(
         "--color", action="store_true", help="RGB natural or noise images (default gray, the paper's text)"
     )
@@ -178,25 +211,32 @@ def build_parser() -> tuple:
         "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat) with identity and view_deg"
     )
     align.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    align.add_argument("--n-bootstrap", type=int, default=1000)
+    align.add_argument("--n-bootstrap", type=int, default=1000, help="stimulus bootstrap resamples")
     align.add_argument("--n-splits", type=int, default=100, help="neuron splits per noise ceiling")
-    align.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson")
+    align.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson", help="RDM comparison")
     align.add_argument("--normalize", **NORMALIZE)
-    align.add_argument("--seed", type=int, default=0)
+    align.add_argument("--seed", type=int, default=0, help="seed of resampling, simulation and rendering")
     align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
 
     figure4 = "Figure 4: train a control network, then its index per layer"
     training = command("train", commands.run_train, figure4, [device, mat])
     variant_help = "paper (the Methods' text, default) or released (the authors' notebooks: see README)"
-    training.add_argument("--dataset", choices=("digits", "rendered", "cifar10", "svhn"), default="digits")
-    training.add_argument("--regime", choices=("original", "mirror_invariant", "mirror_sensitive"), default="original")
+    training.add_argument(
+        "--dataset", choices=("digits", "rendered", "cifar10", "svhn"), default="digits", help="training set"
+    )
+    training.add_argument(
+        "--regime",
+        choices=("original", "mirror_invariant", "mirror_sensitive"),
+        default="original",
+        help="labels of mirrored images",
+    )
     training.add_argument("--variant", choices=("paper", "released"), default="paper", help=variant_help)
     training.add_argument("--patience", type=int, default=None, help="early stopping (0: none; default: the variant's)")
-    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--seed", type=int, default=0, help="seed of data, weights and batches")
     training.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes from its checkpoint)")
     training.add_argument("--epochs", type=int, default=None, help="default: the dataset's schedule (see README)")
-    training.add_argument("--batch-size", type=int, default=None)
-    training.add_argument("--lr", type=float, default=None)
+    training.add_argument("--batch-size", type=int, default=None, help="default: the dataset's schedule")
+    training.add_argument("--lr", type=float, default=None, help="learning rate (default: the dataset's schedule)")
     training.add_argument("--root", type=Path, default=None, help="folder of torchvision's cifar10/svhn files")
     training.add_argument("--download", action="store_true", help="let torchvision download cifar10/svhn (internet)")
     training.add_argument("--n-per-class", type=int, default=1000, help="images per category of 'rendered'")
@@ -214,11 +254,11 @@ def build_parser() -> tuple:
     importance.add_argument(
         "--layer", default="fc6_pre", help="a layer preset or module path (the paper maps fc6 before its ReLU: fc6_pre)"
     )
-    importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"])
-    importance.add_argument("--n-exemplars", type=int, default=1)
-    importance.add_argument("--n-masks", type=int, default=5000)
+    importance.add_argument("--categories", nargs="+", default=["car", "face", "chair"], help="rendered categories")
+    importance.add_argument("--n-exemplars", type=int, default=1, help="exemplars per category")
+    importance.add_argument("--n-masks", type=int, default=5000, help="RISE masks per image")
     importance.add_argument("--size", type=int, default=None, help="rendered image size (default 227; control 64)")
-    importance.add_argument("--batch-size", type=int, default=256)
+    importance.add_argument("--batch-size", type=int, default=256, help="masked images per forward pass")
     importance.add_argument("--compile", action="store_true", help="torch.compile the RISE pass (large GPU runs)")
     importance.add_argument(
         "--index-units", choices=("selected", "layer"), default="selected", help="units of panel D's index"
@@ -226,13 +266,13 @@ def build_parser() -> tuple:
     importance.add_argument(
         "--ranking", choices=("paper", "released"), default="paper", help="pixel ranking (released: the authors' code)"
     )
-    importance.add_argument("--seed", type=int, default=0)
+    importance.add_argument("--seed", type=int, default=0, help="seed of masks and rendering")
 
     export_help = "patch RDMs to a .mat file in the MATLAB RSA toolbox layout"
     export = command("export-mat", commands.run_export_mat, export_help, [layout, simulated])
-    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--seed", type=int, default=0, help="seed of the simulated recordings")
     export.add_argument("--out", type=Path, required=True, help="the .mat file to write")
-    export.add_argument("--format", choices=("v7", "v7.3"), default="v7")
+    export.add_argument("--format", choices=("v7", "v7.3"), default="v7", help=".mat file version")
     export.add_argument(
         "--mirror-views", action="store_true", help="only the views with a mirror view (default: every row)"
     )
@@ -275,3 +315,70 @@ def _with_options(message, command) -> str:
         if action.option_strings and action.dest != "help":
             message = message.replace(f"'{action.dest}'", f"'{action.dest}' ({action.option_strings[-1]})", 1)
     return message
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help with each option's default, "(default: X)", unless its help already gives one."""
+
+    def _format_action(self, action):
+        default, text = action.default, action.help or ""
+        if action.option_strings and all(default is not v for v in (None, False, argparse.SUPPRESS)):
+            if "default" not in text:
+                shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)
+                action = copy.copy(action)  # the parser's own action keeps its help
+                action.help = f"{text} (default: {shown.replace('%', '%%')})".strip()
+        return super()._format_action(action)
+
+
+def _check_model(args):
+    """An unknown ``--model`` is refused before any work, listing the names the command takes."""
+    model = getattr(args, "model", None)
+    names = MODEL_NAMES + (("control",) if args.command in CONTROL_MODEL else ())
+    if model is not None and model not in names:
+        raise ValueError(f"Invalid value for 'name' (--model): expected one of {', '.join(names)}, got {model!r}")
+
+
+def _check_n_images(args):
+    """``--n-images`` of the rendered objects must be whole exemplars (81 images each), else refused."""
+    uses = args.command == "equivariance" or getattr(args, "name", None) == "equivariance-distribution"
+    if uses and args.images == "objects" and args.n_images % OBJECT_IMAGES_PER_EXEMPLAR:
+        per = OBJECT_IMAGES_PER_EXEMPLAR
+        below, above = max(per, args.n_images // per * per), (args.n_images // per + 1) * per
+        nearest = f"{below}" if below == above else f"{below} or {above}"
+        raise ValueError(
+            f"--n-images {args.n_images}: the rendered objects come in whole exemplars of {per} images (9 categories "
+            f"x 9 views), so give a multiple of {per} (e.g. {nearest}); natural and noise images take any count"
+        )
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line, without the source file and line it was raised in."""
+    print(f"rsa-mirror: warning: {message}", file=sys.stderr if file is None else file)
+
+
+@contextlib.contextmanager
+def _cli_warnings():
+    """Warnings printed as ``rsa-mirror: warning: ...`` while a command runs (the library's format is left alone)."""
+    with warnings.catch_warnings():  # restores warnings.showwarning on the way out
+        warnings.showwarning = _show_warning
+        yield
+
+
+@contextlib.contextmanager
+def _progress_bars(show):
+    """With ``show`` False (``--quiet``), every tqdm progress bar of the command is disabled."""
+    if show:
+        yield
+        return
+    from tqdm import std
+
+    original, init = vars(std.tqdm)["__init__"], std.tqdm.__init__
+
+    def quiet(self, *bar_args, **options):
+        init(self, *bar_args, **{**options, "disable": True})
+
+    std.tqdm.__init__ = quiet  # tqdm.auto's class derives from tqdm.std.tqdm
+    try:
+        yield
+    finally:
+        std.tqdm.__init__ = original

@@ -138,6 +138,16 @@ class LoadedModel:
     extra_layers: dict = field(default_factory=dict)
     figure2_layers: tuple | None = None
 
+    def __repr__(self):
+        """A few lines: name, weights, input size, preset layers, parameter count (not the module's tree)."""
+        n_parameters = sum(p.numel() for p in self.module.parameters())
+        layers = ", ".join(self.layers) if len(self.layers) <= 12 else f"{', '.join(list(self.layers)[:12])}, ..."
+        extra = f"; extra: {', '.join(self.extra_layers)}" if self.extra_layers else ""
+        return (
+            f"LoadedModel({self.name}, weights {self.weights}, {n_parameters / 1e6:.1f}M parameters,\n"
+            f"  input {self.input_size} x {self.input_size}, {len(self.layers)} layers: {layers}{extra})"
+        )
+
     def resolve_layers(self, layers) -> dict:
         """Map requested names to module paths.
 

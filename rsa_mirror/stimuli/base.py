@@ -119,6 +119,9 @@ class StimulusSet:
     def __len__(self):
         return len(self.images)
 
+    def __repr__(self):  # one line (the image count, their shape, the descriptors' names), not every image
+        return f"StimulusSet({len(self)} images, shape {self.images.shape}, descriptors {', '.join(self.descriptors)})"
+
     @property
     def foreground(self) -> np.ndarray:
         """Boolean (n, H, W): True on the object."""
