@@ -172,3 +172,12 @@ def test_bootstrap_result_repr_is_short_and_gives_the_shapes():
     text = repr(result)
     assert len(text) < 400 and text.startswith("BootstrapResult")
     assert "samples: array (3, 12, 1000) float64" in text and "indices: array (1000, 125) int64" in text
+
+
+@pytest.mark.parametrize("n_images, nearest", [(27, "81"), (100, "81 or 162"), (244, "243 or 324")])
+def test_figure3_images_refuses_objects_that_are_not_whole_exemplars(n_images, nearest):
+    from rsa_mirror.errors import InvalidArgumentError
+    from rsa_mirror.studies.figure3 import figure3_images
+
+    with pytest.raises(InvalidArgumentError, match=rf"'n_images'.*multiple of 81 \(e.g. {nearest}\), got {n_images}"):
+        figure3_images("objects", n_images, size=16)

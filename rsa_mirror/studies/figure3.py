@@ -22,18 +22,34 @@ from ..stimuli.objects import render_objects
 from ..stimuli.photos import natural_images, noise_images
 
 IMAGE_SETS = ("objects", "natural", "noise")
+OBJECT_IMAGES = 81  # one exemplar of the rendered objects: 9 categories x 9 views
+
+
+def check_object_count(n_images, *, name="n_images") -> int:
+    """``n_images`` if it is whole exemplars of the rendered objects (a multiple of 81), else InvalidArgumentError."""
+    if n_images % OBJECT_IMAGES:
+        below = max(OBJECT_IMAGES, n_images // OBJECT_IMAGES * OBJECT_IMAGES)
+        above = (n_images // OBJECT_IMAGES + 1) * OBJECT_IMAGES
+        nearest = f"{below}" if below == above else f"{below} or {above}"
+        raise InvalidArgumentError(
+            f"Invalid value for {name!r}: the rendered objects come in whole exemplars of {OBJECT_IMAGES} images "
+            f"(9 categories x 9 views), so give a multiple of {OBJECT_IMAGES} (e.g. {nearest}), got {n_images}; "
+            "natural and noise images take any count"
+        )
+    return n_images
 
 
 def figure3_images(kind, n_images, *, size=227, color=False, random_state=0):
     """One of Figure 3's image sets: ``"objects"``, ``"natural"`` or ``"noise"``.
 
-    ``objects``: the nine rendered categories, ``max(1, n_images // 81)`` exemplars x 9 views
-    (gray, as the paper's renders); ``natural``: ``natural_images``; ``noise``:
+    ``objects``: the nine rendered categories, ``n_images // 81`` exemplars x 9 views (gray, as
+    the paper's renders); ``natural``: ``natural_images``; ``noise``:
     ``noise_images``.
 
     Args:
         kind: which set.
-        n_images: how many images (objects: rounded down to whole exemplars of 81 images).
+        n_images: how many images (objects: a multiple of 81, whole exemplars of 9 categories x
+            9 views).
         size: image side in pixels.
         color: RGB natural or noise images (n, 3, size, size) rather than gray. Gray is the
             default: the paper's methods say only "a sample of 2025 random noise images"; the
@@ -41,8 +57,8 @@ def figure3_images(kind, n_images, *, size=227, color=False, random_state=0):
         random_state: seed.
 
     Raises:
-        InvalidArgumentError: an unknown ``kind``, a count below 1, or ``color`` for the
-            rendered objects (gray only).
+        InvalidArgumentError: an unknown ``kind``, a count below 1, a count of objects that is
+            not a multiple of 81, or ``color`` for the rendered objects (gray only).
     """
     check_option("images", kind, IMAGE_SETS)
     check_option("color", color, (False, True))
@@ -52,7 +68,8 @@ def figure3_images(kind, n_images, *, size=227, color=False, random_state=0):
             raise InvalidArgumentError(
                 "Invalid value for 'color': the rendered objects are gray; colour is for natural and noise images"
             )
-        return render_objects(n_exemplars=max(1, n_images // 81), size=size, random_state=random_state)
+        check_object_count(n_images)
+        return render_objects(n_exemplars=n_images // OBJECT_IMAGES, size=size, random_state=random_state)
     make = natural_images if kind == "natural" else noise_images
     return make(n_images, size=size, color=color, random_state=random_state)
 
