@@ -1,0 +1,177 @@
+"""Running many independent tasks: in this process, on joblib workers, or on a dask.distributed cluster.
+
+``run_tasks(function, tasks)`` calls ``function(**task)`` for every task (a dict of keyword
+arguments) and returns one ``TaskOutcome`` per task, in the order of ``tasks``. A task that
+raises does not stop the others: its outcome holds the error, with the task's inputs, and
+``raise_failures`` reports every failed task at once. Results do not depend on where the tasks
+ran, provided each task draws its randomness from its own arguments (every task of this
+package does).
+
+Where tasks run (``scheduler``):
+
+- ``None``: in this process with ``n_jobs=1``, else on ``n_jobs`` joblib (loky) worker processes;
+- ``"local"``: a ``distributed.LocalCluster`` of ``n_jobs`` worker processes, started for the call
+  and closed after it; where CUDA devices are visible, worker i sees only device i mod (number
+  of devices), so each worker has a GPU of its own;
+- any other string: the address of a running dask scheduler (``"tcp://host:8786"``); its
+  workers must be able to import this package.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import joblib
+from tqdm.auto import tqdm
+
+from ._utils import check_count, optional_import
+from .errors import InvalidArgumentError, InvalidTypeError, RsaMirrorError
+
+
+@dataclass
+class TaskOutcome:
+    """What one task gave.
+
+    Attributes:
+        task: the task's keyword arguments.
+        value: what the function returned (None when it failed).
+        error: None, or the exception's type and message.
+        details: the traceback of a failure ("" otherwise).
+        seconds: the task's wall time in seconds.
+    """
+
+    task: dict
+    value: object = None
+    error: str | None = None
+    details: str = field(default="", repr=False)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the task returned."""
+        return self.error is None
+
+
+class TaskError(RsaMirrorError):
+    """One or more tasks failed; the message lists each with its inputs and error."""
+
+
+def run_tasks(function, tasks, *, n_jobs=1, scheduler=None, description="tasks", on_done=None, verbose=True):
+    """``function(**task)`` for every task, each failure kept apart from the others.
+
+    Args:
+        function: a module-level callable (it is pickled for worker processes).
+        tasks: sequence of dicts of keyword arguments.
+        n_jobs: worker processes (joblib, or a LocalCluster's workers); ignored with a scheduler
+            address.
+        scheduler: None, ``"local"`` or a dask scheduler's address (module docstring).
+        description: the progress bar's label.
+        on_done: optional callable(index, ``TaskOutcome``) run in this process as each task
+            ends (in the order they end), e.g. to write tables as they grow.
+        verbose: a progress bar over tasks.
+
+    Returns:
+        list of ``TaskOutcome``, one per task, in the order of ``tasks``.
+
+    Raises:
+        InvalidTypeError: ``function`` not callable, or a task that is not a dict.
+        InvalidArgumentError: ``n_jobs`` not a whole number >= 1, or ``scheduler`` not a string.
+        MissingDependencyError: a dask scheduler asked for without ``distributed`` installed.
+    """
+    if not callable(function):
+        raise InvalidTypeError(f"Invalid type for 'function': expected a callable, got {type(function).__name__}")
+    tasks = list(tasks)
+    for i, task in enumerate(tasks):
+        if not isinstance(task, dict):
+            kind = type(task).__name__
+            raise InvalidTypeError(f"Invalid type for 'tasks[{i}]': expected a dict of arguments, got {kind}")
+    n_jobs = check_count("n_jobs", n_jobs)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise InvalidArgumentError(
+            f"Invalid value for 'scheduler': expected None, 'local' or a scheduler address, got {scheduler!r}"
+        )
+    outcomes = [None] * len(tasks)
+    bar = tqdm(total=len(tasks), desc=description, disable=not verbose or not tasks)
+
+    def done(index, outcome):
+        outcomes[index] = outcome
+        bar.update()
+        if on_done is not None:
+            on_done(index, outcome)
+
+    try:
+        if scheduler is not None:
+            _run_on_dask(function, tasks, n_jobs, scheduler, done)
+        elif n_jobs == 1 or len(tasks) < 2:
+            for index, task in enumerate(tasks):
+                done(index, _call(function, task))
+        else:
+            calls = (joblib.delayed(_call)(function, task) for task in tasks)
+            for index, outcome in enumerate(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(calls)):
+                done(index, outcome)
+    finally:
+        bar.close()
+    return outcomes
+
+
+def raise_failures(outcomes, *, what="task"):
+    """Raise ``TaskError`` listing every failed outcome (its inputs and error); return the outcomes otherwise."""
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    if failed:
+        lines = [f"  {_describe(outcome.task)}: {outcome.error}" for outcome in failed]
+        raise TaskError(f"{len(failed)} of {len(outcomes)} {what}s failed (the others finished):\n" + "\n".join(lines))
+    return outcomes
+
+
+def _describe(task) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in task.items())
+
+
+def _call(function, task) -> TaskOutcome:
+    began = time.perf_counter()
+    try:
+        value = function(**task)
+    except Exception as error:  # noqa: BLE001 - a failed task is reported, the others go on
+        details = traceback.format_exc()
+        return TaskOutcome(task, None, f"{type(error).__name__}: {error}", details, time.perf_counter() - began)
+    return TaskOutcome(task, value, None, "", time.perf_counter() - began)
+
+
+def _run_on_dask(function, tasks, n_jobs, scheduler, done):
+    distributed = optional_import("distributed", "running tasks on a dask cluster")
+    if scheduler == "local":
+        cluster = distributed.LocalCluster(
+            n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    else:
+        cluster = None
+    with distributed.Client(cluster if cluster is not None else scheduler) as client:
+        if cluster is not None and _visible_gpus():
+            client.run(_pin_gpu, _visible_gpus())
+        futures = client.map(_call, [function] * len(tasks), tasks, pure=False)
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        for future in distributed.as_completed(futures):
+            done(index_of[future.key], future.result())
+    if cluster is not None:
+        cluster.close()
+
+
+def _visible_gpus() -> list:
+    """The CUDA devices this process may use, without initializing CUDA (empty without torch)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [device for device in visible.split(",") if device.strip()]
+    try:
+        import torch
+    except ImportError:
+        return []
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+def _pin_gpu(gpus, dask_worker=None):
+    """Run on each worker of a LocalCluster (before any task): worker i sees only GPU i mod len(gpus)."""
+    position = int(dask_worker.name) if str(dask_worker.name).isdigit() else 0
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpus[position % len(gpus)]
