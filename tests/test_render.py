@@ -118,6 +118,57 @@ def test_fetch_checks_the_hash(tmp_path):
 
 
 @needs_face_mesh
+def test_fetch_writes_to_the_user_data_folder_when_the_package_is_read_only(tmp_path, monkeypatch):
+    from rsa_mirror.stimuli import faces
+
+    archive = tmp_path / "menpo3d-0.8.6.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(FACE_MESH_PATH, arcname="menpo3d-0.8.6/menpo3d/data/template.ply")
+    monkeypatch.setenv("RSA_MIRROR_DATA", str(tmp_path / "user"))
+    monkeypatch.setattr(faces, "FACE_MESH_PATH", tmp_path / "site-packages" / "data" / "face_template.ply")
+    monkeypatch.setattr(faces.os, "access", lambda path, mode: False)  # a folder this user cannot write
+    written = fetch_face_mesh(archive=archive)
+    assert written == tmp_path / "user" / "face_template.ply"
+    assert written.read_bytes() == FACE_MESH_PATH.read_bytes()
+    assert not faces.FACE_MESH_PATH.exists()
+    faces.load_face_mesh.cache_clear()
+    try:
+        assert np.array_equal(faces.load_face_mesh().vertices, faces.load_face_mesh(FACE_MESH_PATH).vertices)
+    finally:
+        faces.load_face_mesh.cache_clear()
+    monkeypatch.setenv("RSA_MIRROR_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="nowhere/face_template.ply: run 'rsa-mirror fetch-face-mesh'"):
+        faces.load_face_mesh()
+
+
+def test_user_data_folder_follows_the_environment(monkeypatch, tmp_path):
+    from rsa_mirror.stimuli.faces import user_face_mesh_path
+
+    monkeypatch.delenv("RSA_MIRROR_DATA", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert user_face_mesh_path() == tmp_path / "xdg" / "rsa_mirror" / "face_template.ply"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_face_mesh_path() == tmp_path / "home" / ".local" / "share" / "rsa_mirror" / "face_template.ply"
+
+
+def test_a_downloaded_archive_with_another_hash_is_not_used(tmp_path, monkeypatch):
+    from rsa_mirror.stimuli import faces
+
+    class Response(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(faces.urllib.request, "urlopen", lambda url, timeout: Response(b"tampered"))
+    with pytest.raises(RuntimeError, match="menpo3d-0.8.6.tar.gz has SHA-256 .* expected 96ad2c8b"):
+        fetch_face_mesh(tmp_path / "face.ply")
+    assert not (tmp_path / "face.ply").exists()
+
+
+@needs_face_mesh
 def test_face_mesh_is_the_published_template_made_exactly_symmetric():
     digest = hashlib.sha256(FACE_MESH_PATH.read_bytes()).hexdigest()
     assert digest == "2c9898e9582ac2fd76131e5757f063315cbe8781ffbd036e2bb5f1bd1fa8215e"

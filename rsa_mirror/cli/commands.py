@@ -141,7 +141,7 @@ def run_fetch_face_mesh(args) -> int:
     """``rsa-mirror fetch-face-mesh``: the menpo3d template face into the package's data folder."""
     from ..stimuli.faces import fetch_face_mesh
 
-    print(f"face mesh written to {fetch_face_mesh()}")
+    print(f"face mesh written to {fetch_face_mesh(args.to, archive=args.archive)}")
     return 0
 
 

@@ -174,8 +174,12 @@ def build_parser() -> tuple:
     projection.add_argument(
         "--angles", type=float, nargs="+", default=[0.0], help="axis tilts from vertical searched, degrees"
     )
-    fetch_help = "download the menpo3d template face mesh (BSD-3-Clause) via pip"
-    command("fetch-face-mesh", commands.run_fetch_face_mesh, fetch_help)
+    fetch_help = "download the menpo3d template face mesh (BSD-3-Clause) from the package registry"
+    fetch = command("fetch-face-mesh", commands.run_fetch_face_mesh, fetch_help)
+    fetch.add_argument(
+        "--to", type=Path, default=None, help="where to write it (default: the package, else the user data folder)"
+    )
+    fetch.add_argument("--archive", type=Path, default=None, help="a local menpo3d-0.8.6.tar.gz instead of downloading")
 
     figures = _parent(
         ("--out", {"type": Path, "required": True, "help": "output folder (created)"}),

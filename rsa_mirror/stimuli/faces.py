@@ -5,9 +5,13 @@ category's builder when no template is given).
 
 The mesh is ``menpo3d/data/template.ply`` from the menpo3d 0.8.6 source distribution on PyPI
 (BSD-3-Clause, the menpo project): a mean face with ears, 53,349 vertices, 106,111 triangles,
-facing +z with y up. ``fetch_face_mesh`` downloads that archive through pip, extracts the one
-file and checks its SHA-256; ``make`` runs it during set-up. Without the file, faces fall back
-to procedural heads, with a warning.
+facing +z with y up. ``fetch_face_mesh`` downloads that archive from the package registry
+(``pip download`` when the direct download fails), extracts the one file and checks both
+SHA-256s; ``make`` runs it during set-up. It writes into the package's data folder, or, when
+that is not writable (a system-wide install), into the user's data folder
+(``$RSA_MIRROR_DATA``, else ``$XDG_DATA_HOME/rsa_mirror``, else ``~/.local/share/rsa_mirror``),
+where ``load_face_mesh`` also looks. Without the file, faces fall back to procedural heads,
+with a warning.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -35,33 +42,42 @@ FACE_MESH_PATH = Path(__file__).parent.parent / "data" / "face_template.ply"
 FACE_MESH_SHA256 = "2c9898e9582ac2fd76131e5757f063315cbe8781ffbd036e2bb5f1bd1fa8215e"
 MENPO3D = "menpo3d==0.8.6"
 MEMBER = "menpo3d-0.8.6/menpo3d/data/template.ply"
+ARCHIVE_URL = (
+    "https://files.pythonhosted.org/packages/cf/3b/1490a36682e1a5da3703efc1c7af3f1d07c1247477b699b980a3b5eb9a20/"
+    "menpo3d-0.8.6.tar.gz"
+)
+ARCHIVE_SHA256 = "96ad2c8b55b74e026cdc190cf6b1564ad7c8e6c53976cf897d6a1bf4940f084a"
 FIV_YAW_DEG = (-90.0, -45.0, 0.0, 45.0, 90.0)
 
 
-def fetch_face_mesh(destination=FACE_MESH_PATH, *, archive=None) -> Path:
+def user_face_mesh_path() -> Path:
+    """Where the face mesh goes when the package folder is not writable (module docstring)."""
+    if os.environ.get("RSA_MIRROR_DATA"):
+        return Path(os.environ["RSA_MIRROR_DATA"]) / "face_template.ply"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "rsa_mirror" / "face_template.ply"
+
+
+def fetch_face_mesh(destination=None, *, archive=None) -> Path:
     """Get the menpo3d template face mesh into ``destination`` (atomically), checking SHA-256.
 
     Args:
-        destination: where to write the .ply file.
-        archive: a local ``menpo3d-0.8.6.tar.gz``; default: ``pip download`` it from the
-            package registry (needs numpy installed, which it is here).
+        destination: where to write the .ply file; None: the package's data folder
+            (``FACE_MESH_PATH``) when it can be written, else ``user_face_mesh_path()``.
+        archive: a local ``menpo3d-0.8.6.tar.gz``; default: download it from the package
+            registry (``ARCHIVE_URL``; ``pip download`` when that fails).
 
     Returns:
         ``destination`` as a Path.
 
     Raises:
-        RuntimeError: pip could not download the archive, or its content has another hash.
+        RuntimeError: the archive could not be downloaded, or its content has another hash.
         FileFormatError: ``archive`` is not a tar archive holding the template.
     """
-    destination = Path(destination)
+    destination = Path(destination) if destination is not None else _writable_mesh_path()
     with tempfile.TemporaryDirectory() as folder:
         if archive is None:
-            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-            command += ["--no-build-isolation", "--quiet", "-d", folder, MENPO3D]
-            result = subprocess.run(command, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"could not download {MENPO3D} with pip: {result.stderr.strip()[-500:]}")
-            archive = next(Path(folder).glob("menpo3d-*.tar.gz"))
+            archive = _download_archive(Path(folder))
         try:
             with tarfile.open(archive) as tar:
                 data = tar.extractfile(MEMBER).read()
@@ -74,14 +90,49 @@ def fetch_face_mesh(destination=FACE_MESH_PATH, *, archive=None) -> Path:
     digest = hashlib.sha256(data).hexdigest()
     if digest != FACE_MESH_SHA256:
         raise RuntimeError(f"{MEMBER} has SHA-256 {digest}, expected {FACE_MESH_SHA256}; not written")
+    destination.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(destination) as tmp:
         tmp.write_bytes(data)
     return destination
 
 
+def _writable_mesh_path() -> Path:
+    folder = FACE_MESH_PATH.parent
+    existing = folder if folder.exists() else folder.parent
+    return FACE_MESH_PATH if os.access(existing, os.W_OK) else user_face_mesh_path()
+
+
+def _download_archive(folder) -> Path:
+    """The menpo3d source archive in ``folder``: fetched directly (hash-checked), else by pip."""
+    archive = folder / "menpo3d-0.8.6.tar.gz"
+    try:
+        with urllib.request.urlopen(ARCHIVE_URL, timeout=60) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as direct_error:
+        # pip may reach a mirror of the registry where a direct download cannot; it prepares the
+        # archive's metadata in this environment (menpo3d's setup imports numpy).
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        command += ["--no-build-isolation", "--quiet", "-d", str(folder), MENPO3D]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"could not download {MENPO3D}: directly ({direct_error}) nor with pip "
+                f"({result.stderr.strip()[-300:]}). Download {ARCHIVE_URL} by hand and run "
+                "'rsa-mirror fetch-face-mesh --archive FILE'"
+            ) from None
+        return next(folder.glob("menpo3d-*.tar.gz"))
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != ARCHIVE_SHA256:
+        raise RuntimeError(f"{ARCHIVE_URL} has SHA-256 {digest}, expected {ARCHIVE_SHA256}; not used")
+    archive.write_bytes(data)
+    return archive
+
+
 @functools.lru_cache(maxsize=2)
-def load_face_mesh(path=FACE_MESH_PATH) -> Mesh:
+def load_face_mesh(path=None) -> Mesh:
     """The template face, exactly mirror-symmetric, centred and scaled to the unit sphere.
+
+    ``path`` None: ``FACE_MESH_PATH``, else ``user_face_mesh_path()``, whichever exists.
 
     Symmetrization: each vertex is averaged with the mirror image of its nearest mirrored
     neighbour; then the right half (faces with centroid x >= -0.5 % of the width) is kept and
@@ -93,6 +144,14 @@ def load_face_mesh(path=FACE_MESH_PATH) -> Mesh:
     """
     from plyfile import PlyData
 
+    if path is None:
+        found = [place for place in (FACE_MESH_PATH, user_face_mesh_path()) if place.exists()]
+        if not found:
+            raise FileNotFoundError(
+                f"no face mesh at {FACE_MESH_PATH} or {user_face_mesh_path()}: run 'rsa-mirror fetch-face-mesh' "
+                "(part of 'make')"
+            )
+        path = found[0]
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no face mesh at {path}: run 'rsa-mirror fetch-face-mesh' (part of 'make')")
