@@ -96,7 +96,15 @@ html_theme_options = {
     "navigation_with_keys": False,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"index": [], "installation": [], "tour": []}
+# Pages without sub-pages have no left sidebar (more width for their tables); the API reference
+# and the gallery keep theirs.
+html_sidebars = {
+    page: []
+    for page in (
+        "index installation tour recordings networks matlab cli reproducing validation figure4_plan"
+        " figure4_grid differences methods_and_options supplements design scale_out benchmarks changelog"
+    ).split()
+}
 html_show_sourcelink = False
 
 
