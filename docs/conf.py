@@ -77,7 +77,7 @@ sphinx_gallery_conf = {
     "filename_pattern": GALLERY_EXECUTE,
     "ignore_pattern": r"__init__\.py",
     "reset_argv": "_gallery.example_argv",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "sphinx_gallery.sorting.FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
