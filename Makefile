@@ -4,10 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rsa_mirror-installed
 OUT ?= demo_output
-# torch/torchvision pinned to the builds this lab's machines hold on disk (see README).
+# torch/torchvision pinned to the versions the tests and benchmarks were run with; override with
+# make TORCH='torch==X torchvision==Y' (docs/installation.md).
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test bench install clean
+DOCS_STAMP := $(VENV)/.rsa_mirror-docs-installed
+# Examples the gallery runs while building the docs (a regular expression on their file names;
+# '.' runs them all). Empty: the two that take seconds.
+GALLERY ?=
+
+.PHONY: demo test bench docs install clean
 
 install: $(STAMP)
 
@@ -25,6 +31,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not gpu"
 
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[all,test,docs]'
+	touch $@
+
+# The documentation into docs/_build/html; a warning (a broken docstring, link or example) is an error.
+docs: $(DOCS_STAMP)
+	$(if $(GALLERY),RSA_MIRROR_GALLERY_EXECUTE='$(GALLERY)') MPLBACKEND=Agg \
+		$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute_rdms.py
 	$(BIN)/python benchmarks/bench_render.py
@@ -34,4 +50,4 @@ bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_importance.py --modes eager compile
 
 clean:
-	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst

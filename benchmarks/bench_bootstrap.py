@@ -1,4 +1,4 @@
-"""Benchmark of rsa_mirror.inference.bootstrap_compare (issue 4), one BLAS thread (threadpoolctl).
+"""Benchmark of rsa_mirror.inference.bootstrap_compare, one BLAS thread (threadpoolctl).
 
 125 stimuli, 20 model RDMs x 3 brain RDMs, 1000 stimulus resamples, Pearson, against:
   (a)  rsatoolbox's own bootstrap path: eval_bootstrap_pattern(ModelFixed per layer, brain RDM,

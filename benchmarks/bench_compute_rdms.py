@@ -1,4 +1,4 @@
-"""Benchmark of rsa_mirror.compute_rdms (issue 2), one BLAS thread (threadpoolctl).
+"""Benchmark of rsa_mirror.compute_rdms, one BLAS thread (threadpoolctl).
 
 1. Speed on 1000 stimuli x 43,264 units float32 (AlexNet conv5 size), against rsatoolbox's
    calc_rdm(method='correlation') and against the bare BLAS product Z @ Z.T, all measured in

@@ -13,7 +13,7 @@ real extraction does; per-call set-up is then paid once):
 --figure2 N also times model_view_rdms (both passes, NumPy statistics on the host) of alexnet
 over N random images (N/9 objects x 9 views): the whole Figure-2 analysis of one network.
 Images/s are medians of --repeats timed calls after --warmup calls; ratios to bare are printed
-per model. Written for a lent GPU (benchmarks/gpu_session.sh); on CPU it is a smoke test.
+per model. Written for a GPU (benchmarks/gpu_session.sh); on CPU it is a smoke test.
 
 Usage: python benchmarks/bench_gpu_extraction.py [--batch-size 256] [--batches 8] [--models ...]
 """

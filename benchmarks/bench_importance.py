@@ -1,4 +1,4 @@
-"""RISE throughput (issue 7): masked images per second through AlexNet up to fc6, same run.
+"""RISE throughput: masked images per second through AlexNet up to fc6, same run.
 
   bare   the network cut after fc6 on ready batches (no masks): the forward pass alone;
   rise   rise_maps on --images images x --n-masks masks for 205 fc6 units (5%, as many as the
@@ -16,8 +16,8 @@ H100 SXM or H200) from AlexNet-to-fc6's forward FLOPs (the network's own: plain 
 torch.utils.flop_counter.
 --profile prints the GPU kernels of one bare forward pass of each stem (torch.profiler).
 --full then runs the paper's workload (5000 masks x 2025 images; goal under 60 s on one H200)
-with the setting of the fastest bare forward pass (--full-repeats times, median); for a lent
-GPU see benchmarks/gpu_importance_session.sh.
+with the setting of the fastest bare forward pass (--full-repeats times, median); on a CUDA
+machine benchmarks/gpu_importance_session.sh runs it with the GPU tests.
 
 Usage: python benchmarks/bench_importance.py [--device cpu] [--images 2] [--n-masks 256]
            [--modes eager compile] [--stems gray plain] [--batch-sizes 128] [--profile] [--full]

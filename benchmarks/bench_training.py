@@ -1,4 +1,4 @@
-"""Control-network training speed (issue 6): seconds per epoch, CPU or GPU.
+"""Control-network training speed: seconds per epoch, CPU or GPU.
 
 Default (CPU, one process, the machine's threads): one epoch of each offline dataset with its
 README schedule (digits: 1,617 training images, batch 64; rendered: 6,000 images, 5,400 for
@@ -8,7 +8,7 @@ training, batch 64), median of --repeats epochs after one warm-up epoch.
 every 20 epochs) on a CIFAR-10-sized set: 50,000 32 x 32 images, 45,000 for training and
 5,000 for validation. CIFAR-10 itself is used when --root holds it; otherwise the rendered
 categories (--n-rendered distinct images, repeated with random mirroring to 50,000: speed does
-not depend on content). Prints seconds per epoch as it goes and the total. Written for a lent
+not depend on content). Prints seconds per epoch as it goes and the total. Written for a
 GPU (benchmarks/gpu_training_session.sh); the goal is 250 epochs in under 5 minutes on an H200.
 
 Usage: python benchmarks/bench_training.py [--device cpu] [--full-schedule [--epochs 250]]

@@ -1,4 +1,4 @@
-# Sourced by the gpu_*_session.sh scripts on a lent GPU machine: unbuffered Python, $OUT, the
+# Sourced by the gpu_*_session.sh scripts on a CUDA machine: unbuffered Python, $OUT, the
 # carried wheels (.whl: rsatoolbox, plyfile) installed to /tmp/site, and the checkout on PYTHONPATH.
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/${1:-gpu_session}}; mkdir -p "$OUT"

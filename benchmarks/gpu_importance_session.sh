@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Prepared for a lent GPU (issue 7; at most about 8 minutes, run with timeout_s 480): the RISE
+# One run on a CUDA machine (about 8 minutes on one H200): the RISE
 # tests on CUDA, then bench_importance.py: eager vs compiled, gray vs plain stem, and the paper's workload
 # (5000 masks x 2025 images through AlexNet to fc6, end to end) with the fastest of them.
-# Carry .whl (rsatoolbox, plyfile wheels for the device's Python, made here with
+# On a machine without package access, put wheels of what it lacks into .whl (rsatoolbox, plyfile for
+# its Python, e.g.
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
 #     -d .whl rsatoolbox==0.3.2 plyfile
-# and `echo /.whl/ >> .git/info/exclude`); device tool: command "bash benchmarks/gpu_importance_session.sh",
-# carry [".whl"], timeout_s 480.
+# ); benchmarks/device_env.sh installs them. Run: bash benchmarks/gpu_importance_session.sh
 set -o pipefail
 source benchmarks/device_env.sh gpu_importance
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"

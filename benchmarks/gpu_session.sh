@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One prepared run on a lent GPU machine (the device tool): GPU tests, then extraction throughput.
-# Wheels for what the machine lacks (rsatoolbox, plyfile) travel in .whl (see the device README);
+# One run on a CUDA machine: GPU tests, then extraction throughput.
+# Wheels for what the machine lacks (rsatoolbox, plyfile) can be put in .whl;
 # the package runs from the checkout. Logs go to $OUT when set.
 set -o pipefail
 source benchmarks/device_env.sh gpu_session

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared run on a lent GPU machine (the device tool) for issue 6: the Figure-4 experiment
+# One run on a CUDA machine: the Figure-4 experiment
 # (examples/figure4_control_networks.py, 3 seeds x 4 regimes) and the paper's full training
 # schedule (benchmarks/bench_training.py --full-schedule). Carry .whl (rsatoolbox, plyfile
 # wheels) and rsa_mirror/data (the face mesh). Outputs go to $OUT when set.

@@ -1,4 +1,5 @@
-"""Mirror-symmetric viewpoint tuning in simulated face patches (Freiwald & Tsao 2010, Fig. 1A).
+"""Mirror-symmetric viewpoint tuning in simulated face patches (Freiwald & Tsao 2010, Fig. 1A)
+===========================================================================================
 
 Simulates MLMF (view-specific), AL (mirror-symmetric) and AM (view-invariant) populations,
 builds their 125 x 125 RDMs (1 - Pearson r after z-scoring each neuron), computes the

@@ -1,4 +1,5 @@
-"""Figure 2: mirror-symmetric viewpoint tuning across AlexNet's layers, per object category.
+"""Figure 2: mirror-symmetric viewpoint tuning across AlexNet's layers, per object category
+========================================================================================
 
 Renders the paper's nine categories (here 3 exemplars x 9 views; the paper used 25), streams
 them through AlexNet with ImageNet weights when they are cached (else only the untrained

@@ -1,4 +1,5 @@
-"""Figure 3: reflection invariance and equivariance across AlexNet's layers.
+"""Figure 3: reflection invariance and equivariance across AlexNet's layers
+========================================================================
 
 For rendered objects, natural photographs (crops of scikit-image's and scikit-learn's sample
 images) and white noise (``figure3_images``), measures per layer the invariance (Eq. 2) and,

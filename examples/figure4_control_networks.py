@@ -1,4 +1,5 @@
 """Figure 4: does training on mirror-invariant labels make mirror-symmetric viewpoint tuning emerge?
+=================================================================================================
 
 Trains the paper's control network with several seeds on scikit-learn's digits under the three
 label regimes (original, mirror_invariant = symSVHN-like, mirror_sensitive = asymSVHN-like) and
@@ -9,7 +10,7 @@ no network saw (``control_experiment``; ``rsa-mirror train`` runs one network th
 faces_fc.csv (faces' index in fc1 and fc2 per regime: mean and 95% interval over seeds),
 figure4.png, training_curves.png and the seed-0 rendered-categories network
 (control_rendered.pt). Nothing is tuned toward the expected answer: the schedules are the
-README's for each dataset.
+documented ones for each dataset (docs: "Comparing with networks").
 
 Run: python examples/figure4_control_networks.py [--seeds 0 1 2] [--device auto] [--out figure4]
 (about 3 minutes per digits network and 10 per rendered one on 2 CPU cores; seconds on a GPU)
@@ -37,7 +38,7 @@ RUNS = [
     ("rendered", "original"),
 ]
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
 parser.add_argument("--device", default="auto")
 parser.add_argument("--epochs", type=int, default=None, help="override every schedule's epochs (quick checks)")

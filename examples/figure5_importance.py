@@ -1,4 +1,5 @@
 """Figure 5 at reduced scale on a CPU: which local features drive mirror-symmetric units?
+======================================================================================
 
 AlexNet (ImageNet weights when cached, else untrained) fc6; 3 rendered objects (car, face,
 chair) x 9 views at 64 x 64 pixels (resized to AlexNet's 227 for the network), 300 RISE masks

@@ -1,4 +1,5 @@
-"""Figure 6: which AlexNet layer best matches each face patch, and through which features.
+"""Figure 6: which AlexNet layer best matches each face patch, and through which features
+======================================================================================
 
 Simulated MLMF / AL / AM recordings (25 identities x 5 yaw views) against rendered FIV-like
 faces through AlexNet (untrained unless ImageNet weights are cached): bootstrap correlation

@@ -1,4 +1,5 @@
-"""Load a lab's recordings, say which stimulus each row is, and compute the index per patch.
+"""Load a lab's recordings, say which stimulus each row is, and compute the index per patch
+========================================================================================
 
 A folder holds neural_vecs_<PATCH>.mat files, each with `neural_vecs` (stimuli x neurons,
 trial-averaged) and optionally `neural_trials` (stimuli x neurons x trials). Which identity and

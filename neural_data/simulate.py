@@ -11,7 +11,7 @@ how strongly identity modulates the response:
 
 - MLMF: view-specific. A Gaussian bump around a preferred yaw (uniform in [-90, 90] deg,
   width 25-45 deg); mild identity gains (log-normal, sigma 0.25).
-- AL: mirror-symmetric. A Gaussian bump in |yaw| around a preferred |yaw| (uniform in
+- AL: mirror-symmetric. A Gaussian bump in ``|yaw|`` around a preferred ``|yaw|`` (uniform in
   [0, 90] deg, width 20-40 deg), so v and -v give the same rate; moderate identity gains
   (sigma 0.4).
 - AM: view-invariant, identity-selective. Flat view tuning with at most 10 % view-specific
@@ -60,7 +60,7 @@ def simulate_face_patches(
         view, then the next, ...) as described by ``recordings.layout``; trial-averaged
         measurements and ``recordings.trials`` (n_stimuli, n_neurons, n_trials). Channel
         descriptors hold the ground truth: ``tuning`` ('view', 'mirror' or 'identity'),
-        ``preferred_view_deg`` (yaw for MLMF and AM's weak modulation, |yaw| for AL),
+        ``preferred_view_deg`` (yaw for MLMF and AM's weak modulation, ``|yaw|`` for AL),
         ``tuning_width_deg``, ``view_modulation`` (depth of the view tuning, 0..1),
         ``baseline``, ``amplitude`` and ``identity_gain_<k>`` (gain for identity k).
     """

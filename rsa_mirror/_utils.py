@@ -153,7 +153,7 @@ def indexed_seed(seed, index, *, stride=1_000_003) -> int:
 
     The derivation that RISE (each image's masks; each object's seed in ``importance_study``,
     stride 100_003) and ``train`` (each epoch's shuffle and dropout) have used from their first
-    results on, kept so that those results (the README's numbers, the shipped control network)
+    results on, kept so that those results (the documented numbers, the shipped control network)
     are reproduced exactly; it gives distinct streams while ``index`` < ``stride``. Other
     derivations go through ``seed_sequence`` / ``derive_seed``.
     """

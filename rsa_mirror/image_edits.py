@@ -29,7 +29,7 @@ def ranked_pixels(importance, foreground, fraction, *, ranking="paper") -> np.nd
     ``"paper"`` (the default), as the Methods say: "we sorted the pixels according to their
     absolute values in the importance map ... Due to the uniform gray background, we only
     considered foreground pixels": the round(``fraction`` x n) foreground pixels of largest
-    |importance| (n foreground pixels).
+    ``|importance|`` (n foreground pixels).
 
     ``"released"``, as the authors' released code does (figure5C.m, figure5D.m; not in the
     text): the map's spatial mean (over the whole image) is subtracted, the foreground is
@@ -98,7 +98,7 @@ def insertion_deletion(image, importance, foreground, fraction, *, background=0.
         foreground: (H, W) bool, the object's pixels.
         fraction: share of the foreground pixels counted as most important (0.1 .. 0.9).
         background: gray of the hidden pixels.
-        ranking: how pixels are ranked and counted, ``"paper"`` (|importance| among the
+        ranking: how pixels are ranked and counted, ``"paper"`` (``|importance|`` among the
             foreground pixels, the paper's text) or ``"released"`` (the authors' released
             code: mean subtracted, foreground dilated by 5 pixels, 24/99 for "25%"); see
             ``ranked_pixels``.

@@ -35,7 +35,7 @@ def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict",
             by default): ceil(``fraction`` x n_positive) units, at least one when any unit
             correlates positively with the template.
         criterion: ``"strict"`` (the paper's: the curve correlates positively with the V-shaped
-            template |angle|, then the top ``fraction`` of those units by the correlation of
+            template ``|angle|``, then the top ``fraction`` of those units by the correlation of
             the curve with its mirror reversal) or ``"baek"`` (our reading of Baek et al. 2021:
             the curve correlates with its mirror reversal, one-sided p < ``alpha``, n_views
             points).
@@ -88,7 +88,7 @@ def count_mirror_units(model, stimuli, layer, *, alpha=0.05, device="auto") -> p
     Counting needs thresholds rather than the top-5% rule of ``select_mirror_units``:
     ``baek``: the tuning curve correlates with its mirror reversal (one-sided p < ``alpha``);
     ``strict``: that, and the curve also correlates positively with the V-shaped template
-    |angle| (so frontal-peaked, view-invariant-like curves do not count). Silent units (no
+    ``|angle|`` (so frontal-peaked, view-invariant-like curves do not count). Silent units (no
     response to any view of the object) count for neither.
 
     Returns:

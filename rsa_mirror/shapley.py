@@ -99,7 +99,7 @@ class ShapleyResult(Result):
     def summary(self) -> pd.DataFrame:
         """One row per (brain, layer): the full r, each component's value and share of it.
 
-        Shares (value / full r) are NaN where |r| < ``SHARE_MIN_ABS_R`` (0.05), and the column
+        Shares (value / full r) are NaN where ``|r| < SHARE_MIN_ABS_R`` (0.05), and the column
         ``share_note`` says so on those rows (empty elsewhere).
         """
         brain, layer = np.meshgrid(self.brain_names, self.layer_names, indexing="ij")
@@ -183,7 +183,7 @@ def shapley_weights(n_players) -> np.ndarray:
 
     ``v`` holds the value of every coalition; coalition k contains player j when bit j of k is
     set (v[0] is the empty coalition). phi_j = sum over coalitions S without j of
-    |S|! (n - |S| - 1)! / n! (v(S + j) - v(S)).
+    ``|S|! (n - |S| - 1)! / n! (v(S + j) - v(S))``.
 
     Raises:
         InvalidArgumentError: ``n_players`` is not an integer >= 1.

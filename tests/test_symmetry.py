@@ -89,7 +89,7 @@ def test_index_input_checks():
 
 
 def test_ground_truth_of_simulated_patches(simulated):
-    """Seed 0: AL 0.983, MLMF -0.800, AM -0.278 (chance -0.25); see the README."""
+    """Seed 0: AL 0.983, MLMF -0.800, AM -0.278 (chance -0.25); see docs/validation.md."""
     summary = summarize_msvt(msvt_by_object(simulated, object_key="identity"))
     assert list(summary.index) == ["MLMF", "AL", "AM"]
     assert (summary["n_objects"] == 25).all()

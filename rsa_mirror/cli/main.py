@@ -224,7 +224,7 @@ def build_parser() -> tuple:
 
     figure4 = "Figure 4: train a control network, then its index per layer"
     training = command("train", commands.run_train, figure4, [device, mat])
-    variant_help = "paper (the Methods' text, default) or released (the authors' notebooks: see README)"
+    variant_help = "paper (the Methods' text, default) or released (the authors' notebooks: see docs/differences.md)"
     training.add_argument(
         "--dataset", choices=("digits", "rendered", "cifar10", "svhn"), default="digits", help="training set"
     )
@@ -238,7 +238,7 @@ def build_parser() -> tuple:
     training.add_argument("--patience", type=int, default=None, help="early stopping (0: none; default: the variant's)")
     training.add_argument("--seed", type=int, default=0, help="seed of data, weights and batches")
     training.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes from its checkpoint)")
-    training.add_argument("--epochs", type=int, default=None, help="default: the dataset's schedule (see README)")
+    training.add_argument("--epochs", type=int, default=None, help="default: the dataset's schedule (docs/networks.md)")
     training.add_argument("--batch-size", type=int, default=None, help="default: the dataset's schedule")
     training.add_argument("--lr", type=float, default=None, help="learning rate (default: the dataset's schedule)")
     training.add_argument("--root", type=Path, default=None, help="folder of torchvision's cifar10/svhn files")

@@ -50,7 +50,7 @@ def stream_activations(
     """Run batches through the network and hand each layer's output to ``consume`` at once.
 
     ``consume(name, rows, values)`` is called from the layer's forward hook, before the next
-    layer runs, with ``values`` a float32 NumPy array (len(rows), *unit_shape) that is only
+    layer runs, with ``values`` a float32 NumPy array ``(len(rows), *unit_shape)`` that is only
     valid during the call (copy what you keep). So only one layer's output per batch is alive
     beyond what the network itself holds, and an in-place ReLU that follows cannot alter it.
 
@@ -130,7 +130,7 @@ def extract_activations(
             warning naming it.
 
     Returns:
-        dict layer name -> float32 array (n_images, *unit_shape) (e.g. (n, 64, 55, 55)).
+        dict layer name -> float32 array ``(n_images, *unit_shape)`` (e.g. (n, 64, 55, 55)).
 
     Raises:
         InvalidArgumentError: as ``stream_activations``, or ``cache_dir`` naming a file.

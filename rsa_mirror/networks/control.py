@@ -22,8 +22,8 @@ from ..errors import InvalidArgumentError
 
 CONTROL_VARIANTS = ("paper", "released")
 
-# Shipped weights: the rendered-categories network (original labels, seed 0, the README's
-# schedule, the paper variant), trained by examples/figure4_control_networks.py on an H200;
+# Shipped weights: the rendered-categories network (original labels, seed 0, the documented
+# rendered schedule, the paper variant), trained by examples/figure4_control_networks.py on an H200;
 # float16, 3.6 MB.
 SHIPPED_NETWORK = Path(__file__).parent.parent / "weights" / "control_rendered.pt"
 SHIPPED_SHA256 = "5aa0b244b8e4e85fab281ef8368b9207b67826596ac72d26eccfd34eb196e4f4"

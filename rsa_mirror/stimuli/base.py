@@ -124,7 +124,7 @@ class StimulusSet:
 
     @property
     def foreground(self) -> np.ndarray:
-        """Boolean (n, H, W): True on the object."""
+        """True on the object: a boolean array (n, H, W)."""
         if self.masks is not None:
             return self.masks
         gray = self.images if self.images.ndim == 3 else self.images.mean(axis=1)

@@ -1,6 +1,6 @@
 """One function per figure and the demo: building blocks in, a result out, no files written.
 
-The command line (``rsa-mirror``), the examples and the README call these. The studies that
+The command line (``rsa-mirror``), the examples and the documentation call these. The studies that
 run networks need torch (``pip install rsa_mirror[models]``) and load on first use.
 """
 

@@ -175,14 +175,14 @@ def importance_study(
             paper mapped AlexNet's fc6 before its ReLU: the preset ``"fc6_pre"`` (torchvision
             ``classifier.1``; the released code reads MATLAB's layer 17, "fc6", ahead of
             "relu6"), not ``"fc6"`` (``classifier.2``, after the ReLU). Before the ReLU a unit's
-            responses, and so its map, can be negative, which is where ranking by |map|
+            responses, and so its map, can be negative, which is where ranking by ``|map|``
             matters.
         n_masks: RISE masks per image (``rise_maps``).
         grid: cells per side of the coarse mask grid.
         fraction: share of the template-positive units called mirror-symmetric per object.
         thresholds: shares of the foreground shown in insertion / deletion images.
         shuffle_threshold: the insertion share whose images are shuffled.
-        ranking: ``"paper"`` (default: pixels ranked by |map| among the foreground pixels, as
+        ranking: ``"paper"`` (default: pixels ranked by ``|map|`` among the foreground pixels, as
             the Methods say: "we sorted the pixels according to their absolute values in the
             importance map ... we only considered foreground pixels") or ``"released"`` (the
             authors' released code, not in the text: the map's spatial mean subtracted, the
