@@ -7,7 +7,8 @@ state is left as it was): the same seed, device type and thread count give bit-i
 weights (float rounding depends on how many CPU threads share a sum). It writes an atomic
 checkpoint every epoch and resumes exactly where a killed run stopped; the checkpoint's
 fingerprint (data, regime, variant, schedule, seed, torch version, device type, thread count)
-must match the resumed run.
+must match the resumed run. Its epoch loop is ``_train_run._Run``, which ``training_many``
+shares to train many networks at once.
 
 ``variant="paper"`` (default) trains the network and schedule of the paper's Methods;
 ``variant="released"`` those of the authors' notebooks (``control.ControlNet``; the learning
@@ -21,26 +22,22 @@ plain values only, so a crafted file cannot run code; they hold no other Python 
 from __future__ import annotations
 
 import hashlib
-import math
-import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from tqdm.auto import tqdm
 
-from .._utils import atomic_path, check_count, check_option, derive_seed, indexed_seed, seed_sequence
-from ..errors import FileFormatError, InvalidArgumentError
+from .._utils import check_count, check_option, derive_seed, seed_sequence
+from ..errors import InvalidArgumentError
 from ..results import Result
 from ._train_checks import check_data, check_device, check_fraction, check_positive
+from ._train_run import _Plan, _Run, early_stop_epoch  # noqa: F401  (early_stop_epoch: public here)
 from .control import CONTROL_VARIANTS, ControlNet, control_net_from_state
 from .datasets import REGIMES, apply_regime
-from .devices import autocast
-from .models import INPUT_PATH, LoadedModel, load_torch_file
+from .models import INPUT_PATH, LoadedModel
 
 # The paper's schedules (250 epochs, batch 256) and the ones used here at small scale.
 SCHEDULES = {
@@ -55,9 +52,6 @@ SCHEDULES = {
 RELEASED_HALVE_EVERY = {"cifar10": 50, "svhn": 20}
 RELEASED_PATIENCE = 200
 
-# Settings of a run that may differ on resume: more epochs extend the run; another thread count warns.
-_EXTENDABLE, _WARN_ONLY = ("epochs",), ("threads",)
-_BEFORE_VARIANTS = {"variant": "paper", "patience": 0}
 _MAX_SEED = (2**63 - 1) // 1_000_003 - 10_000  # indexed_seed(seed, epoch) must fit torch's 64-bit seeds
 _REGIME_STREAM = 1  # seed_sequence(seed, 1): which half of the images the regime mirrors
 
@@ -199,6 +193,38 @@ def train(
         DataError: images or labels of the wrong shape, type or range.
         FileFormatError: a checkpoint that cannot be read safely or is not one of ``train``'s.
     """
+    plan = _plan(
+        data,
+        regime=regime,
+        variant=variant,
+        patience=patience,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr=lr,
+        halve_every=halve_every,
+        val_fraction=val_fraction,
+        random_state=random_state,
+        device=device,
+        checkpoint=checkpoint,
+    )
+    with torch.random.fork_rng(devices=_devices(plan.device)):  # torch's global RNG is left as it was
+        run = _Run(plan)
+        for epoch in tqdm(run.epochs(), total=run.epochs_left, desc=f"training {data.name}", disable=not verbose):
+            run.epoch(epoch)
+        return TrainResult(*run.finish())
+
+
+def _plan(
+    data, *, regime, variant, patience, epochs, batch_size, optimizer, lr, halve_every, val_fraction,
+    random_state, device, checkpoint, cache=None,
+) -> _Plan:  # fmt: skip
+    """Check ``train``'s arguments and data and prepare the run.
+
+    ``cache``: a dict that several plans share, so data that several runs train on is hashed
+    and copied to the device once (it holds the data it was computed from).
+    """
+    cache = {} if cache is None else cache
     check_data(data)
     check_option("regime", regime, REGIMES)
     check_option("variant", variant, CONTROL_VARIANTS)
@@ -233,113 +259,16 @@ def train(
         "seed": seed,
         "val_fraction": val_fraction,
         **schedule,
-        **_fingerprint(data, device),
+        **_fingerprint(data, device, cache),
     }
     # the mirrored half and the validation split come from independent streams of the seed
     mirroring = "bernoulli" if released else "half"
     data = apply_regime(data, regime, random_state=seed_sequence(seed, _REGIME_STREAM), mirroring=mirroring)
     order = torch.from_numpy(np.random.default_rng(seed).permutation(len(data)))
     n_val = int(round(val_fraction * len(data)))
-    images, labels = data.images.to(device), data.labels.to(device)
+    images, labels = (_cached(cache, "on device", t, lambda t: t.to(device)) for t in (data.images, data.labels))
     val, fit = order[:n_val].to(device), order[n_val:].to(device)
-    with torch.random.fork_rng(devices=_devices(device)):  # torch's global RNG is left as it was
-        return _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpoint, verbose)
-
-
-def _fit(data, images, labels, fit, val, schedule, config, seed, device, checkpoint, verbose) -> TrainResult:
-    """The training loop of ``train`` (inside a fork of torch's global random state)."""
-    _seed_torch(seed, device)  # the initial weights
-    network = ControlNet(data.n_classes, config["variant"]).to(device)
-    if schedule["optimizer"] == "sgd":
-        step = torch.optim.SGD(network.parameters(), lr=schedule["lr"], momentum=0.9)
-    else:
-        step = torch.optim.Adam(network.parameters(), lr=schedule["lr"])
-    scheduler = torch.optim.lr_scheduler.StepLR(step, step_size=schedule["halve_every"], gamma=0.5)
-    rows, start, best, patience = [], 0, None, config["patience"]
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = _read_checkpoint(checkpoint, config, device)
-        try:
-            network.load_state_dict(state["network"])
-            step.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-        except (RuntimeError, KeyError, ValueError) as error:
-            raise FileFormatError(f"{checkpoint}: its network or optimizer state does not fit ({error})") from None
-        rows, start, best = state["history"], len(state["history"]), state.get("best")
-        config["epochs"] = max(config["epochs"], start)
-    loss_function = nn.CrossEntropyLoss()
-    stopped = early_stop_epoch([row["val_loss"] for row in rows], patience) is not None
-    for epoch in tqdm(range(start, schedule["epochs"]), desc=f"training {data.name}", disable=not verbose):
-        if stopped:
-            break
-        began = time.perf_counter()
-        generator = torch.Generator().manual_seed(indexed_seed(seed, epoch))  # this epoch's shuffle
-        _seed_torch(indexed_seed(seed, epoch), device)  # this epoch's dropout
-        shuffled = fit[torch.randperm(len(fit), generator=generator).to(device)]
-        network.train()
-        total_loss = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for first in range(0, len(shuffled), schedule["batch_size"]):
-            batch = shuffled[first : first + schedule["batch_size"]]
-            with autocast(device):
-                output = network(images[batch])
-                loss = loss_function(output.float(), labels[batch])
-            step.zero_grad(set_to_none=True)
-            loss.backward()
-            step.step()
-            total_loss += loss.detach() * len(batch)
-            correct += (output.argmax(1) == labels[batch]).sum()
-        lr_used = scheduler.get_last_lr()[0]
-        scheduler.step()
-        val_loss, val_accuracy = _evaluate(network, images, labels, val, schedule["batch_size"], device)
-        rows.append(
-            {
-                "epoch": epoch + 1,
-                "lr": float(lr_used),
-                "train_loss": float(total_loss) / len(fit),
-                "train_accuracy": float(correct) / len(fit),
-                "val_loss": val_loss,
-                "val_accuracy": val_accuracy,
-                "seconds": time.perf_counter() - began,
-                "threads": config["threads"],
-            }
-        )
-        losses = [row["val_loss"] for row in rows]
-        if patience and losses[-1] <= min(losses):  # the best epoch so far (ties: the later one)
-            best = {k: v.detach().clone() for k, v in network.state_dict().items()}
-        stopped = early_stop_epoch(losses, patience) is not None
-        if checkpoint is not None:
-            state = {
-                "config": config,
-                "network": network.state_dict(),
-                "optimizer": step.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "history": rows,
-                "best": best,
-            }
-            with atomic_path(checkpoint) as tmp:
-                torch.save(state, tmp)
-    if best is not None:
-        network.load_state_dict(best)
-    network = network.cpu().eval()
-    return TrainResult(network, pd.DataFrame(rows), config)
-
-
-def early_stop_epoch(val_losses, patience) -> int | None:
-    """The epoch (1-based) after which early stopping ends a run, or None while it goes on.
-
-    The rule of the authors' released notebooks: an epoch whose validation loss is at most the
-    lowest so far resets a counter, any other adds one, and the run stops when the counter
-    reaches ``patience`` (0: never).
-    """
-    lowest, waited = math.inf, 0
-    for epoch, loss in enumerate(val_losses, start=1):
-        if loss <= lowest:
-            lowest, waited = loss, 0
-        else:
-            waited += 1
-            if patience and waited >= patience:
-                return epoch
-    return None
+    return _Plan(data, images, labels, fit, val, schedule, config, seed, device, checkpoint)
 
 
 def _devices(device) -> list:
@@ -349,24 +278,11 @@ def _devices(device) -> list:
     return [device.index if device.index is not None else torch.cuda.current_device()]
 
 
-def _seed_torch(seed, device):
-    """Seed the random state that dropout draws from: the CPU's and, on CUDA, that device's."""
-    torch.default_generator.manual_seed(seed)
-    if device.type == "cuda":
-        with torch.cuda.device(device):
-            torch.cuda.manual_seed(seed)
-
-
-def _fingerprint(data, device) -> dict:
+def _fingerprint(data, device, cache) -> dict:
     """What else determines a run besides the schedule: the data's content and the software."""
-    digest = hashlib.sha256()
-    for tensor in (data.images.float(), data.labels.long()):
-        digest.update(repr(tuple(tensor.shape)).encode())
-        digest.update(np.ascontiguousarray(tensor.cpu().numpy()).data)
-    digest.update(str(data.n_classes).encode())
     counts = torch.bincount(data.labels.long(), minlength=data.n_classes).tolist()
     return {
-        "data_sha256": digest.hexdigest(),
+        "data_sha256": _cached(cache, "sha256", data, _data_sha256),
         "n_per_class": counts[0] if len(set(counts)) == 1 else counts,
         "torch_version": str(torch.__version__),
         "device_type": device.type,
@@ -374,41 +290,19 @@ def _fingerprint(data, device) -> dict:
     }
 
 
-def _read_checkpoint(path, config, device) -> dict:
-    """A checkpoint of ``train``, refused when its fingerprint differs from ``config``'s."""
-    state = load_torch_file(path, device, ("config", "network", "optimizer", "scheduler", "history"))
-    if not isinstance(state["config"], dict) or not isinstance(state["history"], list):
-        raise FileFormatError(f"{path}: not a checkpoint of train (config or history of the wrong type)")
-    old = {**_BEFORE_VARIANTS, **state["config"]}  # checkpoints written before variants were paper runs
-    keys = [k for k in dict.fromkeys([*old, *config]) if k not in _EXTENDABLE]
-    changed = [k for k in keys if old.get(k, "(absent)") != config.get(k, "(absent)")]
-    refused = [k for k in changed if k not in _WARN_ONLY]
-    if refused:
-        listed = "; ".join(f"{k}: {old.get(k, '(absent)')} vs {config.get(k, '(absent)')}" for k in refused)
-        raise InvalidArgumentError(
-            f"checkpoint {path} was written with other settings (checkpoint vs now): {listed}. Rerun with the "
-            "checkpoint's settings, or remove it (or use another output folder) to start afresh"
-        )
-    if "threads" in changed:
-        warnings.warn(
-            f"checkpoint {path} was written with {old.get('threads')} CPU threads, this run uses {config['threads']}: "
-            "the resumed epochs round differently, so the weights will not be bit-identical to an uninterrupted run",
-            UserWarning,
-            stacklevel=3,
-        )
-    return state
+def _data_sha256(data) -> str:
+    """The SHA-256 of the images (as float32), the labels (as int64), their shapes and the class count."""
+    digest = hashlib.sha256()
+    for tensor in (data.images.float(), data.labels.long()):
+        digest.update(repr(tuple(tensor.shape)).encode())
+        digest.update(np.ascontiguousarray(tensor.cpu().numpy()).data)
+    digest.update(str(data.n_classes).encode())
+    return digest.hexdigest()
 
 
-@torch.no_grad()
-def _evaluate(network, images, labels, rows, batch_size, device) -> tuple:
-    if len(rows) == 0:
-        return float("nan"), float("nan")
-    network.eval()
-    loss, correct = 0.0, 0
-    for first in range(0, len(rows), batch_size * 4):
-        batch = rows[first : first + batch_size * 4]
-        with autocast(device):
-            output = network(images[batch]).float()
-        loss += float(nn.functional.cross_entropy(output, labels[batch], reduction="sum"))
-        correct += int((output.argmax(1) == labels[batch]).sum())
-    return loss / len(rows), correct / len(rows)
+def _cached(cache, what, source, compute):
+    """``compute(source)``, kept in ``cache`` under ``(what, id(source))`` with ``source`` (so its id stays unique)."""
+    key = (what, id(source))
+    if key not in cache:
+        cache[key] = (source, compute(source))
+    return cache[key][1]
