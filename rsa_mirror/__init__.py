@@ -42,6 +42,7 @@ _LAZY = {  # torch-backed: pip install rsa_mirror[models]
     "load_network": ".networks.files",
     "load_shipped_network": ".networks.files",
     "train": ".networks.training",
+    "train_many": ".networks.training_many",
     "rise_maps": ".importance",
     "ImportanceResult": ".studies.figure5",
     "importance_study": ".studies.figure5",
@@ -102,5 +103,6 @@ __all__ = [
     "stream_activations",
     "summarize_msvt",
     "train",
+    "train_many",
     "unit_responses",
 ]

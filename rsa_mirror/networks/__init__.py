@@ -3,8 +3,8 @@
 ``models``: the registry of networks with the paper's layer presets, and model input;
 ``control``: the control network of Figure 4 (the paper's and the released variant);
 ``devices``: devices and the one precision rule; ``forward``: the forward engine;
-``activations``: extraction and streamed analyses; ``datasets`` and ``training``: training the
-control networks of Figure 4.
+``activations``: extraction and streamed analyses; ``datasets``, ``training`` and
+``training_many`` (many at once): training the control networks of Figure 4.
 """
 
 from . import _torch  # noqa: F401  (first: a clear error without torch)
@@ -33,6 +33,7 @@ from .models import (
     model_input,
 )
 from .training import SCHEDULES, TrainResult, train
+from .training_many import train_many
 
 __all__ = [
     "CONTROL_LAYERS",
@@ -70,5 +71,6 @@ __all__ = [
     "save_network",
     "stream_activations",
     "train",
+    "train_many",
     "unit_responses",
 ]
