@@ -46,18 +46,23 @@ def main():
         )
 
 
-def full_schedule(args):
+def cifar_sized(root=None, n_rendered=6000):
+    """CIFAR-10 from ``root`` when there, else ``n_rendered`` rendered images repeated (randomly mirrored) to 50,000."""
     try:
-        data = load_dataset("cifar10", root=args.root)
+        return load_dataset("cifar10", root=root)
     except FileNotFoundError:
-        rendered = load_dataset("rendered", n_per_class=args.n_rendered // 6)
+        rendered = load_dataset("rendered", n_per_class=n_rendered // 6)
         rng = np.random.default_rng(0)
         pick = torch.from_numpy(rng.integers(0, len(rendered), 50_000))
         images = rendered.images[pick]
         flip = torch.from_numpy(rng.random(50_000) < 0.5)
         images[flip] = images[flip].flip(-1)
-        data = ImageData(images, rendered.labels[pick], rendered.n_classes, "cifar10")  # CIFAR-10's schedule
         print(f"CIFAR-10 absent: {len(rendered)} rendered images repeated to 50,000")
+        return ImageData(images, rendered.labels[pick], rendered.n_classes, "cifar10")  # CIFAR-10's schedule
+
+
+def full_schedule(args):
+    data = cifar_sized(args.root, args.n_rendered)
     began = time.perf_counter()
     result = train(
         data,
