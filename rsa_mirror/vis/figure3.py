@@ -38,6 +38,9 @@ def plot_equivariance(tables, *, axes=None):
     Returns:
         The ``Figure``. Error bars: mean ± SEM over the images (the paper draws ± SD); one
         legend, right of the panels, names the transforms (colours) and measures (lines).
+
+    Raises:
+        ValueError: ``axes`` holding neither one nor two Axes per table.
     """
     labels = list(tables)
     if axes is not None and np.asarray(axes).size == 2 * len(labels):
