@@ -84,7 +84,13 @@ def test_plot_rdms_sorts_by_view_and_labels_groups(simulated):
     # sorting by (view, identity) restores the simulated view-major order exactly
     np.testing.assert_allclose(heatmaps[1].images[0].get_array(), rdms.get_matrices()[1])
     labels = [t.get_text() for t in heatmaps[0].get_xticklabels(minor=True)]
-    assert labels == ["left profile", "left half profile", "frontal", "right half profile", "right profile"]
+    assert labels == [
+        "left profile (-90°)",
+        "left half profile (-45°)",
+        "frontal (0°)",
+        "right half profile (+45°)",
+        "right profile (+90°)",
+    ]
 
 
 def test_plot_rdms_draws_into_given_axes(simulated):

@@ -368,5 +368,6 @@ def test_plot_alignment_marks_the_best_layer_and_those_not_below_it(alignment):
         assert list(best) == list(np.flatnonzero(rows.best))
         assert sorted([*tied, *below]) == list(np.flatnonzero(~rows.best))
         assert list(below) == list(np.flatnonzero(~rows.best & (rows.q_vs_best < 0.05)))
-    labels = figure.axes[0].get_legend().get_texts()
+    (legend,) = [ax.get_legend() for ax in figure.axes if ax.get_legend() is not None]
+    labels = legend.get_texts()
     assert {"best layer", "below best (q < 0.05)"} <= {t.get_text() for t in labels}

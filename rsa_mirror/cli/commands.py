@@ -214,11 +214,15 @@ def run_equivariance(args) -> int:
 
     networks = _networks(args)
     size = args.size or INPUT_SIZE.get(args.model, 224)
-    if args.color and args.images == "objects":
+    kinds = list(dict.fromkeys(args.images))
+    if args.color and "objects" in kinds:
         raise ValueError("--color is for --images natural or noise (the rendered objects are gray)")
-    stimuli = figure3_images(args.images, args.n_images, size=size, color=args.color, random_state=args.seed)
+    image_sets = {
+        kind: figure3_images(kind, args.n_images, size=size, color=args.color, random_state=args.seed) for kind in kinds
+    }
+    print(", ".join(f"{len(stimuli)} images ({kind})" for kind, stimuli in image_sets.items()))
     options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
-    result = equivariance_study(networks, {args.images: stimuli}, **options)
+    result = equivariance_study(networks, image_sets, **options)
     combined, out = result.combined(), Path(args.out)
     write.write_csv(combined, out / "equivariance.csv", index=False)
     write.write_mat(args.mat, {"equivariance": combined})

@@ -195,7 +195,11 @@ def build_parser() -> tuple:
     figure3 = "Figure 3: invariance and equivariance per layer"
     equivariance = command("equivariance", commands.run_equivariance, figure3, [mat, figures, network, device])
     equivariance.add_argument(
-        "--images", choices=("objects", "natural", "noise"), default="objects", help="the image set"
+        "--images",
+        choices=("objects", "natural", "noise"),
+        nargs="+",
+        default=["objects"],
+        help="the image set, or several side by side (Figure 3's three: objects natural noise)",
     )
     equivariance.add_argument(
         "--n-images",
@@ -345,7 +349,9 @@ def _check_model(args):
 def _check_n_images(args):
     """``--n-images`` of the rendered objects must be whole exemplars (81 images each), else refused."""
     uses = args.command == "equivariance" or getattr(args, "name", None) == "equivariance-distribution"
-    if uses and args.images == "objects" and args.n_images % OBJECT_IMAGES_PER_EXEMPLAR:
+    images = getattr(args, "images", None)
+    images = images if isinstance(images, list) else [images]
+    if uses and "objects" in images and args.n_images % OBJECT_IMAGES_PER_EXEMPLAR:
         per = OBJECT_IMAGES_PER_EXEMPLAR
         below, above = max(per, args.n_images // per * per), (args.n_images // per + 1) * per
         nearest = f"{below}" if below == above else f"{below} or {above}"

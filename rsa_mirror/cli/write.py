@@ -77,14 +77,15 @@ def write_layers(out, result, faces, *, title):
 
     summaries = result.by_layer()
     figure, axes = plt.subplots(
-        1, len(summaries), figsize=(6.0 * len(summaries), 3.6), squeeze=False, layout="constrained"
+        1, len(summaries), figsize=(7.2 * len(summaries), 3.6), squeeze=False, layout="constrained"
     )
     n_views = len(np.unique(faces.descriptors["view_deg"]))
     csvs = [out / DEMO_LAYER_TABLES.get(name, f"msvt_by_layer_{name}.csv") for name in summaries]
     for ax, (name, summary), csv in zip(axes[0], summaries.items(), csvs, strict=True):
         weights = result.weights[name]
         write_csv(summary, csv)
-        plot_msvt_by_layer({f"{name}, {weights}": summary}, chance_level=msvt_chance_level(n_views), ax=ax)
+        chance = msvt_chance_level(n_views)
+        plot_msvt_by_layer({f"{name}, {weights}": summary}, chance_level=chance, ax=ax, over="identities")
         print(f"\n{title} through {name} ({weights}); index per layer (mean ± SEM over identities):")
         print(summary.drop(columns="views_left_out").to_string(float_format=lambda v: f"{v:.3f}"))
     n_identities = len(np.unique(faces.descriptors["identity"]))

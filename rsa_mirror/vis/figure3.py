@@ -8,33 +8,113 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._style import layer_axis, legend_outside, panel_letter
+
+MEASURE_STYLES = {"invariance": "-", "equivariance": "--"}
+
+
+def _split_label(label) -> tuple:
+    """``"<network>, <image set>"`` (``equivariance_study``'s labels) -> (network, image set)."""
+    network, _, images = str(label).rpartition(", ")
+    return (network, images) if network else (str(label), "")
+
 
 def plot_equivariance(tables, *, axes=None):
-    """Figure 3: invariance and equivariance across layers for each transform.
+    """Figure 3: invariance (solid) and equivariance (dashed) across layers, one colour per transform.
+
+    As the paper's Figure 3: one panel per (network, image set), image sets in rows (rendered
+    objects, natural images, noise: panels A-B, C-D, E-F), networks in columns (trained,
+    untrained), panel letters row by row. Equivariance exists only for the convolutional
+    layers, so its dashed lines stop where the fully connected layers begin.
 
     Args:
         tables: mapping label -> table of ``measure_equivariance`` (columns layer, transform,
-            measure, mean, sem); one row of two panels (invariance, equivariance) per label.
-        axes: (n_labels, 2) matplotlib Axes to draw into; default a new figure.
+            measure, mean, sem); labels ``"<network>, <image set>"`` as ``equivariance_study``
+            makes them (a label without ", " is a network with an unnamed set).
+        axes: matplotlib Axes to draw into: one per label (both measures in each panel), or,
+            as before, an (n_labels, 2) array (invariance and equivariance side by side);
+            default a new figure laid out as the paper's.
 
     Returns:
-        The ``Figure``.
+        The ``Figure``. Error bars: mean ± SEM over the images (the paper draws ± SD); one
+        legend, right of the panels, names the transforms (colours) and measures (lines).
+
+    Raises:
+        ValueError: ``axes`` holding neither one nor two Axes per table.
     """
+    labels = list(tables)
+    if axes is not None and np.asarray(axes).size == 2 * len(labels):
+        return _plot_split(tables, np.asarray(axes).reshape(len(labels), 2))
+    parts = [_split_label(label) for label in labels]
+    if len(set(parts)) != len(parts):  # labels that do not split into distinct pairs: one row each
+        parts = [(str(label), "") for label in labels]
+    networks = list(dict.fromkeys(network for network, _ in parts))
+    image_sets = list(dict.fromkeys(images for _, images in parts))
     if axes is None:
-        _, axes = plt.subplots(len(tables), 2, figsize=(9.0, 3.2 * len(tables)), squeeze=False, layout="constrained")
-    axes = np.asarray(axes).reshape(len(tables), 2)
-    fig = axes[0][0].figure
+        _, grid = plt.subplots(
+            len(image_sets),
+            len(networks),
+            figsize=(4.4 * len(networks) + 1.6, 3.3 * len(image_sets)),
+            squeeze=False,
+            sharey=True,
+            layout="constrained",
+        )
+        places = {(n, i): grid[r][c] for r, i in enumerate(image_sets) for c, n in enumerate(networks)}
+        panels = [places[part] for part in parts]
+        for ax in grid.ravel():
+            if ax not in panels:
+                ax.set_axis_off()  # a (network, image set) pair not measured
+        order = [places[n, i] for i in image_sets for n in networks if (n, i) in parts]
+        host, first_column = order[min(len(networks), len(order)) - 1], set(grid[:, 0])
+    else:
+        panels = list(np.ravel(axes))
+        if len(panels) != len(labels):
+            raise ValueError(f"plot_equivariance needs one axis per table ({len(labels)}), got {len(panels)}")
+        order, host, first_column = panels, panels[-1], set(panels)
+    transforms = list(dict.fromkeys(t for table in tables.values() for t in table["transform"]))
+    for ax, label, (network, images) in zip(panels, labels, parts, strict=True):
+        table = tables[label]
+        layers = list(dict.fromkeys(table["layer"]))
+        names = [str(layer) for layer in layers]
+        for measure, style in MEASURE_STYLES.items():
+            for transform in transforms:
+                rows = table[(table["measure"] == measure) & (table["transform"] == transform)].set_index("layer")
+                if rows.empty:
+                    continue
+                rows = rows.reindex(layers)
+                color = f"C{transforms.index(transform)}"
+                ax.errorbar(
+                    names, rows["mean"], yerr=rows["sem"], fmt=style, color=color, marker="o", markersize=3, capsize=2
+                )
+        ax.set_title(f"{network}, {images}" if images else network, fontsize=9)
+        ax.set_ylim(-0.1, 1.05)
+        layer_axis(ax, names)
+        if ax in first_column:
+            ax.set_ylabel("correlation r (mean ± SEM over images)", fontsize=8)
+    for k, ax in enumerate(order):
+        panel_letter(ax, chr(ord("A") + k))
+    handles = [plt.Line2D([], [], color=f"C{k}", marker="o", markersize=3) for k in range(len(transforms))]
+    handles += [plt.Line2D([], [], color="0.3", linestyle=style) for style in MEASURE_STYLES.values()]
+    names = [*transforms, "invariance", "equivariance (conv layers)"]
+    legend_outside(host, handles=handles, labels=names)
+    return panels[0].figure
+
+
+def _plot_split(tables, axes):
+    """The two-panel rows (invariance, equivariance) of each label: the layout of earlier versions."""
     for row, (label, table) in zip(axes, tables.items(), strict=True):
         layers = list(dict.fromkeys(table["layer"]))
-        for panel, measure in zip(row, ("invariance", "equivariance"), strict=True):
+        for panel, measure in zip(row, MEASURE_STYLES, strict=True):
             for transform in dict.fromkeys(table["transform"]):
                 rows = table[(table["measure"] == measure) & (table["transform"] == transform)].set_index("layer")
                 rows = rows.reindex([layer for layer in layers if layer in rows.index])
                 panel.errorbar(
                     rows.index, rows["mean"], yerr=rows["sem"], marker="o", markersize=3, capsize=2, label=transform
                 )
-            panel.set_title(f"{label}: {measure}", fontsize=9)
+            panel.set_title(f"{label}: {measure} (mean ± SEM over images)", fontsize=9)
             panel.set_ylim(-0.1, 1.05)
+            panel.set_xlabel("layer")
+            panel.set_ylabel(f"{measure} r")
             panel.tick_params(axis="x", labelrotation=45, labelsize=7)
         row[0].legend(fontsize=7)
-    return fig
+    return axes[0][0].figure

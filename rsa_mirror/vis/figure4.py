@@ -6,6 +6,9 @@ Each function draws what an analysis already computed and returns the matplotlib
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
+
+from ._style import draw_chance, layer_axis, legend_outside, missing_layers
 
 
 def plot_control_networks(tables, *, dashed=(), chance_level=None, axes=None):
@@ -16,33 +19,40 @@ def plot_control_networks(tables, *, dashed=(), chance_level=None, axes=None):
             several seeds may be stacked, their mean is drawn with the SEM over objects and
             seeds as a band).
         dashed: labels drawn with dashed lines (the mirror-sensitive networks).
-        chance_level: dashed gray reference (``msvt_chance_level(n_views)``).
+        chance_level: dashed gray reference (``msvt_chance_level(n_views)``), labelled with
+            its number of views.
         axes: one Axes per table; default a new figure.
 
     Returns:
-        The ``Figure``.
+        The ``Figure``: lines are the mean over a category's objects (and seeds), bands ± the
+        SEM over them (the legend's title says so); the legend sits right of the last panel.
+        A layer without any index (all units silent) keeps its tick, "(n/a)", and is a gap.
     """
     if axes is None:
         _, axes = plt.subplots(
-            1, len(tables), figsize=(3.8 * len(tables), 3.4), sharey=True, squeeze=False, layout="constrained"
+            1, len(tables), figsize=(3.8 * len(tables) + 1.6, 3.6), sharey=True, squeeze=False, layout="constrained"
         )
         axes = axes[0]
     for ax, (label, table) in zip(axes, tables.items(), strict=True):
         layers = list(dict.fromkeys(table["layer"]))
+        names = [str(layer) for layer in layers]
+        seeds = table["seed"].nunique() if "seed" in table else 1
+        means = []
         for c, (category, rows) in enumerate(table.groupby("category", sort=False)):
             stats = rows.groupby("layer", sort=False)["msvt"].agg(["mean", "sem"]).reindex(layers)
+            means.append(stats["mean"].to_numpy())
             style = "--" if label in dashed else "-"
-            ax.plot(layers, stats["mean"], style, marker="o", markersize=3, color=f"C{c}", label=category)
+            ax.plot(names, stats["mean"], style, marker="o", markersize=3, color=f"C{c}", label=category)
             ax.fill_between(
-                layers, stats["mean"] - stats["sem"], stats["mean"] + stats["sem"], color=f"C{c}", alpha=0.15
+                names, stats["mean"] - stats["sem"], stats["mean"] + stats["sem"], color=f"C{c}", alpha=0.15
             )
-        if chance_level is not None:
-            ax.axhline(chance_level, color="gray", linestyle=":", linewidth=1)
+        draw_chance(ax, chance_level, linestyle=":")
         ax.set_ylim(-1.05, 1.05)
-        ax.set_title(label, fontsize=9)
-        ax.tick_params(axis="x", labelrotation=45)
+        ax.set_title(label if seeds == 1 else f"{label} ({seeds} seeds)", fontsize=9)
+        layer_axis(ax, names, missing_layers(np.column_stack(means), names), fontsize=8)
     axes[0].set_ylabel("mirror-symmetric viewpoint\ntuning index")
-    axes[-1].legend(fontsize=7, loc="lower right", ncol=2)
+    over = "objects" if all("seed" not in t or t["seed"].nunique() == 1 for t in tables.values()) else "objects, seeds"
+    legend_outside(axes[-1], title=f"mean ± SEM over {over} (band)")
     return axes[0].figure
 
 

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..pair_tests import versus_best
+from ._style import COMPONENT_COLORS, legend_outside
 
 
 def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percentile"):
@@ -17,7 +18,7 @@ def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percen
     Args:
         result: ``BootstrapResult`` (brain RDMs x model layers).
         ceilings: patch -> ``CeilingResult`` (default ``result.ceilings``); drawn as a gray band
-            from the lower to the upper bound.
+            from the lower to the upper bound, labelled "noise ceiling (lower–upper)".
         axes: one matplotlib Axes per brain RDM; default a new figure.
         alpha: FDR level of the paired tests against the best layer.
         test: ``"percentile"`` or ``"t"`` (``pair_tests``).
@@ -26,7 +27,8 @@ def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percen
         The ``Figure``. Points are the correlations on all stimuli, error bars the bootstrap
         standard deviation (the paper's), the shaded band the 95% percentile interval. The best
         layer of each panel is a star; filled circles are layers not different from it (paired
-        bootstrap test, q >= ``alpha``), open circles layers below it (q < ``alpha``).
+        bootstrap test, q >= ``alpha``), open circles layers below it (q < ``alpha``). One
+        legend, right of the last panel.
     """
     ceilings = result.ceilings if ceilings is None else ceilings
     n_brain = len(result.brain_names)
@@ -41,7 +43,7 @@ def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percen
     for b, (ax, brain) in enumerate(zip(axes, result.brain_names, strict=True)):
         if brain in ceilings:
             ceiling = ceilings[brain]
-            ax.axhspan(ceiling.lower, ceiling.upper, color="0.85", label="noise ceiling")
+            ax.axhspan(ceiling.lower, ceiling.upper, color="0.85", label="noise ceiling (lower–upper)")
         ax.fill_between(x, low[b], high[b], color="C0", alpha=0.15, linewidth=0, label="95% interval")
         ax.errorbar(x, result.estimate[b], yerr=result.std[b], color="C0", capsize=3, label="r ± bootstrap SD")
         if tests is not None:
@@ -58,10 +60,12 @@ def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percen
         ax.set_xticks(x, result.model_names, rotation=45, ha="right", fontsize=8)
         ax.set_title(brain, fontsize=10)
     built = "" if result.normalize is None else f", normalize={result.normalize}"
-    axes[0].set_ylabel(f"model-brain RDM correlation ({result.method}{built})")
-    handles, labels = axes[0].get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    axes[0].legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+    axes[0].set_ylabel(f"model-brain RDM correlation\n({result.method}{built})")
+    handles, labels = [], []
+    for ax in axes:
+        more = ax.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    legend_outside(axes[-1], handles=handles, labels=labels)
     return axes[0].figure
 
 
@@ -75,6 +79,10 @@ def plot_shapley(result, *, axes=None):
     Returns:
         The ``Figure``. Positive contributions stack upwards, negative ones downwards; the
         black marks are the full correlations (the sums), with bootstrap SD when resampled.
+        Colours as the paper's caption: the reflection-invariant part yellow, the
+        reflection-sensitive part purple (a pair that stays distinct with the common forms of
+        colour blindness); other components (``flip_group_components``) take the default cycle.
+        One legend, right of the last panel.
     """
     n_brain = len(result.brain_names)
     if axes is None:
@@ -88,13 +96,16 @@ def plot_shapley(result, *, axes=None):
         for c, component in enumerate(result.component_names):
             values = result.values[b, :, c]
             base = np.where(values >= 0, up, down)
-            ax.bar(x, values, bottom=base, color=f"C{c + 1}", label=component)
+            color = COMPONENT_COLORS.get(component, f"C{c + 1}")
+            name = f"reflection-{component}" if component in COMPONENT_COLORS else component
+            ax.bar(x, values, bottom=base, color=color, edgecolor="0.25", linewidth=0.4, label=name)
             up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
         spread = None if result.samples is None else result.samples[b].sum(axis=1).std(axis=-1, ddof=1)
-        ax.errorbar(x, result.full[b], yerr=spread, fmt="_", color="black", markersize=10, capsize=2, label="full r")
+        full = "full r" if spread is None else "full r ± bootstrap SD"
+        ax.errorbar(x, result.full[b], yerr=spread, fmt="_", color="black", markersize=10, capsize=2, label=full)
         ax.axhline(0, color="gray", linewidth=0.6)
         ax.set_xticks(x, result.layer_names, rotation=45, ha="right", fontsize=8)
         ax.set_title(brain, fontsize=10)
     axes[0].set_ylabel("Shapley contribution to r")
-    axes[0].legend(fontsize=7, loc="best")
+    legend_outside(axes[-1])
     return axes[0].figure

@@ -8,6 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._style import draw_chance, legend_outside
+
 
 def plot_projection_symmetry(result, *, key="category", chance_level=None, axes=None):
     """Best reflection-axis score per view (left) and the pixel-level index (right), per category.
@@ -15,14 +17,16 @@ def plot_projection_symmetry(result, *, key="category", chance_level=None, axes=
     Args:
         result: ``ProjectionSymmetryResult`` (``rsa_mirror.projection_symmetry``).
         key: descriptor grouping the lines and bars (default ``category``).
-        chance_level: dashed reference in the right panel (``msvt_chance_level(n_views)``).
+        chance_level: dashed reference in the right panel (``msvt_chance_level(n_views)``),
+            labelled with its number of views.
         axes: two matplotlib Axes to draw into; default a new figure.
 
     Returns:
-        The ``Figure``.
+        The ``Figure``: bars are the mean index over each group's objects ± SEM; the left
+        panel's legend sits right of it, off the lines.
     """
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), layout="constrained", width_ratios=(1.3, 1))
+        _, axes = plt.subplots(1, 2, figsize=(10.0, 3.6), layout="constrained", width_ratios=(1.3, 1))
     left, right = axes
     by_view = result.by_view(key=key)
     views = np.asarray(by_view.columns, dtype=float)
@@ -32,15 +36,15 @@ def plot_projection_symmetry(result, *, key="category", chance_level=None, axes=
     left.set_ylim(-0.05, 1.05)
     left.set_xlabel("view (yaw, degrees)")
     left.set_ylabel("image vs its reflection, r\n(best vertical axis)")
-    left.legend(fontsize=7, ncol=3, loc="lower center")
+    legend_outside(left, title=key)
     summary = result.pixel_index(key=key)
     positions = np.arange(len(summary))
     right.bar(positions, summary["msvt_mean"], yerr=summary["msvt_sem"].fillna(0.0), capsize=2, color="0.6")
     right.set_xticks(positions, [str(label) for label in summary.index], rotation=45, ha="right")
     if chance_level is not None:
-        right.axhline(chance_level, color="gray", linestyle="--", linewidth=1, label="view-invariant (chance)")
+        draw_chance(right, chance_level)
         right.legend(fontsize=7, loc="upper right")
     right.axhline(0.0, color="black", linewidth=0.5)
     right.set_ylim(-1.05, 1.05)
-    right.set_ylabel("mirror-symmetric viewpoint\ntuning index (pixels)")
+    right.set_ylabel("MSVT index of the pixels\n(mean ± SEM over objects)")
     return left.figure

@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._style import layer_axis, missing_layers
+
 
 def _panels(n, *, width=4.2, height=3.4, axes=None):
     if axes is None:
@@ -18,15 +20,18 @@ def _panels(n, *, width=4.2, height=3.4, axes=None):
 
 
 def _errorbar_lines(ax, table, *, x, hue, value="msvt", label_format="{}"):
-    """Mean ± SEM over rows of ``value`` per ``x`` (in order of appearance), one line per ``hue``."""
+    """Mean ± SEM over rows of ``value`` per ``x`` (in order of appearance), one line per ``hue``.
+
+    Every ``x`` keeps its tick; one with no finite value on any line reads "(n/a)" (a gap).
+    """
     xs = list(dict.fromkeys(table[x]))
+    names, means = [str(v) for v in xs], []
     for key, rows in table.groupby(hue, sort=False):
         stats = rows.groupby(x, sort=False)[value].agg(["mean", "sem"]).reindex(xs)
+        means.append(stats["mean"].to_numpy())
         name = label_format.format(*key) if isinstance(key, tuple) else label_format.format(key)
-        ax.errorbar(
-            [str(v) for v in xs], stats["mean"], yerr=stats["sem"], marker="o", markersize=3, capsize=2, label=name
-        )
-    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        ax.errorbar(names, stats["mean"], yerr=stats["sem"], marker="o", markersize=3, capsize=2, label=name)
+    layer_axis(ax, names, missing_layers(np.column_stack(means), names), note="n/a: no finite value")
 
 
 def _violins(ax, groups, positions, color, label):
@@ -43,14 +48,24 @@ def _violins(ax, groups, positions, color, label):
     ax.scatter(positions, median, color=color, s=10, zorder=3, label=label)
 
 
-def _violins_by_layer(ax, rows, layers, hue, *, width):
-    """Violins of ``r`` per layer, one color per value of ``hue``, side by side; a zero line."""
+def _violins_by_layer(ax, rows, layers, hue, *, width, note="n/a: no finite value"):
+    """Violins of ``r`` per layer, one color per value of ``hue``, side by side; a zero line.
+
+    A layer with no finite value keeps its tick, "(n/a)", explained by ``note``.
+    """
     hues = list(dict.fromkeys(rows[hue]))
+    finite = np.zeros(len(layers), dtype=bool)
     for k, value in enumerate(hues):
         chosen = rows[rows[hue] == value]
         groups = [chosen.loc[chosen["layer"] == layer, "r"].to_numpy() for layer in layers]
+        finite |= [bool(np.isfinite(g).any()) for g in groups]
         _violins(ax, groups, np.arange(len(layers)) + (k - (len(hues) - 1) / 2) * width, f"C{k}", value)
-    ax.set_xticks(np.arange(len(layers)), layers, rotation=45, fontsize=7)
+    layer_axis(
+        ax,
+        [str(layer) for layer in layers],
+        [str(lay) for lay, f in zip(layers, finite, strict=True) if not f],
+        note=note,
+    )
     ax.axhline(0.0, color="gray", linestyle="--", linewidth=0.5)
 
 
@@ -147,7 +162,8 @@ def plot_equivariance_distribution(result, *, axes=None):
         layers = list(dict.fromkeys(rows["layer"]))
         for ax, measure in zip(row, ("invariance", "equivariance"), strict=True):
             part = rows[rows["measure"] == measure]
-            _violins_by_layer(ax, part, layers, "transform", width=0.28)
+            note = "n/a: not measured (no spatial maps)" if measure == "equivariance" else "n/a: no finite value"
+            _violins_by_layer(ax, part, layers, "transform", width=0.28, note=note)
             ax.set(ylim=(-1.05, 1.05), xlabel="layer", ylabel=f"{measure} r per image")
             ax.set_title(f"{network}, {images}: {measure} (median, IQR)", fontsize=9)
         row[0].legend(fontsize=7)
