@@ -7,7 +7,7 @@ OUT ?= demo_output
 # torch/torchvision pinned to the builds this lab's machines hold on disk (see README).
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test bench install clean
+.PHONY: demo test typecheck bench install clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not gpu"
 
+# mypy on the annotated modules ([tool.mypy] in pyproject.toml lists them)
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute_rdms.py
 	$(BIN)/python benchmarks/bench_render.py
@@ -34,4 +38,4 @@ bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_importance.py --modes eager compile
 
 clean:
-	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache .mypy_cache
