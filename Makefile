@@ -13,7 +13,7 @@ DOCS_STAMP := $(VENV)/.rsa_mirror-docs-installed
 # '.' runs them all). Empty: the two that take seconds.
 GALLERY ?=
 
-.PHONY: demo test bench docs install clean
+.PHONY: demo test typecheck bench docs install clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ docs: $(DOCS_STAMP)
 		$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
 
+# mypy on the annotated modules ([tool.mypy] in pyproject.toml lists them)
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute_rdms.py
 	$(BIN)/python benchmarks/bench_render.py
@@ -50,4 +54,4 @@ bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_importance.py --modes eager compile
 
 clean:
-	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst
+	rm -rf $(VENV) $(OUT) *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst .mypy_cache

@@ -24,17 +24,25 @@ variable; nothing is unpickled.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from rsa_mirror.errors import FileFormatError
 
 from ._values import Cell, to_python
 
+if TYPE_CHECKING:
+    import h5py
+
+    from rsa_mirror._typing import PathLike
+
 HIDDEN = ("#refs#", "#subsystem#")
 _OCTAVE_NUMERIC = ("matrix", "scalar", "range", "bool", "complex")
 
 
-def read_hdf5(path, error) -> dict:
+def read_hdf5(path: PathLike, error: type[Exception]) -> dict[str, Any]:
     """All top-level variables of an HDF5 file, each read by its writer's rule (module docstring).
 
     Args:
@@ -50,7 +58,7 @@ def read_hdf5(path, error) -> dict:
     with handle:
         names = [name for name in handle if name not in HIDDEN]
         matlab = [name for name in names if "MATLAB_class" in handle[name].attrs]
-        variables = {}
+        variables: dict[str, Any] = {}
         for name in names:
             item = handle[name]
             try:
@@ -69,10 +77,10 @@ def read_hdf5(path, error) -> dict:
     return {name: variables[name] for name in names}
 
 
-def _read_matlab(path, names, error) -> dict:
+def _read_matlab(path: PathLike, names: Iterable[str], error: type[Exception]) -> dict[str, Any]:
     import hdf5storage
 
-    values = {}
+    values: dict[str, Any] = {}
     for name in names:  # one by one: hdf5storage.read needs no MATLAB header in the file
         try:
             values[name] = to_python(hdf5storage.read(path=f"/{name}", filename=str(path), matlab_compatible=True))
@@ -83,7 +91,7 @@ def _read_matlab(path, names, error) -> dict:
     return values
 
 
-def _plain_value(item):
+def _plain_value(item: h5py.Group | h5py.Dataset) -> Any:
     import h5py
 
     if isinstance(item, h5py.Group):
@@ -105,7 +113,7 @@ def _plain_value(item):
     return np.atleast_2d(value)
 
 
-def _octave_value(group):
+def _octave_value(group: h5py.Group) -> Any:
     """One variable in Octave's HDF5 layout: a group with datasets ``type`` and ``value``."""
     kind = group["type"][()]
     kind = kind.decode("ascii") if isinstance(kind, bytes) else str(kind)
@@ -148,7 +156,7 @@ def _octave_value(group):
     raise FileFormatError(f"Octave type {kind!r} is not supported")
 
 
-def _octave_cell(value) -> list:
+def _octave_cell(value: h5py.Group) -> Cell:
     items = sorted((name for name in value if name != "dims"), key=lambda name: int(name.lstrip("_")))
     shape = tuple(int(d) for d in np.asarray(value["dims"][()]).ravel()[::-1]) if "dims" in value else None
     return Cell([_octave_value(value[name]) for name in items], shape)

@@ -26,6 +26,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.io
@@ -37,6 +38,9 @@ from rsa_mirror.errors import FileFormatError, InvalidArgumentError, InvalidType
 
 from ._hdf5 import read_hdf5
 from ._values import to_python
+
+if TYPE_CHECKING:
+    from rsa_mirror._typing import PathLike
 
 V7_LIMIT_BYTES = 2**31 - 1  # a v7 variable's byte count is a 32-bit field
 MAX_NAME = {False: 31, True: 63}  # field-name length without / with long_field_names
@@ -50,7 +54,9 @@ class MatFormatError(FileFormatError):
     """A .mat file, variable or value that the bridge cannot read or write, with the reason."""
 
 
-def write_mat(path, variables, *, format="v7", long_field_names=False) -> Path:
+def write_mat(
+    path: PathLike, variables: Mapping[str, Any], *, format: str = "v7", long_field_names: bool = False
+) -> Path:
     """Write ``variables`` (name -> value as scipy.io.savemat takes it) to ``path`` atomically.
 
     Args:
@@ -110,7 +116,7 @@ def write_mat(path, variables, *, format="v7", long_field_names=False) -> Path:
     return path
 
 
-def check_matlab_name(name, what="name") -> str:
+def check_matlab_name(name: object, what: str = "name") -> str:
     """Return ``name`` if MATLAB can use it as a variable or field name, else raise naming it.
 
     Raises:
@@ -121,7 +127,7 @@ def check_matlab_name(name, what="name") -> str:
     return name
 
 
-def _check_fields(value, where, limit):
+def _check_fields(value: object, where: str, limit: int) -> None:
     """Check every struct field name inside ``value`` (dicts, struct arrays, cells of them)."""
     if isinstance(value, Mapping):
         fields = dict(value)
@@ -143,7 +149,7 @@ def _check_fields(value, where, limit):
         _check_fields(item, f"{where}.{name}", limit)
 
 
-def read_mat(path) -> dict:
+def read_mat(path: PathLike) -> dict[str, Any]:
     """All variables of a .mat file (any version) as plain Python values (see module docstring).
 
     Raises:
@@ -172,7 +178,7 @@ def read_mat(path) -> dict:
     return {name: to_python(value) for name, value in raw.items() if not name.startswith("__")}
 
 
-def _nbytes(value) -> int:
+def _nbytes(value: object) -> int:
     if isinstance(value, dict):
         return sum(_nbytes(v) for v in value.values())
     if isinstance(value, np.ndarray) and value.dtype.names:
@@ -185,7 +191,7 @@ def _nbytes(value) -> int:
 class _Utf16VarWriter(_mio5.VarWriter5):
     """scipy's variable writer, but non-ASCII char data go out as UTF-16 code units (miUTF16)."""
 
-    def write_char(self, arr, codec="ascii"):
+    def write_char(self, arr: np.ndarray, codec: str = "ascii") -> None:
         chars = _mio5.arr_to_chars(arr) if arr.size and arr.dtype.kind == "U" else None
         text = "" if chars is None else "".join(chars.T.ravel().tolist())  # Fortran order
         if chars is None or text.isascii() or np.all(arr == ""):
@@ -204,11 +210,11 @@ class _Writer(_mio5.MatFile5Writer):
     """
 
     @property
-    def _matrix_writer(self):
+    def _matrix_writer(self) -> Any:
         return self.__dict__["_utf16_writer"]
 
     @_matrix_writer.setter
-    def _matrix_writer(self, writer):
+    def _matrix_writer(self, writer: Any) -> None:
         if writer is not None:
             writer.__class__ = _Utf16VarWriter
         self.__dict__["_utf16_writer"] = writer

@@ -6,6 +6,9 @@ The one conversion of what scipy and hdf5storage return into the values ``read_m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import scipy.sparse
 
@@ -17,7 +20,7 @@ class Cell(list):
         shape: the cell's size as MATLAB gives it, e.g. (n_objects, n_views) for a 2-D cell.
     """
 
-    def __init__(self, items=(), shape=None):
+    def __init__(self, items: Iterable[Any] = (), shape: Iterable[int] | None = None) -> None:
         super().__init__(items)
         self.shape = (1, len(self)) if shape is None else tuple(int(n) for n in shape)
         if int(np.prod(self.shape)) != len(self):
@@ -30,11 +33,11 @@ class Cell(list):
             array[k] = item
         return array.reshape(self.shape, order="F")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Cell({list(self)!r}, shape={self.shape})"
 
 
-def to_python(value):
+def to_python(value: Any) -> Any:
     """One MATLAB value as loaded by scipy or hdf5storage -> plain Python (see module docstring)."""
     if isinstance(value, (str, np.str_)):
         return str(value)
@@ -59,7 +62,7 @@ def to_python(value):
     return value if value.ndim >= 2 else np.atleast_2d(value)
 
 
-def texts(value) -> list:
+def texts(value: object) -> list[str]:
     """A char (one text) or a cell of char as a list of str; anything else as an empty list."""
     if isinstance(value, str):
         return [value]

@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rsatoolbox.rdm import RDMs
@@ -38,11 +41,16 @@ from rsa_mirror.errors import InvalidArgumentError, InvalidTypeError
 from ._matfile import MAX_NAME, MatFormatError, check_matlab_name, read_mat, write_mat
 from ._values import texts, version_stamp
 
+if TYPE_CHECKING:
+    from rsa_mirror._typing import PathLike
+
 FORMAT_NAME = "rsa_mirror RDMs"
 _RESERVED = ("RDM", "name", "color")
 
 
-def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"):
+def save_rdms(
+    path: PathLike, rdms: RDMs, *, format: str = "v7", long_field_names: bool | None = None, variable: str = "RDMs"
+) -> Path:
     """Write rsatoolbox ``RDMs`` as a MATLAB RSA toolbox struct array (module docstring).
 
     Args:
@@ -72,9 +80,10 @@ def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"
             f"{variable}_patterns must fit MATLAB's 63), got {variable!r}"
         )
     matrices = rdms.get_matrices()
-    names_used, renamed = set(), []
+    names_used: set[str] = set()
+    renamed: list[list[str]] = []
 
-    def field(name):
+    def field(name: str) -> str:
         matlab = matlab_name(name, names_used, long_field_names is not False)
         if matlab != name:
             renamed.append([matlab, name])
@@ -95,7 +104,7 @@ def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"
         for k, v in {**descriptors, **rdms.pattern_descriptors}.items()
         if k != "index" and np.asarray(v).dtype.kind in "biu"
     ]
-    info = {
+    info: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": version_stamp(),
         "dissimilarity_measure": str(rdms.dissimilarity_measure or ""),
@@ -109,7 +118,7 @@ def save_rdms(path, rdms, *, format="v7", long_field_names=None, variable="RDMs"
     return write_mat(path, variables, format=format, long_field_names=long_names)
 
 
-def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
+def load_rdms(path: PathLike, *, variable: str | None = None, atol: float = 1e-10) -> RDMs:
     """Read RDMs from a .mat file in any of the layouts of the module docstring.
 
     Args:
@@ -140,7 +149,9 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
     contents = read_mat(path)
     variable = _choose_variable(path, contents, variable)
     value = contents[variable]
-    rdm_descriptors, names = {}, None
+    rdm_descriptors: dict[str, Any] = {}
+    names: list[Any] | None = None
+    matrices: list[np.ndarray]
     if isinstance(value, list) and value and isinstance(value[0], dict):  # struct array
         if "RDM" not in value[0]:
             raise MatFormatError(f"{path}: struct {variable!r} has no field 'RDM' (fields: {', '.join(value[0])})")
@@ -170,7 +181,7 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
     renamed = {str(m): str(p) for m, p in pairs}
     integers = set(texts(info.get("integers", [])))
     patterns = contents.get(f"{variable}_patterns")
-    pattern_descriptors = {}
+    pattern_descriptors: dict[str, Any] = {}
     if isinstance(patterns, list) and patterns:
         pattern_descriptors = {renamed.get(k, k): _pattern_values(v) for k, v in patterns[0].items()}
     for key, values in pattern_descriptors.items():
@@ -191,7 +202,7 @@ def load_rdms(path, *, variable=None, atol=1e-10) -> RDMs:
     )
 
 
-def matlab_name(name, used, long_field_names=True) -> str:
+def matlab_name(name: object, used: set[str], long_field_names: bool = True) -> str:
     """A valid, unused MATLAB identifier for ``name`` (letters, digits, '_'; a letter first).
 
     Invalid characters become '_', a leading non-letter gets 'x' before it, names are cut to
@@ -210,7 +221,7 @@ def matlab_name(name, used, long_field_names=True) -> str:
     return candidate
 
 
-def _choose_variable(path, contents, variable):
+def _choose_variable(path: PathLike, contents: Mapping[str, Any], variable: str | None) -> str:
     if variable is not None:
         if variable not in contents:
             raise MatFormatError(f"{path}: no variable {variable!r}; the file holds {', '.join(contents) or 'nothing'}")
@@ -226,7 +237,7 @@ def _choose_variable(path, contents, variable):
     return usable[0]
 
 
-def _numeric_rdms(path, variable, array, atol) -> list:
+def _numeric_rdms(path: PathLike, variable: str, array: np.ndarray, atol: float) -> list[np.ndarray]:
     """A 3-D stack, one square matrix, or squareform vectors (one per row)."""
     if array.ndim == 3:
         return [_as_matrix(path, f"{variable}(:,:,{i + 1})", array[:, :, i], atol) for i in range(array.shape[2])]
@@ -238,7 +249,7 @@ def _numeric_rdms(path, variable, array, atol) -> list:
     raise MatFormatError(f"{path}: {variable!r} of shape {array.shape} is not an RDM, a stack or RDM vectors")
 
 
-def _as_matrix(path, where, value, atol) -> np.ndarray:
+def _as_matrix(path: PathLike, where: str, value: object, atol: float) -> np.ndarray:
     """Check one RDM (matrix or squareform vector) and return it as a square float matrix."""
     if isinstance(value, (list, str, dict)):
         raise MatFormatError(f"{path}: {where} is not numeric")
@@ -264,14 +275,14 @@ def _as_matrix(path, where, value, atol) -> np.ndarray:
     return array
 
 
-def _color(path, where, value) -> np.ndarray:
+def _color(path: PathLike, where: str, value: object) -> np.ndarray:
     color = np.asarray(value).ravel() if not isinstance(value, (str, list)) else np.array([])
     if color.dtype.kind not in "biuf" or color.size != 3:
         raise MatFormatError(f"{path}: {where} must be 3 numbers (RGB), got {value!r}")
     return color.astype(float)
 
 
-def _integers(path, key, values) -> np.ndarray:
+def _integers(path: PathLike, key: str, values: object) -> np.ndarray:
     """A descriptor recorded as integers in the file's info, checked to hold whole numbers."""
     array = np.asarray(values)
     if array.dtype.kind not in "biuf" or not np.all(np.isfinite(array) & (np.mod(array, 1) == 0)):
@@ -279,12 +290,12 @@ def _integers(path, key, values) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def _cells(indices, limit=5) -> str:
+def _cells(indices: np.ndarray, limit: int = 5) -> str:
     shown = ", ".join(f"({i + 1}, {j + 1})" for i, j in indices[:limit])
     return shown + (f" ... ({len(indices)} in all)" if len(indices) > limit else "")
 
 
-def _matlab_value(value):
+def _matlab_value(value: object) -> np.ndarray | str:
     """One rdm descriptor value in MATLAB form: numbers -> double, text -> char, None -> []."""
     if value is None:
         return np.zeros((0, 0))
@@ -294,24 +305,24 @@ def _matlab_value(value):
     return array.astype(float) if array.dtype.kind in "biuf" else str(value)
 
 
-def _python_value(value):
+def _python_value(value: object) -> Any:
     return value.item() if isinstance(value, np.ndarray) and value.size == 1 else value
 
 
-def _column(values, n):
+def _column(values: object, n: int) -> np.ndarray:
     values = np.asarray(values)
     if values.dtype.kind in "biuf":
         return values.astype(float).reshape(n, 1)
     return np.array([str(v) for v in values], dtype=object).reshape(n, 1)
 
 
-def _pattern_values(value):
+def _pattern_values(value: object) -> np.ndarray:
     if isinstance(value, list):
         return np.array([str(v) for v in value])
     return np.asarray(value).ravel()
 
 
-def _default_colors(n) -> list:
+def _default_colors(n: int) -> list[tuple[float, float, float]]:
     from matplotlib import colormaps
 
     return [colormaps["tab10"](i % 10)[:3] for i in range(n)]

@@ -39,7 +39,10 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -51,10 +54,13 @@ from ._matfile import MatFormatError, read_mat, write_mat
 from ._values import Cell, texts, version_stamp
 from .rdms import matlab_name
 
+if TYPE_CHECKING:
+    from rsa_mirror._typing import PathLike
+
 _PUBLIC_PATH = re.compile(r"rsa_mirror(\.[A-Za-z][A-Za-z0-9_]*)+")  # no private or dunder parts
 
 
-def save_results(path, result, *, format="v7"):
+def save_results(path: PathLike, result: Result | pd.DataFrame | Mapping[str, Any], *, format: str = "v7") -> Path:
     """Write a result object (or a DataFrame, or a dict of them) as the struct ``result``.
 
     Args:
@@ -79,7 +85,7 @@ def save_results(path, result, *, format="v7"):
     return write_mat(path, {"result": encoded}, format=format, long_field_names=long_names)
 
 
-def load_results(path):
+def load_results(path: PathLike) -> Result | pd.DataFrame | dict[str, Any]:
     """Read a file written by ``save_results`` back into the same Python object.
 
     Raises:
@@ -96,9 +102,10 @@ def load_results(path):
     return _decode(value[0], path, "result")
 
 
-def _encode(obj) -> dict:
+def _encode(obj: object) -> dict[str, Any]:
     """One object -> a struct dict of the module docstring's layout."""
-    cls, one_based = None, ()
+    cls: type[Result] | None = None
+    one_based: tuple[str, ...] = ()
     if isinstance(obj, pd.DataFrame):
         frame = obj.reset_index() if obj.index.name is not None or obj.index.names[0] is not None else obj
         kind, fields = "table", {str(c): frame[c].to_numpy() for c in frame.columns}
@@ -112,14 +119,17 @@ def _encode(obj) -> dict:
             f"save_results cannot write {type(obj).__name__}: expected a result of rsa_mirror (a class with "
             "to_dict() and from_dict()), a DataFrame or a dict"
         )
-    data, keys, shapes, extras = {}, [], {}, {"none": [], "integers": [], "logicals": []}
-    used = set()
+    data: dict[str, Any] = {}
+    keys: list[list[str]] = []
+    shapes: dict[str, np.ndarray] = {}
+    extras: dict[str, list[str]] = {"none": [], "integers": [], "logicals": []}
+    used: set[str] = set()
     for key, value in fields.items():
         name = matlab_name(key, used)
         if name != key:
             keys.append([name, key])
         data[name] = _encode_value(name, key, value, shapes, extras, one_based)
-    encoded = {"type": kind}
+    encoded: dict[str, Any] = {"type": kind}
     if cls is not None:
         encoded["class"] = f"{cls.__module__}.{cls.__qualname__}"
     dims = (
@@ -139,12 +149,19 @@ def _encode(obj) -> dict:
     return encoded
 
 
-def _is_result(obj) -> bool:
+def _is_result(obj: object) -> TypeGuard[Result]:
     """A result of the rsa_mirror package: an instance of a ``Result`` class with to_dict and from_dict."""
     return isinstance(obj, Result) and type(obj).__module__.split(".")[0] == "rsa_mirror"
 
 
-def _encode_value(name, key, value, shapes, extras, one_based):
+def _encode_value(
+    name: str,
+    key: str,
+    value: object,
+    shapes: dict[str, np.ndarray],
+    extras: dict[str, list[str]],
+    one_based: Collection[str],
+) -> Any:
     if value is None:
         extras["none"].append(name)
         return np.zeros((0, 0))
@@ -170,7 +187,7 @@ def _encode_value(name, key, value, shapes, extras, one_based):
     return array
 
 
-def _decode(struct, path, where):
+def _decode(struct: Mapping[str, Any], path: PathLike, where: str) -> Any:
     """One struct of the module docstring's layout -> its object; ``where`` names it in messages."""
     kind = struct.get("type")
     if "data" not in struct:
@@ -189,7 +206,7 @@ def _decode(struct, path, where):
     data = struct["data"]
     if not (isinstance(data, list) and len(data) <= 1 and all(isinstance(d, dict) for d in data)):
         raise MatFormatError(f"{path}: {where}.data is not a struct")
-    fields = {}
+    fields: dict[str, Any] = {}
     for name, value in (data[0] if data else {}).items():
         fields[renamed.get(name, name)] = _decode_value(name, value, shapes, flags, path, f"{where}.data.{name}")
     if kind == "table":
@@ -199,13 +216,14 @@ def _decode(struct, path, where):
             raise MatFormatError(f"{path}: {where} is not a table ({error})") from None
     if kind == "dict":
         return fields
+    assert cls is not None  # a result class for every other kind
     try:
         return cls.from_dict(fields)
     except (InvalidArgumentError, InvalidTypeError, DataError) as error:
         raise MatFormatError(f"{path}: {where} ({kind}) {error}") from None
 
 
-def _result_class(struct, kind, path, where):
+def _result_class(struct: Mapping[str, Any], kind: str, path: PathLike, where: str) -> type[Result]:
     """The result class a struct names: by its import path (``class``), else by ``type``; MatFormatError if none.
 
     Only a ``Result`` class of the rsa_mirror package is ever imported or made; its module path
@@ -234,7 +252,9 @@ def _result_class(struct, kind, path, where):
     return known[kind]
 
 
-def _decode_value(name, value, shapes, flags, path, where):
+def _decode_value(
+    name: str, value: object, shapes: Mapping[str, Any], flags: Mapping[str, set[str]], path: PathLike, where: str
+) -> Any:
     if name in flags["none"]:
         return None
     if isinstance(value, list) and value and isinstance(value[0], dict) and "type" in value[0]:
@@ -264,14 +284,14 @@ def _decode_value(name, value, shapes, flags, path, where):
     return array.item() if shape == () else array
 
 
-def _shape(value, path, where) -> tuple:
+def _shape(value: object, path: PathLike, where: str) -> tuple[int, ...]:
     numbers = np.asarray(value).ravel() if not isinstance(value, (str, list)) else np.array([None])
     if numbers.dtype.kind not in "biuf" or not np.all((numbers >= 0) & (np.mod(numbers, 1) == 0)):
         raise MatFormatError(f"{path}: the recorded shape of {where} is not a list of sizes: {value!r}")
     return tuple(int(v) for v in numbers)
 
 
-def _all_keys(struct):
+def _all_keys(struct: Mapping[str, Any]) -> Iterator[str]:
     for key, value in struct.items():
         yield key
         if isinstance(value, dict):

@@ -28,7 +28,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rsatoolbox.data import Dataset
@@ -41,6 +43,9 @@ from .layout import DEFAULT_SOURCE, METADATA_NAMES, StimulusLayout
 from .recordings import Recordings
 from .rows import agreeing_metadata, metadata_layout, orient, resolve_layout
 from .saves import SAVE_ID, check_folder
+
+if TYPE_CHECKING:
+    from rsa_mirror._typing import PathLike
 
 RESPONSES = "neural_vecs"
 # Posterior to anterior: patches found in a folder are listed in this order, others after.
@@ -60,7 +65,13 @@ class _Patch:
     trials: np.ndarray | None
 
 
-def load_freiwald_tsao(path, *, patches=None, layout=None, orientation="auto") -> Recordings:
+def load_freiwald_tsao(
+    path: PathLike,
+    *,
+    patches: str | Iterable[str] | None = None,
+    layout: StimulusLayout | None = None,
+    orientation: str = "auto",
+) -> Recordings:
     """Load face-patch responses saved in the Freiwald-Tsao layout.
 
     Args:
@@ -115,11 +126,12 @@ def load_freiwald_tsao(path, *, patches=None, layout=None, orientation="auto") -
     if layout is not None and not isinstance(layout, StimulusLayout):
         raise InvalidTypeError(f"layout must be a StimulusLayout (or None), got {type(layout).__name__}")
     stated = layout if layout is not None or metadata is not None else StimulusLayout(source=DEFAULT_SOURCE)
-    oriented = orient(found, metadata if metadata is not None else stated, orientation)
+    oriented = orient(found, metadata if metadata is not None else stated, orientation)  # type: ignore[arg-type]
     n_stimuli = _common_stimuli(oriented)
     layout = resolve_layout(stated, metadata, n_stimuli)
     descriptors = layout.descriptors(n_stimuli)
-    datasets, trials = {}, {}
+    datasets: dict[str, Dataset] = {}
+    trials: dict[str, np.ndarray] = {}
     for patch, (item, responses, trial_data) in oriented.items():
         _check_finite(item.file, item.name, responses)
         if trial_data is not None:
@@ -145,9 +157,9 @@ def load_freiwald_tsao(path, *, patches=None, layout=None, orientation="auto") -
 # -- finding the patches ----------------------------------------------------------------------
 
 
-def _folder_patches(folder, patches):
+def _folder_patches(folder: Path, patches: Iterable[str] | None) -> tuple[dict[str, _Patch], StimulusLayout | None]:
     files = sorted(folder.glob("neural_vecs_*.mat"))
-    found = {re.fullmatch(r"neural_vecs_(.+)\.mat", f.name).group(1): f for f in files}
+    found = {re.fullmatch(r"neural_vecs_(.+)\.mat", f.name).group(1): f for f in files}  # type: ignore[union-attr]
     found = dict(sorted(found.items(), key=lambda item: (_hierarchy_rank(item[0]), item[0])))
     if not found:
         raise FileNotFoundError(f"no neural_vecs_<PATCH>.mat files in {folder}")
@@ -158,7 +170,9 @@ def _folder_patches(folder, patches):
             f"no file for patch(es) {missing} in {folder}: expected "
             f"{', '.join(f'neural_vecs_{p}.mat' for p in missing)}; found patches {', '.join(found)}"
         )
-    items, metadata, save_ids = {}, {}, {}
+    items: dict[str, _Patch] = {}
+    metadata: dict[Path, StimulusLayout | None] = {}
+    save_ids: dict[Path, str | None] = {}
     for patch in wanted:
         file = found[patch]
         variables = _read(file)
@@ -173,7 +187,7 @@ def _folder_patches(folder, patches):
     return items, agreeing_metadata(metadata)
 
 
-def _file_patches(file, patches):
+def _file_patches(file: Path, patches: Iterable[str] | None) -> tuple[dict[str, _Patch], StimulusLayout | None]:
     variables = _read(file)
     single = re.fullmatch(r"neural_vecs_(.+)\.mat", file.name)
     chosen = patches is not None
@@ -186,7 +200,7 @@ def _file_patches(file, patches):
             raise RecordingFormatError(
                 f"{file}: no numeric matrix to read as a patch; the file holds {_listing(variables) or 'no variables'}"
             )
-    items = {}
+    items: dict[str, _Patch] = {}
     for patch in patches:
         if patch in METADATA_NAMES:
             raise RecordingFormatError(f"{file}: {patch!r} is a metadata name (one value per stimulus), not a patch")
@@ -210,7 +224,7 @@ def _file_patches(file, patches):
     return items, metadata_layout(file, variables)
 
 
-def _auto_patches(file, variables) -> list:
+def _auto_patches(file: Path, variables: Mapping[str, Any]) -> list[str]:
     """The patches of a single file: its numeric matrices, those with patch-like names first.
 
     When some matrices are named like patches (PL, MLMF, ML, MF, AL, AF, AM, or
@@ -236,17 +250,17 @@ def _auto_patches(file, variables) -> list:
     return [_patch_name(n) for n in (named or candidates)]
 
 
-def _is_patch_candidate(name, value) -> bool:
+def _is_patch_candidate(name: str, value: object) -> bool:
     if name in METADATA_NAMES or name == SAVE_ID or name.startswith(TRIALS):
         return False
     return isinstance(value, np.ndarray) and value.ndim == 2 and min(value.shape) > 1 and value.dtype.kind in "iuf"
 
 
-def _patch_name(name) -> str:
+def _patch_name(name: str) -> str:
     return name.removeprefix(RESPONSES + "_")
 
 
-def _patch(file, name, variables, trials_name) -> _Patch:
+def _patch(file: Path, name: str, variables: Mapping[str, Any], trials_name: str) -> _Patch:
     responses = _numeric(file, name, variables[name], ndim=2)
     trials = None
     if trials_name in variables:
@@ -254,7 +268,7 @@ def _patch(file, name, variables, trials_name) -> _Patch:
     return _Patch(file, name, responses, trials_name, trials)
 
 
-def _read(file) -> dict:
+def _read(file: Path) -> dict[str, Any]:
     """The file's variables, metadata names in lower case (``Identity`` and ``identity`` are the same)."""
     from matlab_bridge import MatFormatError, read_mat
 
@@ -262,7 +276,7 @@ def _read(file) -> dict:
         variables = read_mat(file)
     except MatFormatError as error:
         raise RecordingFormatError(str(error)) from None
-    renamed = {}
+    renamed: dict[str, Any] = {}
     for name, value in variables.items():
         key = name.lower() if name.lower() in METADATA_NAMES else name
         if key in renamed:
@@ -271,11 +285,11 @@ def _read(file) -> dict:
     return renamed
 
 
-def _hierarchy_rank(patch) -> int:
+def _hierarchy_rank(patch: str) -> int:
     return PATCH_ORDER.index(patch) if patch in PATCH_ORDER else len(PATCH_ORDER)
 
 
-def _common_stimuli(oriented) -> int:
+def _common_stimuli(oriented: Mapping[str, tuple[_Patch, np.ndarray, np.ndarray | None]]) -> int:
     sizes = {
         item.file.name if item.name == RESPONSES else f"{item.file.name}:{item.name}": r.shape[0]
         for item, r, _ in oriented.values()
@@ -289,7 +303,7 @@ def _common_stimuli(oriented) -> int:
     return next(iter(sizes.values()))
 
 
-def _numeric(file, name, value, *, ndim) -> np.ndarray:
+def _numeric(file: Path, name: str, value: object, *, ndim: int) -> np.ndarray:
     if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         raise RecordingFormatError(
             f"{file}: variable {name!r} must be a numeric matrix, got text (a char or cell of char)"
@@ -312,7 +326,7 @@ def _numeric(file, name, value, *, ndim) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _listing(variables) -> str:
+def _listing(variables: Mapping[str, Any]) -> str:
     """The variables for a message: 'a' (125x60 float64), 'view' (cell of 125), 'data' (struct with ...)."""
     parts = []
     for name, value in variables.items():
@@ -328,7 +342,7 @@ def _listing(variables) -> str:
     return ", ".join(parts)
 
 
-def _fields(struct) -> str:
+def _fields(struct: Mapping[str, Any]) -> str:
     numeric = [
         f"{k} {'x'.join(map(str, np.shape(v)))}"
         for k, v in struct.items()
@@ -339,7 +353,7 @@ def _fields(struct) -> str:
     return text + (f"; other: {', '.join(other)}" if other else "") + " (save each patch as its own variable)"
 
 
-def _check_finite(file, name, responses):
+def _check_finite(file: Path, name: str, responses: np.ndarray) -> None:
     bad = ~np.isfinite(responses)
     if bad.any():
         neurons, stimuli = np.flatnonzero(bad.any(0)), np.flatnonzero(bad.any(1))
@@ -349,7 +363,7 @@ def _check_finite(file, name, responses):
         )
 
 
-def _informative_neurons(file, name, responses) -> np.ndarray:
+def _informative_neurons(file: Path, name: str, responses: np.ndarray) -> np.ndarray:
     constant = np.ptp(responses, axis=0) == 0
     if constant.all():
         raise RecordingFormatError(f"{file}: variable {name!r}: every neuron has the same response to all stimuli")

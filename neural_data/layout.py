@@ -33,9 +33,10 @@ row index (0-based).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,14 +83,14 @@ class StimulusLayout:
     """
 
     n_identities: int = 25
-    views: tuple = FIV_VIEWS
-    yaw_deg: tuple = FIV_YAW_DEG
+    views: tuple[str, ...] = FIV_VIEWS
+    yaw_deg: tuple[float, ...] = FIV_YAW_DEG
     order: str = "view-major"
     exact_views: bool = False
     table: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     source: str = field(default="", compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_option("order", self.order, ORDERS)
         if (self.order == "table") != (self.table is not None):
             raise InvalidArgumentError(
@@ -105,13 +106,17 @@ class StimulusLayout:
             raise InvalidArgumentError(f"view labels must be unique, got {self.views}")
 
     @classmethod
-    def from_yaw(cls, yaw_deg, *, n_identities=25, order="view-major", exact_views=False) -> StimulusLayout:
+    def from_yaw(
+        cls, yaw_deg: Iterable[float], *, n_identities: int = 25, order: str = "view-major", exact_views: bool = False
+    ) -> StimulusLayout:
         """Layout of yaw views only, labelled with the FIV names where they apply (else 'yaw+30')."""
         yaw = tuple(float(v) for v in yaw_deg)
         return cls(n_identities, tuple(_yaw_name(v) for v in yaw), yaw, order, exact_views)
 
     @classmethod
-    def from_views(cls, views, *, n_identities=25, order="view-major") -> StimulusLayout:
+    def from_views(
+        cls, views: Iterable[str | float], *, n_identities: int = 25, order: str = "view-major"
+    ) -> StimulusLayout:
         """Layout of exactly these views, each an FIV view name or a yaw in degrees ("-45").
 
         Raises:
@@ -136,7 +141,9 @@ class StimulusLayout:
         return cls(int(n_identities), tuple(names), tuple(yaws), order, exact_views=True)
 
     @classmethod
-    def from_table(cls, table, *, source=None) -> StimulusLayout:
+    def from_table(
+        cls, table: str | Path | pd.DataFrame | Mapping[str, Any], *, source: str | None = None
+    ) -> StimulusLayout:
         """Layout from one row per recorded row (module docstring, point 2).
 
         Args:
@@ -181,13 +188,13 @@ class StimulusLayout:
             return len(self.table)
         return self.n_identities * len(self.views) if self.exact_views else None
 
-    def row_counts(self) -> tuple:
+    def row_counts(self) -> tuple[int, ...]:
         """Every number of rows a file in this layout can have."""
         if self.n_stimuli is not None:
             return (self.n_stimuli,)
         return tuple(self.n_identities * k for k in range(1, len(self.views) + 1))
 
-    def n_views_in(self, n_rows) -> int:
+    def n_views_in(self, n_rows: int) -> int:
         """Number of the layout's views present in a file of ``n_rows`` rows.
 
         Raises:
@@ -201,14 +208,14 @@ class StimulusLayout:
             )
         return len(self.views) if self.n_stimuli is not None else int(n_rows) // self.n_identities
 
-    def present(self, n_rows) -> StimulusLayout:
+    def present(self, n_rows: int) -> StimulusLayout:
         """The layout of a file of ``n_rows`` rows: its views only, the number of rows fixed."""
         n_views = self.n_views_in(n_rows)
         if self.n_stimuli is not None:
             return self
         return dataclasses.replace(self, views=self.views[:n_views], yaw_deg=self.yaw_deg[:n_views], exact_views=True)
 
-    def descriptors(self, n_rows) -> dict:
+    def descriptors(self, n_rows: int) -> dict[str, np.ndarray]:
         """Per-row descriptors: ``stimulus``, ``identity``, ``view``, ``view_deg`` (and ``image``)."""
         n_views = self.n_views_in(n_rows)
         if self.table is not None:
@@ -223,14 +230,14 @@ class StimulusLayout:
             "view_deg": np.asarray(self.yaw_deg[:n_views], dtype=float)[view_index],
         }
 
-    def to_frame(self, n_rows=None) -> pd.DataFrame:
+    def to_frame(self, n_rows: int | None = None) -> pd.DataFrame:
         """One row per recorded row (what ``from_table`` reads back); ``n_rows`` for a grid."""
         n_rows = self.n_stimuli if n_rows is None else n_rows
         if n_rows is None:
             raise InvalidArgumentError("this layout may hold the first k views: say n_rows")
         return pd.DataFrame(self.descriptors(n_rows))
 
-    def select_views(self, views) -> StimulusLayout:
+    def select_views(self, views: Collection[str]) -> StimulusLayout:
         """The layout of the rows showing ``views`` only (rows keep their order)."""
         if self.table is not None:
             kept = self.table[self.table["view"].isin(list(views))]
@@ -243,7 +250,7 @@ class StimulusLayout:
             exact_views=True,
         )
 
-    def describe(self, *, with_source=True) -> str:
+    def describe(self, *, with_source: bool = True) -> str:
         """One line: the layout and where it came from."""
         views = ", ".join(
             f"{v} ({y:+g})" if np.isfinite(y) else str(v) for v, y in zip(self.views, self.yaw_deg, strict=True)
@@ -257,7 +264,7 @@ class StimulusLayout:
         return f"{text}; {self.source or 'as given'}" if with_source else text
 
 
-def same_rows(a, b) -> str | None:
+def same_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
     """None when two per-row descriptor sets describe the same design, else the first difference.
 
     The same design: equal yaw on every row (NaN = NaN), and rows grouped into the same
@@ -283,7 +290,7 @@ def same_rows(a, b) -> str | None:
     return None
 
 
-def check_yaw(yaw, what, error):
+def check_yaw(yaw: np.ndarray, what: str, error: type[Exception]) -> None:
     """Refuse yaw angles that are infinite, outside [-180, 180], or that name the back view twice."""
     finite = yaw[np.isfinite(yaw)]
     bad = np.flatnonzero(np.isinf(yaw) | (np.abs(np.nan_to_num(yaw)) > 180))
@@ -296,12 +303,12 @@ def check_yaw(yaw, what, error):
         raise error(f"{what}: 180 and -180 are the same (back) view; give it one yaw")
 
 
-def _yaw_name(yaw) -> str:
+def _yaw_name(yaw: float) -> str:
     named = dict(zip(FIV_YAW_DEG[:5], FIV_VIEWS[:5], strict=True))
     return named.get(yaw, f"yaw{yaw:+g}")
 
 
-def _read_table(path) -> pd.DataFrame:
+def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"no layout table at {path}")
     separator = {".csv": ",", ".tsv": "\t", ".txt": "\t"}.get(path.suffix.lower())
@@ -311,7 +318,7 @@ def _read_table(path) -> pd.DataFrame:
         raise RecordingFormatError(f"layout table {path}: cannot be read as CSV/TSV ({error})") from None
 
 
-def _rows(frame, where) -> dict:
+def _rows(frame: pd.DataFrame, where: str) -> dict[str, np.ndarray]:
     """Validated per-row columns stimulus, identity, view, view_deg (and image) of a layout table."""
     columns = {str(c).strip().lower(): c for c in frame.columns}
     n = len(frame)
@@ -322,7 +329,7 @@ def _rows(frame, where) -> dict:
             f"{where}: needs a column 'identity' (and 'view' or 'view_deg'); it has "
             f"{', '.join(map(str, frame.columns))}"
         )
-    rows = {}
+    rows: dict[str, np.ndarray] = {}
     if "stimulus" in columns:
         rows["stimulus"] = _labels(frame[columns["stimulus"]], "stimulus", where)
     else:
@@ -365,7 +372,7 @@ def _rows(frame, where) -> dict:
     return rows
 
 
-def _labels(column, name, where) -> np.ndarray:
+def _labels(column: pd.Series, name: str, where: str) -> np.ndarray:
     """A label column: integers when every value is a whole number, else text; no blanks."""
     values = pd.Series(column).reset_index(drop=True)
     blank = values.isna() | (values.astype(str).str.strip() == "")
@@ -381,11 +388,11 @@ def _labels(column, name, where) -> np.ndarray:
     return values.astype(str).str.strip().to_numpy().astype(str)
 
 
-def _yaw(frame, columns, where) -> np.ndarray | None:
+def _yaw(frame: pd.DataFrame, columns: Mapping[str, Any], where: str) -> np.ndarray | None:
     found = [name for name in YAW_NAMES if name in columns]
     if not found:
         return None
-    values = []
+    values: list[np.ndarray] = []
     for name in found:
         column = frame[columns[name]]
         numeric = pd.to_numeric(column, errors="coerce")
@@ -403,18 +410,18 @@ def _yaw(frame, columns, where) -> np.ndarray | None:
     return values[0]
 
 
-def _check_views(labels, yaw, where):
+def _check_views(labels: np.ndarray, yaw: np.ndarray, where: str) -> None:
     for view in dict.fromkeys(labels.tolist()):
         angles = np.unique(yaw[labels == view])
         if len(angles) > 1 and not np.all(np.isnan(angles)):
             raise RecordingFormatError(f"{where}: view {view!r} has several yaws: {angles.tolist()}")
-    named = {}
+    named: dict[float, str] = {}
     for view, angle in zip(labels.tolist(), yaw.tolist(), strict=True):
         if np.isfinite(angle) and named.setdefault(angle, view) != view:
             raise RecordingFormatError(f"{where}: views {named[angle]!r} and {view!r} have the same yaw {angle:g}")
 
 
-def _check_unique(identity, labels, where):
+def _check_unique(identity: np.ndarray, labels: np.ndarray, where: str) -> None:
     pairs = pd.DataFrame({"identity": identity, "view": labels})
     repeated = pairs.duplicated(keep=False)
     if repeated.any():

@@ -8,8 +8,9 @@ them, and writes them back in the lab layout, one folder per save (``neural_data
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rsatoolbox.data import Dataset
@@ -20,8 +21,11 @@ from .errors import RecordingFormatError
 from .layout import StimulusLayout
 from .saves import SAVE_ID, save_lock, sha256, write_manifest, written_by_a_save
 
+if TYPE_CHECKING:
+    from rsa_mirror._typing import PathLike
 
-class Recordings(Mapping):
+
+class Recordings(Mapping[str, Dataset]):
     """Face-patch responses: a read-only mapping patch name -> rsatoolbox ``Dataset``.
 
     Each Dataset holds trial-averaged responses, measurements of shape (n_stimuli, n_neurons),
@@ -35,7 +39,13 @@ class Recordings(Mapping):
         layout: the ``StimulusLayout`` of the rows.
     """
 
-    def __init__(self, datasets, *, trials=None, layout=None):
+    def __init__(
+        self,
+        datasets: Mapping[str, Dataset],
+        *,
+        trials: Mapping[str, np.ndarray] | None = None,
+        layout: StimulusLayout | None = None,
+    ) -> None:
         self._datasets = dict(datasets)
         if not self._datasets:
             raise InvalidArgumentError("Recordings need at least one patch")
@@ -53,30 +63,30 @@ class Recordings(Mapping):
                     f"got {np.shape(trial_data)}"
                 )
 
-    def __getitem__(self, patch) -> Dataset:
+    def __getitem__(self, patch: str) -> Dataset:
         try:
             return self._datasets[patch]
         except KeyError:
             raise KeyError(f"no patch {patch!r}; available: {', '.join(self._datasets)}") from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._datasets)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._datasets)
 
     @property
-    def patches(self) -> tuple:
+    def patches(self) -> tuple[str, ...]:
         """Patch names in order."""
         return tuple(self._datasets)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         sizes = ", ".join(f"{p}: {d.n_channel} neurons" for p, d in self._datasets.items())
         n_trials = {p: t.shape[2] for p, t in self.trials.items()}
         trials = f", trials {n_trials}" if n_trials else ""
         return f"Recordings({next(iter(self._datasets.values())).n_obs} stimuli; {sizes}{trials})"
 
-    def select_views(self, views) -> Recordings:
+    def select_views(self, views: Collection[str]) -> Recordings:
         """The same recordings restricted to some views (rows keep their order).
 
         Args:
@@ -98,7 +108,7 @@ class Recordings(Mapping):
         trials = {p: t[rows] for p, t in self.trials.items()}
         return Recordings(datasets, trials=trials, layout=self.layout.select_views(views))
 
-    def unpaired_views(self) -> tuple:
+    def unpaired_views(self) -> tuple[str, ...]:
         """Views without a mirror view in these recordings (e.g. up, down, back), in row order."""
         from rsa_mirror.rdm import mirror_paired
 
@@ -118,7 +128,7 @@ class Recordings(Mapping):
         views = np.asarray(next(iter(self._datasets.values())).obs_descriptors["view"]).tolist()
         return self.select_views([v for v in dict.fromkeys(views) if v not in unpaired])
 
-    def save(self, folder) -> Path:
+    def save(self, folder: PathLike) -> Path:
         """Write one ``neural_vecs_<PATCH>.mat`` per patch (the lab layout), as one save.
 
         Each file holds ``neural_vecs`` (n_stimuli x n_neurons, double), ``neural_trials``
@@ -155,9 +165,12 @@ class Recordings(Mapping):
                 )
             save_id = uuid.uuid4().hex
             layout = _metadata_vectors(next(iter(self._datasets.values())).obs_descriptors)
-            files = {}
+            files: dict[str, tuple[Path, str]] = {}
             for patch, dataset in self._datasets.items():
-                variables = {"neural_vecs": np.asarray(dataset.measurements, dtype=np.float64), **layout}
+                variables: dict[str, Any] = {
+                    "neural_vecs": np.asarray(dataset.measurements, dtype=np.float64),
+                    **layout,
+                }
                 if patch in self.trials:
                     variables["neural_trials"] = np.asarray(self.trials[patch], dtype=np.float64)
                 variables[SAVE_ID] = save_id
@@ -170,9 +183,9 @@ class Recordings(Mapping):
         return folder
 
 
-def _metadata_vectors(descriptors) -> dict:
+def _metadata_vectors(descriptors: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The layout descriptors as MATLAB-friendly column vectors (numbers) or cells (text)."""
-    variables = {}
+    variables: dict[str, np.ndarray] = {}
     for key in ("stimulus", "identity", "view", "view_deg"):
         values = np.asarray(descriptors[key])
         if values.dtype.kind in "biuf":

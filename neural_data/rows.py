@@ -9,6 +9,9 @@ matrix whose both dimensions fit the layout is refused rather than guessed).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,9 +20,28 @@ from .errors import RecordingFormatError
 from .layout import METADATA_NAMES, StimulusLayout, same_rows
 
 
-def metadata_layout(file, variables):
+class _Found(Protocol):
+    """What ``orient`` reads of one patch's matrices as found in its file (``io._Patch``)."""
+
+    @property
+    def file(self) -> Path: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def responses(self) -> np.ndarray: ...
+
+    @property
+    def trials(self) -> np.ndarray | None: ...
+
+
+_F = TypeVar("_F", bound=_Found)
+
+
+def metadata_layout(file: Path, variables: Mapping[str, Any]) -> StimulusLayout | None:
     """The file's metadata vectors as a layout (None when it holds none)."""
-    vectors = {}
+    vectors: dict[str, np.ndarray] = {}
     for name in METADATA_NAMES:
         if name not in variables:
             continue
@@ -52,7 +74,7 @@ def metadata_layout(file, variables):
     return StimulusLayout.from_table(pd.DataFrame(vectors), source=f"the metadata vectors ({names}) in {file}")
 
 
-def agreeing_metadata(layouts) -> StimulusLayout | None:
+def agreeing_metadata(layouts: Mapping[Path, StimulusLayout | None]) -> StimulusLayout | None:
     """One layout from the files' metadata, which must agree (None when no file has any)."""
     given = {file: layout for file, layout in layouts.items() if layout is not None}
     if not given:
@@ -73,7 +95,7 @@ def agreeing_metadata(layouts) -> StimulusLayout | None:
     return dataclasses.replace(first, source=source)
 
 
-def _difference(a, b) -> str | None:
+def _difference(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
     """The first column and row where two files' metadata tables differ (numbers compared as numbers)."""
     if len(a) != len(b):
         return f"{len(a)} rows against {len(b)}"
@@ -89,10 +111,15 @@ def _difference(a, b) -> str | None:
     return None
 
 
-def resolve_layout(stated, metadata, n_stimuli) -> StimulusLayout:
-    """The layout of ``n_stimuli`` rows; a stated layout must describe the same rows as the metadata."""
+def resolve_layout(stated: StimulusLayout | None, metadata: StimulusLayout | None, n_stimuli: int) -> StimulusLayout:
+    """The layout of ``n_stimuli`` rows; a stated layout must describe the same rows as the metadata.
+
+    At least one of ``stated`` and ``metadata`` is given.
+    """
     if metadata is None or stated is None:
-        return metadata if stated is None else stated
+        chosen = metadata if stated is None else stated
+        assert chosen is not None  # the caller states a layout when the files have none
+        return chosen
     try:
         rows = stated.descriptors(n_stimuli)
     except ValueError as error:
@@ -108,7 +135,9 @@ def resolve_layout(stated, metadata, n_stimuli) -> StimulusLayout:
     )
 
 
-def orient(found, layout, orientation) -> dict:
+def orient(
+    found: Mapping[str, _F], layout: StimulusLayout, orientation: str
+) -> dict[str, tuple[_F, np.ndarray, np.ndarray | None]]:
     """Patch -> (item, responses (n_stimuli, n_neurons), trials or None), by the module's rule 3."""
     counts = set(layout.row_counts())
     if orientation == "auto" and layout.n_stimuli is None:
@@ -118,7 +147,7 @@ def orient(found, layout, orientation) -> dict:
         common = set.intersection(*candidates) if candidates else set()
         if len(common) == 1:
             counts = common
-    oriented = {}
+    oriented: dict[str, tuple[_F, np.ndarray, np.ndarray | None]] = {}
     for patch, item in found.items():
         responses, trials = item.responses, item.trials
         if orientation == "neurons-by-stimuli":

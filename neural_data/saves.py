@@ -19,19 +19,24 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rsa_mirror._utils import atomic_path
 
 from .errors import RecordingFormatError
+
+if TYPE_CHECKING:
+    from rsa_mirror._typing import PathLike
 
 MANIFEST = "rsa_mirror_save.json"
 SAVE_ID = "rsa_mirror_save_id"
 FORMAT = "rsa_mirror recordings save"
 
 
-def sha256(path) -> str:
+def sha256(path: PathLike) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
@@ -40,7 +45,7 @@ def sha256(path) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(folder) -> dict | None:
+def read_manifest(folder: PathLike) -> dict[str, Any] | None:
     """The folder's manifest, or None when it has none.
 
     Raises:
@@ -58,7 +63,7 @@ def read_manifest(folder) -> dict | None:
     return manifest
 
 
-def write_manifest(folder, save_id, files) -> Path:
+def write_manifest(folder: PathLike, save_id: str, files: Mapping[str, tuple[PathLike, str]]) -> Path:
     """Write the manifest of a finished save atomically (``files``: patch -> (path, sha256 as written))."""
     manifest = {
         "format": FORMAT,
@@ -73,7 +78,7 @@ def write_manifest(folder, save_id, files) -> Path:
 
 
 @contextlib.contextmanager
-def save_lock(folder):
+def save_lock(folder: PathLike) -> Iterator[None]:
     """Hold a lock on the folder itself while a save writes it (one save at a time; POSIX locks)."""
     try:
         import fcntl
@@ -88,7 +93,7 @@ def save_lock(folder):
         os.close(handle)  # closing releases the lock
 
 
-def written_by_a_save(folder, path) -> bool:
+def written_by_a_save(folder: PathLike, path: PathLike) -> bool:
     """Whether ``path`` is a file a save wrote: it carries a save id, or matches the manifest's checksum."""
     from matlab_bridge import MatFormatError, read_mat
 
@@ -101,7 +106,7 @@ def written_by_a_save(folder, path) -> bool:
         return False
 
 
-def check_folder(folder, files, save_ids):
+def check_folder(folder: PathLike, files: Iterable[PathLike], save_ids: Mapping[Path, str | None]) -> None:
     """Refuse a folder whose recordings do not all come from one finished save (module docstring).
 
     Args:

@@ -24,6 +24,8 @@ amplitudes log-normal around 6 spikes per trial (sigma 0.4).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rsatoolbox.data import Dataset
@@ -34,6 +36,9 @@ from rsa_mirror.errors import InvalidArgumentError
 from .layout import StimulusLayout
 from .recordings import Recordings
 
+if TYPE_CHECKING:
+    from rsa_mirror._typing import RandomState
+
 PATCHES = ("MLMF", "AL", "AM")
 # Population sizes of the order recorded per patch in Freiwald & Tsao (2010).
 DEFAULT_N_NEURONS = {"MLMF": 120, "AL": 60, "AM": 160}
@@ -42,7 +47,12 @@ TUNING = {"MLMF": "view", "AL": "mirror", "AM": "identity"}
 
 
 def simulate_face_patches(
-    *, n_identities=25, views_deg=(-90, -45, 0, 45, 90), n_neurons=None, n_trials=10, random_state=None
+    *,
+    n_identities: int = 25,
+    views_deg: Iterable[float] = (-90, -45, 0, 45, 90),
+    n_neurons: int | Mapping[str, int] | None = None,
+    n_trials: int = 10,
+    random_state: RandomState = None,
 ) -> Recordings:
     """Simulate MLMF, AL and AM responses to n_identities faces x yaw views.
 
@@ -73,7 +83,8 @@ def simulate_face_patches(
     )
     descriptors = layout.descriptors(n_identities * len(layout.views))
     yaw = descriptors["view_deg"]
-    datasets, trials = {}, {}
+    datasets: dict[str, Dataset] = {}
+    trials: dict[str, np.ndarray] = {}
     for patch in PATCHES:
         truth = _draw_neurons(patch, sizes[patch], n_identities, rng)
         view_tuning = _view_tuning(patch, truth, yaw)  # (n_stimuli, n_neurons)
@@ -92,7 +103,7 @@ def simulate_face_patches(
     return Recordings(datasets, trials=trials, layout=layout)
 
 
-def _patch_sizes(n_neurons) -> dict:
+def _patch_sizes(n_neurons: int | Mapping[str, int] | None) -> dict[str, int]:
     if n_neurons is None:
         return dict(DEFAULT_N_NEURONS)
     if isinstance(n_neurons, (int, np.integer)):
@@ -109,7 +120,7 @@ def _patch_sizes(n_neurons) -> dict:
     return sizes
 
 
-def _draw_neurons(patch, n, n_identities, rng) -> dict:
+def _draw_neurons(patch: str, n: int, n_identities: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Ground-truth tuning parameters of n neurons of one patch."""
     sigma = IDENTITY_SIGMA[patch]
     truth = {"tuning": np.full(n, TUNING[patch])}
@@ -131,7 +142,7 @@ def _draw_neurons(patch, n, n_identities, rng) -> dict:
     return truth
 
 
-def _view_tuning(patch, truth, yaw) -> np.ndarray:
+def _view_tuning(patch: str, truth: Mapping[str, np.ndarray], yaw: np.ndarray) -> np.ndarray:
     """(n_stimuli, n_neurons) view factor in [0, 1]."""
     angle = np.abs(yaw)[:, None] if patch == "AL" else yaw[:, None]
     bump = np.exp(-0.5 * ((angle - truth["preferred_view_deg"]) / truth["tuning_width_deg"]) ** 2)

@@ -15,16 +15,26 @@ import tempfile
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from glob import escape as glob_escape
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from numpy.random import RandomState
 
 from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
 
+if TYPE_CHECKING:
+    from ._typing import IntArray, PathLike
+    from ._typing import RandomState as RandomStateLike
 
-def check_option(name, value, allowed):
+_T = TypeVar("_T")
+
+
+def check_option(name: str, value: _T, allowed: Collection[Any]) -> _T:
     """Return ``value`` if it is one of ``allowed``, else raise InvalidArgumentError naming all three."""
     if value not in allowed:
         raise InvalidArgumentError(
@@ -33,7 +43,7 @@ def check_option(name, value, allowed):
     return value
 
 
-def check_options(name, values, allowed) -> tuple:
+def check_options(name: str, values: str | Iterable[str], allowed: Collection[str]) -> tuple[str, ...]:
     """``values`` (one value, or a sequence of distinct values, each one of ``allowed``) as a tuple, else raise."""
     values = (values,) if isinstance(values, str) else tuple(values)
     if not values or len(set(values)) < len(values):
@@ -45,7 +55,7 @@ def check_options(name, values, allowed) -> tuple:
     return values
 
 
-def check_count(name, value, *, minimum=1, maximum=None) -> int:
+def check_count(name: str, value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
     """Return ``value`` as an int if it is a whole number in [minimum, maximum], else raise.
 
     Raises:
@@ -60,7 +70,7 @@ def check_count(name, value, *, minimum=1, maximum=None) -> int:
     return int(value)
 
 
-def check_random_state(random_state) -> np.random.Generator:
+def check_random_state(random_state: RandomStateLike) -> np.random.Generator:
     """Turn ``None``, an int, a SeedSequence or a Generator into a ``np.random.Generator``.
 
     A Generator is returned as it is (and advances when used); never touches ``np.random``'s
@@ -80,7 +90,7 @@ def check_random_state(random_state) -> np.random.Generator:
     return np.random.default_rng(random_state)
 
 
-def seed_sequence(random_state, *key) -> np.random.SeedSequence:
+def seed_sequence(random_state: RandomStateLike, *key: int) -> np.random.SeedSequence:
     """``random_state`` as a ``np.random.SeedSequence``: the package's one way to derive random streams.
 
     Args:
@@ -112,7 +122,9 @@ def seed_sequence(random_state, *key) -> np.random.SeedSequence:
     return np.random.SeedSequence(sequence.entropy, spawn_key=spawn_key, pool_size=sequence.pool_size)
 
 
-def derive_seed(random_state, *key, maximum=2**63 - 1, required=False) -> int:
+def derive_seed(
+    random_state: RandomStateLike, *key: int, maximum: int | None = 2**63 - 1, required: bool = False
+) -> int:
     """An integer seed (e.g. for a ``torch.Generator``) from ``random_state``, through ``seed_sequence``.
 
     An integer ``random_state`` without ``key`` is returned as it is (checked), so that an
@@ -148,7 +160,7 @@ def derive_seed(random_state, *key, maximum=2**63 - 1, required=False) -> int:
     return (high << 32 | low) % (2**64 if maximum is None else maximum + 1)
 
 
-def indexed_seed(seed, index, *, stride=1_000_003) -> int:
+def indexed_seed(seed: int, index: int, *, stride: int = 1_000_003) -> int:
     """The integer seed of stream ``index`` of an integer ``seed``: (seed x stride + index) mod 2**64.
 
     The derivation that RISE (each image's masks; each object's seed in ``importance_study``,
@@ -160,7 +172,7 @@ def indexed_seed(seed, index, *, stride=1_000_003) -> int:
     return (int(seed) * stride + int(index)) % 2**64
 
 
-def check_share(name, value, interval="()") -> float:
+def check_share(name: str, value: float, interval: str = "()") -> float:
     """``value`` as a float in the interval of 0 and 1 written ``"()"``, ``"(]"`` or ``"[]"``, else raise."""
     if not in_unit_interval(value, interval):
         raise InvalidArgumentError(
@@ -169,7 +181,7 @@ def check_share(name, value, interval="()") -> float:
     return float(value)
 
 
-def in_unit_interval(value, interval="()") -> bool:
+def in_unit_interval(value: object, interval: str = "()") -> bool:
     """Whether ``value`` is a number (not a bool) in the interval of 0 and 1 written as in ``check_share``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         return False
@@ -177,7 +189,7 @@ def in_unit_interval(value, interval="()") -> bool:
     return bool(low and (value <= 1 if interval[1] == "]" else value < 1))
 
 
-def float_array(name, values, dtype=np.float64) -> np.ndarray:
+def float_array(name: str, values: object, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     """``values`` as an array of ``dtype`` (no copy when it is one), else InvalidTypeError naming ``name``."""
     try:
         return np.asarray(values, dtype=dtype)
@@ -187,7 +199,7 @@ def float_array(name, values, dtype=np.float64) -> np.ndarray:
         ) from None
 
 
-def check_units(units) -> np.ndarray:
+def check_units(units: npt.ArrayLike) -> IntArray:
     """(n_units,) int64 unit indices, non-empty and >= 0 (the upper end is checked against the layer)."""
     try:
         array = np.asarray(units)
@@ -200,7 +212,7 @@ def check_units(units) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def format_indices(indices, limit=10) -> str:
+def format_indices(indices: Iterable[Any], limit: int = 10) -> str:
     """'0, 3, 7' or '0, 3, ... (25 in all)' for error messages."""
     indices = [int(i) for i in indices]
     text = ", ".join(map(str, indices[:limit]))
@@ -208,7 +220,7 @@ def format_indices(indices, limit=10) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
 
     An exception inside the block leaves ``path`` as it was (absent or old) and removes the
@@ -233,7 +245,7 @@ def atomic_path(path):
         raise
 
 
-def _remove_orphans(path):
+def _remove_orphans(path: Path) -> None:
     """Remove temporaries of ``path`` left by writers that were killed (their process is gone)."""
     pattern = re.compile(r"(?:(\d+)\.)?[A-Za-z0-9_]+\.part" + re.escape(path.suffix))  # [pid.]random.part
     for orphan in path.parent.glob(f".{glob_escape(path.name)}.*.part{glob_escape(path.suffix)}"):
@@ -244,7 +256,7 @@ def _remove_orphans(path):
             orphan.unlink()
 
 
-def _running(pid) -> bool:
+def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -267,7 +279,9 @@ NPY_READ_ERRORS = (
 )
 
 
-def load_cached_array(file, *, fits, expected, what="cache entry"):
+def load_cached_array(
+    file: PathLike, *, fits: Callable[[np.ndarray], bool], expected: str, what: str = "cache entry"
+) -> np.ndarray | None:
     """A cached .npy array memory-mapped, or None when absent or bad (a warning then names the file).
 
     Never unpickles (``allow_pickle=False``). An entry is bad when it cannot be read, is damaged
@@ -293,7 +307,7 @@ def load_cached_array(file, *, fits, expected, what="cache entry"):
         if not isinstance(values, np.ndarray):
             values.close()
             problem = "is a .npz archive, not one .npy array"
-        elif values.offset + values.nbytes != file.stat().st_size or not values.flags.c_contiguous:
+        elif values.offset + values.nbytes != file.stat().st_size or not values.flags.c_contiguous:  # type: ignore[attr-defined]  # a np.memmap
             problem = (
                 f"is damaged (its header describes {values.shape} {values.dtype}, not its {file.stat().st_size} bytes)"
             )
@@ -309,7 +323,7 @@ def load_cached_array(file, *, fits, expected, what="cache entry"):
 OPTIONAL = {"torch": "models", "torchvision": "models", "numba": "models", "plyfile": "models"}
 
 
-def optional_import(name, purpose=None):
+def optional_import(name: str, purpose: str | None = None) -> ModuleType:
     """The module ``name`` (an optional dependency), or MissingDependencyError saying how to install it.
 
     Args:
@@ -324,21 +338,21 @@ def optional_import(name, purpose=None):
         raise _missing(name, purpose) from None
 
 
-def _missing(name, purpose=None) -> MissingDependencyError:
+def _missing(name: str, purpose: str | None = None) -> MissingDependencyError:
     extra = OPTIONAL.get(name.split(".")[0], "all")
     return MissingDependencyError(
         f"{purpose or 'rsa_mirror'} needs {name}, which is not installed: pip install rsa_mirror[{extra}]"
     )
 
 
-def lazy_exports(package, names):
+def lazy_exports(package: str, names: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for a package whose ``names`` (name -> submodule) are imported on first use.
 
     A name whose module needs an optional dependency that is missing raises
     MissingDependencyError saying how to install it (``optional_import``).
     """
 
-    def __getattr__(name):
+    def __getattr__(name: str) -> Any:
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         try:
@@ -351,7 +365,7 @@ def lazy_exports(package, names):
         setattr(sys.modules[package], name, value)
         return value
 
-    def __dir__():
+    def __dir__() -> list[str]:
         return sorted({*vars(sys.modules[package]), *names})
 
     return __getattr__, __dir__

@@ -10,14 +10,20 @@ patterns) are refused with a message naming the entry, stimuli and units.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NoReturn
+
 import numpy as np
+import numpy.typing as npt
 from rsatoolbox.data import Dataset
 
 from ._utils import format_indices
 from .errors import DataError
 
+if TYPE_CHECKING:
+    from ._typing import FloatArray
 
-def as_matrix(name, values) -> np.ndarray:
+
+def as_matrix(name: str, values: npt.ArrayLike | Dataset) -> np.ndarray:
     """View an entry as a 2-D (n_stimuli, n_units) array without copying when possible."""
     if isinstance(values, Dataset):
         values = values.measurements
@@ -32,7 +38,16 @@ def as_matrix(name, values) -> np.ndarray:
     return matrix.reshape(matrix.shape[0], -1)
 
 
-def pattern_correlations(name, values, *, chunk_bytes, order=None, block=None, units=None, flat_patterns="raise"):
+def pattern_correlations(
+    name: str,
+    values: npt.ArrayLike | Dataset,
+    *,
+    chunk_bytes: int,
+    order: npt.ArrayLike | None = None,
+    block: int | None = None,
+    units: tuple[FloatArray, FloatArray] | None = None,
+    flat_patterns: str = "raise",
+) -> tuple[FloatArray, int]:
     """Pearson r across z-scored units between stimuli, in one pass over column chunks.
 
     Each chunk of units is z-scored on its own (the statistics of a unit need only its
@@ -133,7 +148,9 @@ def pattern_correlations(name, values, *, chunk_bytes, order=None, block=None, u
     return r, kept
 
 
-def _standard_deviations(centred, source, mean, *, name="", start=0):
+def _standard_deviations(
+    centred: np.ndarray, source: np.ndarray, mean: FloatArray, *, name: str = "", start: int = 0
+) -> FloatArray:
     """Per-unit sd of a centred chunk; inf for constant units (confirmed exactly on ``source``).
 
     Sums of squares that overflow, or are so small that underflow cost them precision, are
@@ -162,7 +179,7 @@ def _standard_deviations(centred, source, mean, *, name="", start=0):
     return sd
 
 
-def _raise_too_large(name, source, units, start, dtype):
+def _raise_too_large(name: str, source: np.ndarray, units: np.ndarray, start: int, dtype: npt.DTypeLike) -> NoReturn:
     """DataError: finite values of these units (columns of ``source``) overflow ``dtype`` arithmetic."""
     magnitude = np.abs(np.asarray(source[:, units], dtype=np.float64)).max()
     raise DataError(
@@ -173,7 +190,7 @@ def _raise_too_large(name, source, units, start, dtype):
     )
 
 
-def _raise_too_small(name, source, units, start, dtype):
+def _raise_too_small(name: str, source: np.ndarray, units: np.ndarray, start: int, dtype: npt.DTypeLike) -> NoReturn:
     """DataError: the variation of these units (columns of ``source``) underflows ``dtype`` arithmetic."""
     magnitude = np.abs(np.asarray(source[:, units], dtype=np.float64)).max()
     raise DataError(
@@ -183,10 +200,13 @@ def _raise_too_small(name, source, units, start, dtype):
     )
 
 
-def _raise_not_finite(name, matrix, cols, mean):
-    """DataError naming the stimuli and units of a chunk with NaN/Inf (or finite values whose sum overflows)."""
+def _raise_not_finite(name: str, matrix: np.ndarray, cols: slice, mean: np.ndarray | None) -> NoReturn:
+    """DataError naming the stimuli and units of a chunk with NaN/Inf (or finite values whose sum overflows).
+
+    ``mean``: the chunk's (n_units,) column means, or None where the chunk is known to hold NaN or Inf.
+    """
     bad = ~np.isfinite(np.asarray(matrix[:, cols], dtype=np.float64))
-    if not bad.any():
+    if not bad.any() and mean is not None:
         _raise_too_large(name, matrix[:, cols], np.flatnonzero(~np.isfinite(mean)), cols.start, np.float64)
     stimuli = np.flatnonzero(bad.any(axis=1))
     units = np.flatnonzero(bad.any(axis=0)) + cols.start

@@ -8,11 +8,17 @@ so that local features stay and their arrangement goes (Figure 5D).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from ._utils import check_count, check_option, check_random_state, check_share, float_array
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from ._typing import RandomState
 
 RANKINGS = ("paper", "released")
 
@@ -23,7 +29,9 @@ _OFFSETS = np.arange(-4, 5)
 RELEASED_DILATION = (np.abs(_OFFSETS)[:, None] + np.abs(_OFFSETS)[None, :]) <= 6
 
 
-def ranked_pixels(importance, foreground, fraction, *, ranking="paper") -> np.ndarray:
+def ranked_pixels(
+    importance: npt.ArrayLike, foreground: npt.ArrayLike, fraction: float, *, ranking: str = "paper"
+) -> npt.NDArray[np.bool_]:
     """The most important share of an object's pixels, as a bool mask.
 
     ``"paper"`` (the default), as the Methods say: "we sorted the pixels according to their
@@ -81,7 +89,7 @@ def ranked_pixels(importance, foreground, fraction, *, ranking="paper") -> np.nd
     return kept
 
 
-def released_count(fraction, n) -> int:
+def released_count(fraction: float, n: int) -> int:
     """Pixels the released code keeps at share ``fraction`` of ``n``: round((100 q - 1) n / 99), in [0, n].
 
     MATLAB's round (half away from zero), of the entry 100 q of round(linspace(0, n, 100)).
@@ -89,7 +97,15 @@ def released_count(fraction, n) -> int:
     return int(np.clip(np.floor((100 * fraction - 1) * n / 99 + 0.5), 0, n))
 
 
-def insertion_deletion(image, importance, foreground, fraction, *, background=0.5, ranking="paper") -> tuple:
+def insertion_deletion(
+    image: npt.ArrayLike,
+    importance: npt.ArrayLike,
+    foreground: npt.ArrayLike,
+    fraction: float,
+    *,
+    background: float = 0.5,
+    ranking: str = "paper",
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
     """Insertion and deletion images at one threshold.
 
     Args:
@@ -122,7 +138,14 @@ def insertion_deletion(image, importance, foreground, fraction, *, background=0.
     return insertion, deletion, kept
 
 
-def shuffle_components(image, kept, *, background=0.5, random_state=None, max_tries=1000) -> np.ndarray:
+def shuffle_components(
+    image: npt.ArrayLike,
+    kept: npt.ArrayLike,
+    *,
+    background: float = 0.5,
+    random_state: RandomState = None,
+    max_tries: int = 1000,
+) -> npt.NDArray[np.float32]:
     """The kept pixels' connected components moved to random places, without overlap, in the frame.
 
     Local features stay intact; their global arrangement is destroyed. Components are

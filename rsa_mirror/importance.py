@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
@@ -38,8 +40,20 @@ from .networks.forward import as_loaded, layer_function, select_units
 from .networks.models import LoadedModel
 from .stimuli.base import gray_images
 
+if TYPE_CHECKING:
+    from ._typing import PathLike, RandomState
+    from .stimuli.base import StimulusSet
 
-def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") -> torch.Tensor:
+
+def make_masks(
+    n_masks: int,
+    size: int | tuple[int, int],
+    *,
+    grid: int = 7,
+    p: float = 0.5,
+    generator: torch.Generator | None = None,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
     """(n_masks, H, W) RISE masks in [0, 1], made on ``device``.
 
     A (grid x grid) Bernoulli(p) grid is upsampled bilinearly to (grid + 1) cells of
@@ -64,16 +78,23 @@ def make_masks(n_masks, size, *, grid=7, p=0.5, generator=None, device="cpu") ->
     return _masks(*draws, _upsampling(grid, (height, width), device))
 
 
-def _mask_draws(n_masks, size, grid, p, generator, device) -> tuple:
+def _mask_draws(
+    n_masks: int,
+    size: tuple[int, int],
+    grid: int,
+    p: float,
+    generator: torch.Generator | None,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Random part of ``n_masks`` masks: grids (n, grid, grid), shifts (n,), (n,); CPU-drawn, on ``device``."""
     height, width = size
     coarse = torch.rand(n_masks, grid, grid, generator=generator) < p
     dy = torch.randint(0, int(np.ceil(height / grid)), (n_masks,), generator=generator)
     dx = torch.randint(0, int(np.ceil(width / grid)), (n_masks,), generator=generator)
-    return tuple(to_device(draw, device) for draw in (coarse.float(), dy, dx))
+    return to_device(coarse.float(), device), to_device(dy, device), to_device(dx, device)
 
 
-def _upsampling(grid, size, device) -> tuple:
+def _upsampling(grid: int, size: tuple[int, int], device: torch.device) -> tuple[torch.Tensor, ...]:
     """Bilinear upsampling of a grid to (grid + 1) cells, then a crop, as matrices, for each axis.
 
     Bilinear interpolation is separable, so the upsampled-and-cropped mask of a coarse grid C is
@@ -89,29 +110,31 @@ def _upsampling(grid, size, device) -> tuple:
     return tuple(matrices)
 
 
-def _masks(coarse, dy, dx, upsampling) -> torch.Tensor:
+def _masks(
+    coarse: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, upsampling: tuple[torch.Tensor, ...]
+) -> torch.Tensor:
     """Masks (n, H, W) from their draws (``_mask_draws``) and the upsampling matrices (``_upsampling``)."""
     rows, cols = upsampling
     return (rows[dy] @ coarse @ cols[dx].transpose(1, 2)).clamp_(0, 1)
 
 
 def rise_maps(
-    model,
-    stimuli,
-    layer,
-    units,
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet | npt.ArrayLike,
+    layer: str | None,
+    units: npt.ArrayLike,
     *,
-    weights=None,
-    n_masks=5000,
-    grid=7,
-    p=0.5,
-    batch_size=256,
-    device="auto",
-    random_state=None,
-    checkpoint_dir=None,
-    compile=False,
-    verbose=False,
-) -> np.ndarray:
+    weights: npt.ArrayLike | None = None,
+    n_masks: int = 5000,
+    grid: int = 7,
+    p: float = 0.5,
+    batch_size: int = 256,
+    device: str | torch.device = "auto",
+    random_state: RandomState = None,
+    checkpoint_dir: PathLike | None = None,
+    compile: bool = False,
+    verbose: bool = False,
+) -> npt.NDArray[np.float32]:
     """RISE importance maps of selected units for every image.
 
     Args:
@@ -172,20 +195,20 @@ def rise_maps(
     images, background, objects = gray_images(stimuli)
     loaded = as_loaded(model)
     device = resolve_device(device)
-    units = torch.as_tensor(unit_list, device=device)
+    unit_tensor = torch.as_tensor(unit_list, device=device)
     combine = None if weights is None else torch.as_tensor(weights, device=device)
-    n_maps = len(units) if weights is None else len(weights)
+    n_maps = len(unit_tensor) if weights is None else len(weights)
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
     if checkpoint_dir is not None:  # hashing the weights and images takes a second for large networks
-        key = _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images)
+        key = _checkpoint_key(loaded, layer, unit_tensor, weights, n_masks, grid, p, seed, images)
     function = layer_function(network, path, loaded if isinstance(model, LoadedModel) else None, compile=compile)
     n, height, width = images.shape
     maps = np.zeros((n_maps, n, height, width), dtype=np.float32)
     groups = pd.Series(np.arange(n)).groupby(objects, sort=False).apply(list) if objects is not None else None
     groups = list(groups) if groups is not None else [[k] for k in range(n)]
     upsampling = _upsampling(grid, (height, width), device)
-    pending = {}  # image -> its maps (n_maps, H * W), on the device until copied in one go
+    pending: dict[int, torch.Tensor] = {}  # image -> its maps (n_maps, H * W), on the device until copied in one go
     with fast_kernels(device):
         for rows in tqdm(groups, desc="RISE", disable=not verbose):
             file = None if checkpoint_dir is None else Path(checkpoint_dir) / f"rise-{key}-{rows[0]:06d}.npy"
@@ -193,7 +216,10 @@ def rise_maps(
             if file is not None:
                 shape = (n_maps, len(rows), height, width)
                 cached = load_cached_array(
-                    file, fits=lambda a, s=shape: a.shape == s, expected=f"float32 {shape}", what="RISE checkpoint"
+                    file,
+                    fits=lambda a, s=shape: a.shape == s,  # type: ignore[misc]
+                    expected=f"float32 {shape}",
+                    what="RISE checkpoint",
                 )
             if cached is not None:
                 maps[:, rows] = cached
@@ -204,10 +230,11 @@ def rise_maps(
                 draws = _mask_draws(n_masks, (height, width), grid, p, generator, device)  # batching-independent
                 total = torch.zeros(n_maps, height * width, device=device)
                 for start in range(0, n_masks, batch_size):
-                    masks = _masks(*(d[start : start + batch_size] for d in draws), upsampling)
+                    batch = (d[start : start + batch_size] for d in draws)
+                    masks = _masks(*batch, upsampling)  # type: ignore[call-arg, arg-type]  # three tensors
                     masked = masks * (image - background) + background
                     with torch.inference_mode(), autocast(device):
-                        response = select_units(function(masked), units, unit_list, layer).float()
+                        response = select_units(function(masked), unit_tensor, unit_list, layer).float()
                     response = response if combine is None else response @ combine.T
                     total += response.T @ masks.reshape(len(masks), -1)
                 pending[k] = total / (n_masks * p)
@@ -224,7 +251,7 @@ def rise_maps(
 PENDING_BYTES = 2**28  # maps held on the device before a copy to the host (one wait for the device)
 
 
-def _copy_out(pending, maps):
+def _copy_out(pending: dict[int, torch.Tensor], maps: np.ndarray) -> None:
     """Copy maps kept on the device ({image: (n_maps, H * W)}) into ``maps`` (n_maps, n, H, W); empties ``pending``."""
     if pending:
         rows = list(pending)
@@ -233,15 +260,25 @@ def _copy_out(pending, maps):
         pending.clear()
 
 
-def _check_size(size) -> tuple:
+def _check_size(size: int | tuple[int, int]) -> tuple[int, int]:
     """(H, W) from an int or a pair of ints, each >= 1."""
-    pair = (size, size) if np.isscalar(size) else tuple(size) if np.ndim(size) == 1 else ()
+    pair = (size, size) if np.isscalar(size) else tuple(size) if np.ndim(size) == 1 else ()  # type: ignore[arg-type]
     if len(pair) != 2:
         raise InvalidArgumentError(f"Invalid value for 'size': expected an integer or (H, W), got {size!r}")
     return check_count("size", pair[0], minimum=1), check_count("size", pair[1], minimum=1)
 
 
-def _checkpoint_key(loaded, layer, units, weights, n_masks, grid, p, seed, images) -> str:
+def _checkpoint_key(
+    loaded: LoadedModel,
+    layer: str | None,
+    units: torch.Tensor,
+    weights: np.ndarray | None,
+    n_masks: int,
+    grid: int,
+    p: float,
+    seed: int,
+    images: np.ndarray,
+) -> str:
     digest = hashlib.sha256()
     settings = [loaded.name, loaded.weights, str(layer), units.cpu().tolist(), n_masks, grid, p, seed]
     digest.update(json.dumps(settings).encode())

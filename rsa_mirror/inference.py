@@ -18,9 +18,10 @@ resample that drew one stimulus only (it keeps no cell).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from . import pair_tests
@@ -43,6 +44,12 @@ from .resampling import (
 )
 from .results import Result
 from .zscore_resampling import zscored_split_half_samples
+
+if TYPE_CHECKING:
+    from rsatoolbox.data import Dataset
+    from rsatoolbox.rdm import RDMs
+
+    from ._typing import RandomState
 
 _RSATOOLBOX_METHOD = {"pearson": "corr", "spearman": "spearman", "tau-a": "tau-a"}
 
@@ -100,7 +107,7 @@ class CeilingResult(Result):
         """One row: the population, both bounds and their spread over splits."""
         return pd.DataFrame([{k: v for k, v in self.to_dict().items() if np.isscalar(v)}])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Bounds and their spread (``DERIVED``, recomputed by ``from_dict``), per-split and per-resample values."""
         return {
             "name": self.name,
@@ -149,10 +156,10 @@ class BootstrapResult(Result):
     estimate: np.ndarray
     samples: np.ndarray
     indices: np.ndarray
-    brain_names: list
-    model_names: list
+    brain_names: list[str]
+    model_names: list[str]
     method: str
-    ceilings: dict = field(default_factory=dict)
+    ceilings: dict[str, CeilingResult] = field(default_factory=dict)
     normalize: str | None = None
 
     @property
@@ -165,13 +172,13 @@ class BootstrapResult(Result):
         """(n_brain, n_model) standard deviation over resamples (the paper's error bars)."""
         return self.samples.std(axis=-1, ddof=1)
 
-    def interval(self, level=0.95) -> tuple:
+    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Percentile interval over resamples: two (n_brain, n_model) arrays, low and high."""
         tail = 50 * (1 - level)
         low, high = np.percentile(self.samples, [tail, 100 - tail], axis=-1)
         return low, high
 
-    def to_frame(self, level=0.95) -> pd.DataFrame:
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table: one row per (brain, model) with estimate, mean, std and the interval."""
         low, high = self.interval(level)
         brain, model = np.meshgrid(self.brain_names, self.model_names, indexing="ij")
@@ -198,15 +205,15 @@ class BootstrapResult(Result):
         label = self.method if self.normalize is None else f"{self.method}, normalize={self.normalize}"
         return pd.DataFrame(cells, index=pd.Index(self.brain_names, name=label), columns=self.model_names)
 
-    def pair_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+    def pair_tests(self, level: float = 0.95, center: str = "estimate") -> pd.DataFrame:
         """Every layer against every other on the same resamples (``pair_tests.layer_pair_table``)."""
         return pair_tests.layer_pair_table(self, level=level, center=center)
 
-    def ceiling_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+    def ceiling_tests(self, level: float = 0.95, center: str = "estimate") -> pd.DataFrame:
         """Every layer against the lower noise ceiling on the same resamples (``pair_tests.ceiling_table``)."""
         return pair_tests.ceiling_table(self, level=level, center=center)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The fields: arrays, label lists, the method, and ``ceilings`` (patch -> ``CeilingResult``)."""
         return {
             "estimate": self.estimate,
@@ -228,15 +235,15 @@ class BootstrapResult(Result):
 
 
 def bootstrap_compare(
-    model_rdms,
-    brain_rdms,
+    model_rdms: RDMs,
+    brain_rdms: RDMs,
     *,
-    n_bootstrap=1000,
-    method="pearson",
-    random_state=None,
-    indices=None,
-    n_jobs=None,
-    verbose=False,
+    n_bootstrap: int = 1000,
+    method: str = "pearson",
+    random_state: RandomState = None,
+    indices: npt.ArrayLike | None = None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
 ) -> BootstrapResult:
     """Correlate every brain RDM with every model RDM over stimulus resamples.
 
@@ -289,7 +296,13 @@ def bootstrap_compare(
 
 
 def split_half_ceiling(
-    dataset, *, n_splits=100, random_state=None, indices=None, name=None, normalize="none"
+    dataset: Dataset | npt.ArrayLike,
+    *,
+    n_splits: int = 100,
+    random_state: RandomState = None,
+    indices: npt.ArrayLike | None = None,
+    name: str | None = None,
+    normalize: str = "none",
 ) -> CeilingResult:
     """Split-half noise ceiling of a population RDM (METHODS.md, "Brain alignment").
 
@@ -345,7 +358,8 @@ def split_half_ceiling(
     if indices is not None:
         indices = check_indices(indices, n_stimuli)
     rng = check_random_state(random_state)
-    halves, parts = [], []
+    half_rdms: list[np.ndarray] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     for split in range(n_splits):
         order = rng.permutation(n_neurons)
         half = {
@@ -353,11 +367,11 @@ def split_half_ceiling(
             f"{name} (half 2)": measurements[:, order[n_neurons // 2 :]],
         }
         try:
-            halves.append(compute_rdms(half, normalize=normalize).dissimilarities)
+            half_rdms.append(compute_rdms(half, normalize=normalize).dissimilarities)
         except DataError as error:
             raise DataError(f"split-half ceiling of {name!r}, split {split}: {error}") from error
         parts.append(tuple(half.values()))
-    halves = np.stack(halves)  # (n_splits, 2, n_cells)
+    halves = np.stack(half_rdms)  # (n_splits, 2, n_cells)
     reliability = spearman_brown(paired_weighted_pearson(np.ones((1, halves.shape[2])), halves)[0])
     samples = None
     if indices is not None and normalize == "zscore":
@@ -366,15 +380,15 @@ def split_half_ceiling(
         except DataError as error:
             raise DataError(f"split-half ceiling of {name!r}: {error}") from error
     elif indices is not None:
-        parts = [
+        per_chunk = [
             spearman_brown(paired_weighted_pearson(pair_weights(resample_counts(indices[chunk], n_stimuli)), halves))
             for chunk in chunks(len(indices), halves.shape[2] * 4)
         ]
-        samples = np.concatenate(parts).mean(axis=1)
+        samples = np.concatenate(per_chunk).mean(axis=1)
     return CeilingResult(name=name, reliability=reliability, samples=samples)
 
 
-def leave_one_out_ceiling(rdms, *, method="pearson") -> tuple:
+def leave_one_out_ceiling(rdms: RDMs, *, method: str = "pearson") -> tuple[float, float]:
     """The leave-one-out ceiling of rsatoolbox over several RDMs of one area (sessions, monkeys).
 
     Lower bound: mean correlation of each RDM with the mean of the others; upper bound: with the

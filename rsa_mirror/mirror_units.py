@@ -7,7 +7,10 @@ counts them per object under two thresholds, on a network's responses.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -15,8 +18,21 @@ from ._utils import check_option, check_share, float_array
 from .errors import DataError
 from .stimuli.base import check_object_views, gray_images
 
+if TYPE_CHECKING:
+    import torch
 
-def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict", alpha=0.05) -> pd.DataFrame:
+    from .networks.models import LoadedModel
+    from .stimuli.base import StimulusSet
+
+
+def select_mirror_units(
+    tuning: npt.ArrayLike,
+    views_deg: npt.ArrayLike,
+    *,
+    fraction: float = 0.05,
+    criterion: str = "strict",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Mirror-symmetric units of one object from their view-tuning curves.
 
     The strict criterion follows the Methods: "we correlated each unit's view tuning curve
@@ -82,7 +98,14 @@ def select_mirror_units(tuning, views_deg, *, fraction=0.05, criterion="strict",
     return table[keep].sort_values("r_mirror", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def count_mirror_units(model, stimuli, layer, *, alpha=0.05, device="auto") -> pd.DataFrame:
+def count_mirror_units(
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet,
+    layer: str | None,
+    *,
+    alpha: float = 0.05,
+    device: str | torch.device = "auto",
+) -> pd.DataFrame:
     """How many units of a layer are mirror-symmetric for each object, under two criteria.
 
     Counting needs thresholds rather than the top-5% rule of ``select_mirror_units``:
@@ -104,6 +127,7 @@ def count_mirror_units(model, stimuli, layer, *, alpha=0.05, device="auto") -> p
     alpha = check_share("alpha", alpha)
     check_object_views(stimuli)
     images, _, objects = gray_images(stimuli)
+    assert objects is not None  # check_object_views: the set has objects
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
     categories = np.asarray(stimuli.descriptors.get("category", objects))
     responses = unit_responses(model, images, layer, None, device=device)
@@ -119,7 +143,7 @@ def count_mirror_units(model, stimuli, layer, *, alpha=0.05, device="auto") -> p
     return pd.DataFrame(rows, columns=["object", "category", "n_units", "n_baek", "n_strict"])
 
 
-def _row_correlation(a, b) -> np.ndarray:
+def _row_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a - a.mean(axis=1, keepdims=True)
     b = np.broadcast_to(b - b.mean(axis=1, keepdims=True), a.shape)
     denominator = np.sqrt((a * a).sum(1) * (b * b).sum(1))

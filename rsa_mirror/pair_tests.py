@@ -20,7 +20,11 @@ Everything is vectorized over patches and pairs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
@@ -28,10 +32,53 @@ from ._utils import check_option, check_share
 from .errors import DataError
 
 CENTERS = ("estimate", "mean")
+
+
+class _Ceiling(Protocol):
+    """What the tests read of an ``inference.CeilingResult``."""
+
+    @property
+    def lower(self) -> float: ...
+
+    @property
+    def samples(self) -> np.ndarray | None: ...
+
+
+class _Comparison(Protocol):
+    """What the tests read of an ``inference.BootstrapResult`` (typed here: ``inference`` imports this module)."""
+
+    @property
+    def estimate(self) -> np.ndarray: ...
+
+    @property
+    def samples(self) -> np.ndarray: ...
+
+    @property
+    def indices(self) -> np.ndarray: ...
+
+    @property
+    def brain_names(self) -> Sequence[str]: ...
+
+    @property
+    def model_names(self) -> Sequence[str]: ...
+
+    @property
+    def ceilings(self) -> Mapping[str, _Ceiling]: ...
+
+
 TESTS = ("percentile", "t")
 
 
-def paired_tests(estimate_a, estimate_b, samples_a, samples_b, *, n_stimuli, level=0.95, center="estimate") -> dict:
+def paired_tests(
+    estimate_a: npt.ArrayLike,
+    estimate_b: npt.ArrayLike,
+    samples_a: npt.ArrayLike,
+    samples_b: npt.ArrayLike,
+    *,
+    n_stimuli: int,
+    level: float = 0.95,
+    center: str = "estimate",
+) -> dict[str, np.ndarray]:
     """Two-sided paired tests of a - b, vectorized over the leading axes.
 
     Args:
@@ -82,7 +129,7 @@ def paired_tests(estimate_a, estimate_b, samples_a, samples_b, *, n_stimuli, lev
     }
 
 
-def fdr(p, axis=-1) -> np.ndarray:
+def fdr(p: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
     """Benjamini-Hochberg q-values of ``p`` along ``axis`` (one family per position of the other axes)."""
     p = np.asarray(p, dtype=np.float64)
     if p.shape[axis] == 0:
@@ -90,7 +137,7 @@ def fdr(p, axis=-1) -> np.ndarray:
     return stats.false_discovery_control(p, axis=axis, method="bh")
 
 
-def layer_pair_table(result, *, level=0.95, center="estimate") -> pd.DataFrame:
+def layer_pair_table(result: _Comparison, *, level: float = 0.95, center: str = "estimate") -> pd.DataFrame:
     """Every layer against every other, per patch: one row per (patch, layer_a, layer_b), a before b.
 
     Args:
@@ -127,7 +174,7 @@ def layer_pair_table(result, *, level=0.95, center="estimate") -> pd.DataFrame:
     return pd.DataFrame(columns)  # one constructor: adding columns one by one costs more than the tests
 
 
-def ceiling_table(result, *, level=0.95, center="estimate") -> pd.DataFrame:
+def ceiling_table(result: _Comparison, *, level: float = 0.95, center: str = "estimate") -> pd.DataFrame:
     """Each layer against the lower noise ceiling of each patch, on the same resamples.
 
     The difference is r(layer) - lower ceiling (the ceiling's mean corrected split-half
@@ -163,7 +210,9 @@ def ceiling_table(result, *, level=0.95, center="estimate") -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
 
 
-def versus_best(result, *, test="percentile", level=0.95, center="estimate") -> pd.DataFrame:
+def versus_best(
+    result: _Comparison, *, test: str = "percentile", level: float = 0.95, center: str = "estimate"
+) -> pd.DataFrame:
     """One row per (patch, layer), in ``to_frame`` order: is the layer the best, and its tests.
 
     The best layer of a patch has the highest r on all stimuli. Columns: ``best`` (bool),

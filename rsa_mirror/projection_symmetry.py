@@ -18,9 +18,12 @@ summaries). numpy and scipy only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._utils import float_array, format_indices
@@ -32,7 +35,13 @@ from .symmetry import msvt_by_object, summarize_msvt
 IMAGES_PER_CHUNK = 64  # working memory ~ 64 x H x W complex128 spectra (53 MB at 227 x 227)
 
 
-def reflection_symmetry(images, *, masks=None, background=0.5, angles_deg=(0.0,)) -> pd.DataFrame:
+def reflection_symmetry(
+    images: StimulusSet | npt.ArrayLike,
+    *,
+    masks: npt.ArrayLike | None = None,
+    background: float = 0.5,
+    angles_deg: float | Iterable[float] = (0.0,),
+) -> pd.DataFrame:
     """Best reflection axis of each image, and the correlation of the image with its reflection there.
 
     For an axis at column position ``a`` (pixel centres at 0, 1, ..., W - 1; half-integer
@@ -78,6 +87,7 @@ def reflection_symmetry(images, *, masks=None, background=0.5, angles_deg=(0.0,)
         else:
             better = found["score"].to_numpy() > best["score"].to_numpy()
             best.loc[better] = found.loc[better]
+    assert best is not None  # angles is not empty
     width = images.shape[-1]
     best.insert(2, "axis_offset_px", best["axis_px"] - (width - 1) / 2)
     for key, values in reversed(list(descriptors.items())):
@@ -85,7 +95,7 @@ def reflection_symmetry(images, *, masks=None, background=0.5, angles_deg=(0.0,)
     return best
 
 
-def pixel_msvt(stimuli) -> pd.DataFrame:
+def pixel_msvt(stimuli: StimulusSet) -> pd.DataFrame:
     """The mirror-symmetric viewpoint tuning index of every object with the pixels as units.
 
     The images as activations (one unit per pixel, and per channel for colour images), so each
@@ -120,12 +130,12 @@ class ProjectionSymmetryResult(Result):
 
     UNITS = {"angles_deg": "degrees from vertical, counter-clockwise"}
 
-    def by_view(self, *, key="category") -> pd.DataFrame:
+    def by_view(self, *, key: str = "category") -> pd.DataFrame:
         """Mean best-axis score per ``key`` (rows, in order of appearance) and view (columns, ascending yaw)."""
         table = self.images.groupby([key, "view_deg"], sort=False)["score"].mean().unstack("view_deg")
         return table[sorted(table.columns)]
 
-    def pixel_index(self, *, key="category") -> pd.DataFrame:
+    def pixel_index(self, *, key: str = "category") -> pd.DataFrame:
         """The pixel-level index per ``key``: mean, SEM and count over objects (``summarize_msvt``)."""
         return summarize_msvt(self.pixel_msvt, by=(key,))
 
@@ -133,7 +143,9 @@ class ProjectionSymmetryResult(Result):
         return f"{len(self.images)} images, {len(self.pixel_msvt)} objects"
 
 
-def projection_symmetry(stimuli, *, angles_deg=(0.0,)) -> ProjectionSymmetryResult:
+def projection_symmetry(
+    stimuli: StimulusSet, *, angles_deg: float | Iterable[float] = (0.0,)
+) -> ProjectionSymmetryResult:
     """Both analyses of Figure 2—figure supplement 1 on one stimulus set.
 
     Args:
@@ -150,9 +162,11 @@ def projection_symmetry(stimuli, *, angles_deg=(0.0,)) -> ProjectionSymmetryResu
     return ProjectionSymmetryResult(table, pixel_msvt(stimuli), np.asarray(_check_angles(angles_deg)))
 
 
-def _images_and_masks(images, masks, background):
+def _images_and_masks(
+    images: StimulusSet | npt.ArrayLike, masks: npt.ArrayLike | None, background: float
+) -> tuple[np.ndarray, npt.NDArray[np.bool_], dict[str, Any]]:
     """(images (n, H, W) float64 minus background and zero off the object, masks, descriptors)."""
-    descriptors = {}
+    descriptors: dict[str, Any] = {}
     if isinstance(images, StimulusSet):
         if masks is not None:
             raise InvalidArgumentError("Invalid value for 'masks': a StimulusSet brings its own (its foreground)")
@@ -178,7 +192,7 @@ def _images_and_masks(images, masks, background):
     return (values - background) * masks, masks, descriptors
 
 
-def _check_angles(angles_deg) -> tuple:
+def _check_angles(angles_deg: object) -> tuple[float, ...]:
     try:
         angles = np.asarray(angles_deg, dtype=float).reshape(-1)
     except (TypeError, ValueError):
@@ -191,7 +205,7 @@ def _check_angles(angles_deg) -> tuple:
     return tuple(float(angle) for angle in angles)
 
 
-def _rotated(values, masks, angle):
+def _rotated(values: np.ndarray, masks: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
     """Images (background-subtracted) and masks rotated by ``angle`` degrees about the centre."""
     if angle == 0.0:
         return values, masks
@@ -202,7 +216,7 @@ def _rotated(values, masks, angle):
     return ndimage.rotate(values, angle, order=1, **options) * rotated_masks, rotated_masks
 
 
-def _best_vertical_axis(values, masks):
+def _best_vertical_axis(values: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(best r (n,), its axis position (n,)) over the 2W - 1 vertical axes, in chunks of images."""
     n, _, width = values.shape
     scores, axes = np.empty(n), np.empty(n)
@@ -215,7 +229,7 @@ def _best_vertical_axis(values, masks):
     return np.clip(scores, -1.0, 1.0), axes
 
 
-def _axis_correlations(y, m) -> np.ndarray:
+def _axis_correlations(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     """(n, 2W - 1) Pearson r of each image with its reflection about the axis at k / 2, k = 0 .. 2W - 2.
 
     ``y`` is zero off the mask ``m``, so every sum over the union of the two foregrounds is a
@@ -230,7 +244,7 @@ def _axis_correlations(y, m) -> np.ndarray:
     overlap = np.rint(overlap)  # a count of pixels
     low, high = np.maximum(0, k - width + 1), np.minimum(width - 1, k)  # columns whose mirror stays in frame
 
-    def in_frame(column_totals):
+    def in_frame(column_totals: np.ndarray) -> np.ndarray:
         cumulative = np.concatenate([np.zeros((len(column_totals), 1)), np.cumsum(column_totals, axis=1)], axis=1)
         return cumulative[:, high + 1] - cumulative[:, low]
 

@@ -15,8 +15,11 @@ resample that drew one stimulus only (it keeps no cell).
 
 from __future__ import annotations
 
+from typing import Any
+
 import joblib
 import numpy as np
+import numpy.typing as npt
 from rsatoolbox.rdm import RDMs
 from threadpoolctl import threadpool_limits
 
@@ -28,7 +31,9 @@ _CHUNK_VALUES = 4 * 2**20
 _CHUNK_SAMPLES = 250  # resamples per task: four tasks at n_bootstrap=1000
 
 
-def compare(models, brains, indices, method, n_jobs, verbose=False) -> tuple:
+def compare(
+    models: np.ndarray, brains: np.ndarray, indices: np.ndarray, method: str, n_jobs: int | None, verbose: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(estimate (n_brain, n_model), samples (n_brain, n_model, n_resamples)) of RDM vectors (n_rdm, n_cells).
 
     ``indices`` (n_resamples, n_stimuli), checked; with no rows, ``samples`` is empty.
@@ -45,7 +50,7 @@ def compare(models, brains, indices, method, n_jobs, verbose=False) -> tuple:
     return estimate, samples
 
 
-def check_indices(indices, n) -> np.ndarray:
+def check_indices(indices: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
     """``indices`` as a new int64 (n_resamples >= 2, n) array of 0-based stimulus numbers, else raise."""
     expected = f"an integer array of shape (n_resamples >= 2, {n}), {n} being the number of stimuli"
     try:
@@ -66,13 +71,13 @@ def check_indices(indices, n) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def resample_counts(indices, n) -> np.ndarray:
+def resample_counts(indices: np.ndarray, n: int) -> npt.NDArray[np.int64]:
     """(n_samples, n) how often each stimulus was drawn in each resample."""
     offsets = indices + n * np.arange(len(indices))[:, None]
     return np.bincount(offsets.ravel(), minlength=n * len(indices)).reshape(len(indices), n)
 
 
-def pair_weights(counts) -> np.ndarray:
+def pair_weights(counts: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """(n_samples, n_cells) weight c_i c_j of each upper-triangle cell (i < j, row by row).
 
     Built cell-major (a transposed view is returned) so that each stimulus's block of cells is
@@ -88,7 +93,7 @@ def pair_weights(counts) -> np.ndarray:
     return weights.T
 
 
-def chunks(n_samples, values_per_sample) -> list:
+def chunks(n_samples: int, values_per_sample: int) -> list[slice]:
     """Slices of at most ``_CHUNK_SAMPLES`` samples and about ``_CHUNK_VALUES`` values.
 
     The slicing never depends on the number of workers, so results are bit-identical whatever
@@ -98,7 +103,7 @@ def chunks(n_samples, values_per_sample) -> list:
     return [slice(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
 
 
-def _correlate_samples(counts, models, brains, method) -> np.ndarray:
+def _correlate_samples(counts: np.ndarray, models: np.ndarray, brains: np.ndarray, method: str) -> np.ndarray:
     """(n_samples, n_brain, n_model) weighted correlations for resamples with these counts.
 
     BLAS runs on one thread: its sums then do not depend on the thread count, so results are
@@ -111,7 +116,7 @@ def _correlate_samples(counts, models, brains, method) -> np.ndarray:
         return _correlate(counts, models, brains, method)
 
 
-def _correlate(counts, models, brains, method) -> np.ndarray:
+def _correlate(counts: np.ndarray, models: np.ndarray, brains: np.ndarray, method: str) -> np.ndarray:
     if method == "tau-a":
         return _tau_a_samples(counts, models, brains)
     weights = pair_weights(counts)
@@ -122,7 +127,7 @@ def _correlate(counts, models, brains, method) -> np.ndarray:
     return _weighted_pearson(weights, models, brains)
 
 
-def _weighted_pearson(weights, x, y) -> np.ndarray:
+def _weighted_pearson(weights: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Weighted Pearson r of every row of y with every row of x, per sample.
 
     Args:
@@ -151,7 +156,7 @@ def _weighted_pearson(weights, x, y) -> np.ndarray:
     return _safe_ratio(cov, (square_y - mean_y**2, square_y), (square_x - mean_x**2, square_x), outer=True)
 
 
-def paired_weighted_pearson(weights, pairs) -> np.ndarray:
+def paired_weighted_pearson(weights: np.ndarray, pairs: np.ndarray) -> npt.NDArray[np.float64]:
     """(n_samples, n_pairs) weighted Pearson r within each pair; ``pairs`` (n_pairs, 2, n_cells)."""
     pairs = pairs - pairs.mean(axis=2, keepdims=True)
     total = _total(weights)
@@ -162,7 +167,7 @@ def paired_weighted_pearson(weights, pairs) -> np.ndarray:
     return _safe_ratio(cov, (square_a - mean_a**2, square_a), (square_b - mean_b**2, square_b))
 
 
-def _total(weights) -> np.ndarray:
+def _total(weights: np.ndarray) -> np.ndarray:
     """(n_samples, 1) total weight of each sample's cells; 1 where it has none (one stimulus drawn).
 
     A sample without cells then has zero means and variances, so its correlations are 0 by the
@@ -172,7 +177,12 @@ def _total(weights) -> np.ndarray:
     return np.where(total > 0, total, 1.0)
 
 
-def _safe_ratio(cov, moments_a, moments_b, outer=False) -> np.ndarray:
+def _safe_ratio(
+    cov: np.ndarray,
+    moments_a: tuple[np.ndarray, np.ndarray],
+    moments_b: tuple[np.ndarray, np.ndarray],
+    outer: bool = False,
+) -> np.ndarray:
     """Correlation cov / sqrt(var_a var_b) from (variance, mean square) pairs; 0 where a variance vanishes.
 
     A variance counts as zero at or below 1e-12 of the mean square (rounding of a constant
@@ -187,7 +197,7 @@ def _safe_ratio(cov, moments_a, moments_b, outer=False) -> np.ndarray:
     return np.clip(np.where(flat_a | flat_b, 0.0, r), -1.0, 1.0)
 
 
-def _weighted_ranks(weights, vectors) -> np.ndarray:
+def _weighted_ranks(weights: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """(n_samples, n_vectors, n_cells) average rank of each cell in each expanded resample.
 
     A cell of value v has rank L + (G + 1) / 2, with L the weight of cells below v and G the
@@ -204,7 +214,7 @@ def _weighted_ranks(weights, vectors) -> np.ndarray:
     return ranks
 
 
-def _tau_a_samples(counts, models, brains) -> np.ndarray:
+def _tau_a_samples(counts: np.ndarray, models: np.ndarray, brains: np.ndarray) -> np.ndarray:
     """Kendall's tau-a of rsatoolbox per resample (no weighted closed form): (n_samples, n_brain, n_model)."""
     from rsatoolbox.rdm import compare
 
@@ -219,13 +229,13 @@ def _tau_a_samples(counts, models, brains) -> np.ndarray:
     return out
 
 
-def spearman_brown(r) -> np.ndarray:
+def spearman_brown(r: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """2r / (1 + r), clipped to [-1, 1] (below r = -1/3 the formula leaves that range)."""
     r = np.clip(r, -1 + 1e-12, 1.0)
     return np.clip(2 * r / (1 + r), -1.0, 1.0)
 
 
-def rdm_vectors(name, rdms) -> np.ndarray:
+def rdm_vectors(name: str, rdms: RDMs) -> npt.NDArray[np.float64]:
     """The RDMs' upper triangles as float64 (n_rdm, n_cells); InvalidTypeError or DataError naming ``name``."""
     if not isinstance(rdms, RDMs):
         raise InvalidTypeError(f"Invalid type for {name!r}: expected rsatoolbox RDMs, got {type(rdms).__name__}")
@@ -236,7 +246,7 @@ def rdm_vectors(name, rdms) -> np.ndarray:
     return vectors
 
 
-def check_n_jobs(n_jobs):
+def check_n_jobs(n_jobs: int | None) -> int | None:
     """``n_jobs`` if it is None or a non-zero integer (joblib's convention), else InvalidArgumentError."""
     if n_jobs is not None and (
         isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
@@ -247,18 +257,18 @@ def check_n_jobs(n_jobs):
     return n_jobs
 
 
-def rdm_names(rdms) -> list:
+def rdm_names(rdms: RDMs) -> list[str]:
     """The RDMs' ``name`` descriptors as strings (their positions when unnamed)."""
     names = rdms.rdm_descriptors.get("name")
     return [str(v) for v in names] if names is not None else [str(i) for i in range(rdms.n_rdm)]
 
 
-def pattern_dict(rdms) -> dict:
+def pattern_dict(rdms: RDMs) -> dict[str, Any]:
     """The RDMs' pattern descriptors without rsatoolbox's ``index``."""
     return {k: v for k, v in rdms.pattern_descriptors.items() if k != "index"}
 
 
-def common_stimuli(model_rdms, brain_rdms) -> int:
+def common_stimuli(model_rdms: RDMs, brain_rdms: RDMs) -> int:
     """The stimulus count of two RDM sets, which must share their stimuli and their order; else DataError."""
     if model_rdms.n_cond != brain_rdms.n_cond:
         raise DataError(

@@ -14,7 +14,8 @@ from 1 in MATLAB files).
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,23 +23,27 @@ from rsatoolbox.rdm import RDMs
 
 from .errors import InvalidArgumentError, InvalidTypeError
 
+_R = TypeVar("_R", bound="Result")
+
 
 class Result:
     """Mixin of the result dataclasses (see the module docstring)."""
 
-    DIMS: ClassVar[dict] = {}
-    UNITS: ClassVar[dict] = {}
-    ONE_BASED: ClassVar[tuple] = ()
-    DERIVED: ClassVar[tuple] = ()  # keys of to_dict() computed from the fields
-    NESTED: ClassVar[dict] = {}  # field -> the result class of its value
-    NESTED_DICTS: ClassVar[dict] = {}  # field -> the result class of its values (a dict name -> result)
+    DIMS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    UNITS: ClassVar[dict[str, str]] = {}
+    ONE_BASED: ClassVar[tuple[str, ...]] = ()
+    DERIVED: ClassVar[tuple[str, ...]] = ()  # keys of to_dict() computed from the fields
+    NESTED: ClassVar[dict[str, type[Result]]] = {}  # field -> the result class of its value
+    NESTED_DICTS: ClassVar[dict[str, type[Result]]] = {}  # field -> the result class of its values (name -> result)
+    if TYPE_CHECKING:  # every subclass is a dataclass
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The fields as plain values, nested results as result objects."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls: type[_R], data: dict[str, Any]) -> _R:
         """The result of ``to_dict()``'s mapping.
 
         Raises:
@@ -79,7 +84,7 @@ class Result:
         return ""
 
 
-def _describe(value, width=70) -> str:
+def _describe(value: object, width: int = 70) -> str:
     """One line about a field: an array's shape and dtype, a table's size, a list's first items."""
     if isinstance(value, np.ndarray):
         return f"array {value.shape} {value.dtype}"
@@ -99,9 +104,10 @@ def _describe(value, width=70) -> str:
     return text if len(text) < width else f"{type(value).__name__} ({len(text)} characters)"
 
 
-def result_types() -> dict:
+def result_types() -> dict[str, type[Result]]:
     """Name -> class of every result class defined in the rsa_mirror package and imported so far."""
-    found, todo = {}, list(Result.__subclasses__())
+    found: dict[str, type[Result]] = {}
+    todo = list(Result.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
@@ -110,12 +116,12 @@ def result_types() -> dict:
     return dict(sorted(found.items()))
 
 
-def rdms_to_dict(rdms) -> dict:
+def rdms_to_dict(rdms: RDMs) -> dict[str, Any]:
     """The plain dict of rsatoolbox ``RDMs`` (``RDMs.to_dict()``), for the ``to_dict()`` of a result holding RDMs."""
     return rdms.to_dict()
 
 
-def rdms_from_plain(value):
+def rdms_from_plain(value: RDMs | Mapping[str, Any]) -> RDMs:
     """``RDMs`` back from ``rdms_to_dict`` (also as read from a .mat file: descriptor arrays as lists)."""
     if isinstance(value, RDMs):
         return value

@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._utils import check_count, check_option, check_random_state, float_array
@@ -25,6 +26,12 @@ from .rdm import NORMALIZATIONS, compute_rdms
 from .resampling import METHODS, check_indices, check_n_jobs, compare, rdm_names, rdm_vectors
 from .results import Result
 from .zscore_resampling import compare_zscored
+
+if TYPE_CHECKING:
+    from rsatoolbox.data import Dataset
+    from rsatoolbox.rdm import RDMs
+
+    from ._typing import RandomState
 
 # A component's share of r is its Shapley value divided by r: where |r| is below this the ratio
 # says nothing (r = 0.005 with parts +0.2 and -0.195 gives shares of +40 and -39) and is NaN.
@@ -70,9 +77,9 @@ class ShapleyResult(Result):
     full: np.ndarray
     samples: np.ndarray | None
     indices: np.ndarray | None
-    brain_names: list
-    layer_names: list
-    component_names: list
+    brain_names: list[str]
+    layer_names: list[str]
+    component_names: list[str]
     degenerate: np.ndarray
     method: str = "pearson"
     normalize: str = "none"
@@ -119,7 +126,7 @@ class ShapleyResult(Result):
             f"{len(self.brain_names)} brain RDMs (normalize={self.normalize}), {n_samples} resamples"
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The fields: arrays (``samples`` and ``indices`` None without resamples) and label lists."""
         return {
             "values": self.values,
@@ -135,7 +142,7 @@ class ShapleyResult(Result):
         }
 
 
-def mirror_components(f_x, f_gx) -> dict:
+def mirror_components(f_x: npt.ArrayLike, f_gx: npt.ArrayLike) -> dict[str, npt.NDArray[np.float64]]:
     """Reflection-invariant (f(x) + f(g(x))) / 2 and -sensitive (f(x) - f(g(x))) / 2 parts of f(x).
 
     Raises:
@@ -150,7 +157,9 @@ def mirror_components(f_x, f_gx) -> dict:
     return {"invariant": (f_x + f_gx) / 2, "sensitive": (f_x - f_gx) / 2}
 
 
-def flip_group_components(f_x, f_hflip, f_vflip, f_rot180) -> dict:
+def flip_group_components(
+    f_x: npt.ArrayLike, f_hflip: npt.ArrayLike, f_vflip: npt.ArrayLike, f_rot180: npt.ArrayLike
+) -> dict[str, npt.NDArray[np.float64]]:
     """The four components of f(x) under the group {identity, h-flip, v-flip, 180° rotation}.
 
     Each is (1/4) sum_g chi(g) f(g x) for one of the group's four characters chi, named by how
@@ -175,10 +184,10 @@ def flip_group_components(f_x, f_hflip, f_vflip, f_rot180) -> dict:
         "vflip_odd": (1, 1, -1, -1),
         "rot_even": (1, -1, -1, 1),
     }
-    return {name: sum(s * a for s, a in zip(sign, f.values(), strict=True)) / 4 for name, sign in signs.items()}
+    return {name: sum(s * a for s, a in zip(sign, f.values(), strict=True)) / 4 for name, sign in signs.items()}  # type: ignore[misc]
 
 
-def shapley_weights(n_players) -> np.ndarray:
+def shapley_weights(n_players: int) -> npt.NDArray[np.float64]:
     """(2**n, n) matrix S such that phi = v @ S are the exact Shapley values of the game v.
 
     ``v`` holds the value of every coalition; coalition k contains player j when bit j of k is
@@ -201,16 +210,16 @@ def shapley_weights(n_players) -> np.ndarray:
 
 
 def shapley_decomposition(
-    components,
-    brain_rdms,
+    components: Mapping[str, Mapping[str, npt.ArrayLike]],
+    brain_rdms: RDMs | Mapping[str, Dataset | npt.ArrayLike],
     *,
-    n_bootstrap=0,
-    indices=None,
-    random_state=None,
-    method="pearson",
-    normalize="none",
-    rtol=1e-8,
-    n_jobs=None,
+    n_bootstrap: int = 0,
+    indices: npt.ArrayLike | None = None,
+    random_state: RandomState = None,
+    method: str = "pearson",
+    normalize: str = "none",
+    rtol: float = 1e-8,
+    n_jobs: int | None = None,
 ) -> ShapleyResult:
     """Exact Shapley values of additive activation components, per layer, brain RDM and resample.
 
@@ -262,7 +271,7 @@ def shapley_decomposition(
     method = check_option("method", method, METHODS)
     check_option("normalize", normalize, NORMALIZATIONS)
     n_jobs = check_n_jobs(n_jobs)
-    brain_patterns = None
+    brain_patterns: dict[str, Any] | None = None  # set where the brain RDMs are computed here
     if isinstance(brain_rdms, Mapping):
         brain_patterns = dict(brain_rdms)
         brain_rdms = compute_rdms(brain_patterns, normalize=normalize)
@@ -309,11 +318,11 @@ def shapley_decomposition(
             try:
                 rdm = compute_rdms({layer: total}, normalize=normalize, flat_patterns="uncorrelated")
                 if recompute:  # this coalition's correlations in every resample
-                    options = {"flat_patterns": "uncorrelated"}
+                    options: dict[str, Any] = {"flat_patterns": "uncorrelated"}
                     sample_parts.append(
                         (
                             m * shape[1] + k - 1,
-                            compare_zscored({layer: total}, brain_patterns, indices, method, n_jobs, **options)[1],
+                            compare_zscored({layer: total}, brain_patterns, indices, method, n_jobs, **options)[1],  # type: ignore[arg-type]
                         )
                     )
             except DataError as error:
@@ -328,7 +337,8 @@ def shapley_decomposition(
             samples[:, column] = part[:, 0]
     weights = shapley_weights(n_players)[1:]  # the empty coalition is worth 0
 
-    def shapley(r):  # (n_brain, n_layer * n_coalitions, ...) -> (n_brain, n_layer, n_players, ...)
+    def shapley(r: np.ndarray) -> np.ndarray:
+        # (n_brain, n_layer * n_coalitions, ...) -> (n_brain, n_layer, n_players, ...)
         r = r.reshape(r.shape[0], *shape, *r.shape[2:])
         return np.moveaxis(np.tensordot(r, weights, axes=([2], [0])), -1, 2)
 
@@ -347,14 +357,15 @@ def shapley_decomposition(
     )
 
 
-def _check_components(components, n_stimuli) -> tuple:
+def _check_components(components: object, n_stimuli: int) -> tuple[list[str], list[str]]:
     """(layers, component names) of a mapping layer -> component -> (n_stimuli, ...) finite numeric array."""
     if not isinstance(components, Mapping) or not components:
         raise InvalidTypeError(
             "Invalid type for 'components': expected a non-empty mapping layer -> mapping component name -> "
             f"activations, got {type(components).__name__}"
         )
-    layers, names = list(components), None
+    layers: list[str] = list(components)
+    names: list[str] | None = None
     for layer, parts in components.items():
         if not isinstance(parts, Mapping) or not parts:
             raise InvalidTypeError(
@@ -383,12 +394,13 @@ def _check_components(components, n_stimuli) -> tuple:
             shapes[component] = values.shape
         if len(set(shapes.values())) != 1:
             raise DataError(f"the components of layer {layer!r} differ in shape: {shapes}")
+    assert names is not None  # components is not empty
     return layers, names
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> TypeGuard[float | np.integer[Any] | np.floating[Any]]:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_zero(value) -> bool:
+def _is_zero(value: object) -> bool:
     return _is_number(value) and float(value).is_integer() and value == 0

@@ -15,8 +15,12 @@ n_stimuli^2 / 2 x n_units x n_resamples multiply-adds, in float64.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import joblib
 import numpy as np
+import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from .correlations import _raise_not_finite as raise_not_finite
@@ -32,6 +36,9 @@ from .resampling import (
     spearman_brown,
 )
 
+if TYPE_CHECKING:
+    from rsatoolbox.data import Dataset
+
 _PAIR_VALUES = 2**22  # values of the pair-product buffer (n_cells x units of one block): 32 MiB
 _SAMPLES = 250  # resamples per task; fixed, so results do not depend on the number of workers
 # A unit whose variance within a resample is at most this share of its mean square there is
@@ -39,7 +46,9 @@ _SAMPLES = 250  # resamples per task; fixed, so results do not depend on the num
 _CONSTANT_CANDIDATE = 1e-9
 
 
-def zscored_sample_rdms(name, values, counts, *, flat_patterns="raise") -> np.ndarray:
+def zscored_sample_rdms(
+    name: str, values: npt.ArrayLike | Dataset, counts: npt.ArrayLike, *, flat_patterns: str = "raise"
+) -> npt.NDArray[np.float64]:
     """1 - Pearson r between stimuli after z-scoring the units over each resample's drawn stimuli.
 
     Args:
@@ -97,7 +106,7 @@ def zscored_sample_rdms(name, values, counts, *, flat_patterns="raise") -> np.nd
     return 1.0 - _correlations(gram, diag, cross, offset, row_sums, kept, drawn, lower, upper, name, flat_patterns)
 
 
-def _constant_on_drawn(block, drawn, candidates) -> np.ndarray:
+def _constant_on_drawn(block: np.ndarray, drawn: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """(n_resamples, units) True where a candidate unit takes one value on all drawn stimuli (exact)."""
     constant = np.zeros_like(candidates)
     columns = np.flatnonzero(candidates.any(axis=0))
@@ -111,7 +120,19 @@ def _constant_on_drawn(block, drawn, candidates) -> np.ndarray:
     return constant
 
 
-def _correlations(gram, diag, cross, offset, row_sums, kept, drawn, lower, upper, name, flat_patterns):
+def _correlations(
+    gram: np.ndarray,
+    diag: np.ndarray,
+    cross: np.ndarray,
+    offset: np.ndarray,
+    row_sums: np.ndarray,
+    kept: np.ndarray,
+    drawn: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    name: str,
+    flat_patterns: str,
+) -> np.ndarray:
     """(n_resamples, n_cells) Pearson r across the kept units from the accumulated sums."""
     safe_kept = np.where(kept > 0, kept, 1.0)
     cells = gram - cross[lower] - cross[upper] + offset - row_sums[lower] * row_sums[upper] / safe_kept
@@ -132,7 +153,16 @@ def _correlations(gram, diag, cross, offset, row_sums, kept, drawn, lower, upper
     return r.T
 
 
-def compare_zscored(models, brains, indices, method, n_jobs, *, flat_patterns="raise", verbose=False) -> tuple:
+def compare_zscored(
+    models: Mapping[str, npt.ArrayLike],
+    brains: Mapping[str, npt.ArrayLike | Dataset],
+    indices: np.ndarray,
+    method: str,
+    n_jobs: int | None,
+    *,
+    flat_patterns: str = "raise",
+    verbose: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Like ``resampling.compare`` on entries of activations, the RDMs recomputed within each resample.
 
     Args:
@@ -163,7 +193,13 @@ def compare_zscored(models, brains, indices, method, n_jobs, *, flat_patterns="r
     return estimate, samples
 
 
-def _zscored_chunk(counts, models, brains, method, flat_patterns) -> np.ndarray:
+def _zscored_chunk(
+    counts: np.ndarray,
+    models: Mapping[str, npt.ArrayLike],
+    brains: Mapping[str, npt.ArrayLike | Dataset],
+    method: str,
+    flat_patterns: str,
+) -> np.ndarray:
     """(n_samples, n_brain, n_model) correlations of the recomputed RDMs of one chunk of resamples."""
     with threadpool_limits(1, user_api="blas"):
         weights = pair_weights(counts)
@@ -179,12 +215,14 @@ def _zscored_chunk(counts, models, brains, method, flat_patterns) -> np.ndarray:
         return out
 
 
-def _sample_ranks(weights, vectors) -> np.ndarray:
+def _sample_ranks(weights: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """(n_samples, n_vectors, n_cells) weighted ranks of vectors that differ per sample."""
     return np.stack([_weighted_ranks(weights[s : s + 1], vectors[s])[0] for s in range(len(weights))])
 
 
-def zscored_split_half_samples(halves, indices) -> np.ndarray:
+def zscored_split_half_samples(
+    halves: Sequence[tuple[np.ndarray, ...]], indices: np.ndarray
+) -> npt.NDArray[np.float64]:
     """(n_resamples,) mean over splits of the Spearman-Brown corrected r of recomputed half RDMs.
 
     ``halves``: list over splits of pairs of (n_stimuli, n_half) responses; ``indices``: checked

@@ -13,19 +13,22 @@ viewer's left), so ``mirrored()`` negates ``view_deg``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from .._typing import PathLike, Tensor
 from .._utils import atomic_path, check_option, float_array, format_indices
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 
 TRANSFORMS = ("hflip", "vflip", "rot90")
 
 
-def transform_maps(maps, transform) -> np.ndarray:
+def transform_maps(maps: npt.ArrayLike, transform: str) -> np.ndarray:
     """Apply a geometric transform to the last two (height, width) axes of an array.
 
     Args:
@@ -72,11 +75,11 @@ class StimulusSet:
     """
 
     images: np.ndarray
-    descriptors: dict = field(default_factory=dict)
+    descriptors: dict[str, Any] = field(default_factory=dict)
     background: float = 0.5
     masks: np.ndarray | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.images = unit_images(self.images, "Invalid value for 'images'")
         if self.images.ndim not in (3, 4) or (self.images.ndim == 4 and self.images.shape[1] != 3):
             raise InvalidArgumentError(
@@ -116,10 +119,10 @@ class StimulusSet:
                     f"Invalid value for 'masks': expected shape {(n, *self.images.shape[-2:])}, got {self.masks.shape}"
                 )
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
-    def __repr__(self):  # one line (the image count, their shape, the descriptors' names), not every image
+    def __repr__(self) -> str:  # one line (the image count, their shape, the descriptors' names), not every image
         return f"StimulusSet({len(self)} images, shape {self.images.shape}, descriptors {', '.join(self.descriptors)})"
 
     @property
@@ -130,7 +133,7 @@ class StimulusSet:
         gray = self.images if self.images.ndim == 3 else self.images.mean(axis=1)
         return np.abs(gray - self.background) > 1 / 512
 
-    def subset(self, indices=None, **criteria) -> StimulusSet:
+    def subset(self, indices: npt.ArrayLike | slice | None = None, **criteria: Any) -> StimulusSet:
         """Images selected by position and/or descriptor values, in their original order.
 
         Args:
@@ -154,14 +157,10 @@ class StimulusSet:
         if not keep.any():
             raise InvalidArgumentError("subset selects no image: 'indices' selects none")
         rows = np.flatnonzero(keep)
-        return StimulusSet(
-            self.images[rows],
-            {k: v[rows] for k, v in self.descriptors.items()},
-            self.background,
-            None if self.masks is None else self.masks[rows],
-        )
+        masks = None if self.masks is None else self.masks[rows]
+        return StimulusSet(self.images[rows], {k: v[rows] for k, v in self.descriptors.items()}, self.background, masks)
 
-    def _positions(self, indices) -> np.ndarray:
+    def _positions(self, indices: npt.ArrayLike | slice | None) -> np.ndarray:
         """Integer positions from None (all), positions or a boolean mask; checked against len(self)."""
         n = len(self)
         if indices is None:
@@ -191,7 +190,7 @@ class StimulusSet:
             )
         return positions
 
-    def aligned_to(self, descriptors, keys=("identity", "view_deg")) -> StimulusSet:
+    def aligned_to(self, descriptors: Mapping[str, Any], keys: Iterable[str] = ("identity", "view_deg")) -> StimulusSet:
         """The images in the row order of another table (e.g. a recording's), matched on ``keys``.
 
         Args:
@@ -216,7 +215,7 @@ class StimulusSet:
         lengths = {key: len(np.atleast_1d(descriptors[key])) for key in keys}
         if len(set(lengths.values())) > 1:
             raise DataError(f"the rows' descriptors differ in length: {lengths}")
-        lookup = {}
+        lookup: dict[tuple[Any, ...], int] = {}
         for row, values in enumerate(zip(*(self.descriptors[k].tolist() for k in keys), strict=True)):
             if values in lookup:
                 raise DataError(
@@ -246,7 +245,7 @@ class StimulusSet:
         masks = None if self.masks is None else self.masks[..., ::-1].copy()
         return StimulusSet(self.images[..., ::-1].copy(), descriptors, self.background, masks)
 
-    def transformed(self, transform) -> StimulusSet:
+    def transformed(self, transform: str) -> StimulusSet:
         """The images under ``transform_maps`` (``"hflip"`` is ``mirrored()``, view negated too)."""
         if transform == "hflip":
             return self.mirrored()
@@ -282,7 +281,7 @@ class StimulusSet:
             matched if self.images.ndim == 4 else matched[:, 0], dict(self.descriptors), self.background, foreground
         )
 
-    def to_tensor(self, indices=None, **options):
+    def to_tensor(self, indices: npt.ArrayLike | slice | None = None, **options: Any) -> Tensor:
         """Model input: torch float32 (n, 3, size, size), resized and normalized (needs torch).
 
         Args:
@@ -305,7 +304,7 @@ class StimulusSet:
             raise InvalidArgumentError(f"Invalid value for 'indices': {indices!r} selects no image")
         return images_to_input(images, **options)
 
-    def save(self, path) -> Path:
+    def save(self, path: PathLike) -> Path:
         """Write the set to a compressed .npz file (atomically); ``load_stimuli`` reads it.
 
         Raises:
@@ -315,7 +314,7 @@ class StimulusSet:
         path = Path(path)
         if path.suffix != ".npz":
             raise InvalidArgumentError(f"Invalid value for 'path': expected a .npz file, got {str(path)!r}")
-        arrays = {"images": self.images, "background": np.float32(self.background)}
+        arrays: dict[str, Any] = {"images": self.images, "background": np.float32(self.background)}
         if self.masks is not None:
             arrays["masks"] = self.masks
         for key, values in self.descriptors.items():
@@ -330,7 +329,7 @@ class StimulusSet:
         return path
 
 
-def gray_images(stimuli) -> tuple:
+def gray_images(stimuli: StimulusSet | npt.ArrayLike) -> tuple[npt.NDArray[np.float32], float, np.ndarray | None]:
     """(images (n, H, W) float32, background, objects or None) from a StimulusSet or an array.
 
     Colour images are averaged over their channels; an array is taken as grayscale images on a
@@ -341,11 +340,8 @@ def gray_images(stimuli) -> tuple:
     """
     if isinstance(stimuli, StimulusSet):
         images = stimuli.images if stimuli.images.ndim == 3 else stimuli.images.mean(axis=1)
-        return (
-            np.ascontiguousarray(images, dtype=np.float32),
-            float(stimuli.background),
-            stimuli.descriptors.get("object"),
-        )
+        objects = stimuli.descriptors.get("object")
+        return np.ascontiguousarray(images, dtype=np.float32), float(stimuli.background), objects
     images = float_array("stimuli", stimuli, np.float32)
     if images.ndim != 3 or 0 in images.shape:
         raise DataError(f"images must be (n, H, W) grayscale, got shape {images.shape}")
@@ -355,7 +351,7 @@ def gray_images(stimuli) -> tuple:
     return images, 0.5, None
 
 
-def check_object_views(stimuli):
+def check_object_views(stimuli: object) -> None:
     """Raise unless ``stimuli`` is a ``StimulusSet`` with ``object`` and ``view_deg`` descriptors."""
     if not isinstance(stimuli, StimulusSet):
         raise InvalidTypeError(
@@ -367,7 +363,9 @@ def check_object_views(stimuli):
         raise DataError(f"stimuli need the descriptors {missing}; they have {sorted(stimuli.descriptors)}")
 
 
-def unit_images(images, what, error=InvalidArgumentError, *, indexed=True) -> np.ndarray:
+def unit_images(
+    images: npt.ArrayLike, what: str, error: type[Exception] = InvalidArgumentError, *, indexed: bool = True
+) -> npt.NDArray[np.float32]:
     """Images as float32 in [0, 1]: integer dtypes divided by their maximum, floats checked.
 
     Args:
@@ -392,7 +390,7 @@ def unit_images(images, what, error=InvalidArgumentError, *, indexed=True) -> np
         raise InvalidTypeError(f"{what}: expected numbers (integers, booleans or floats), got dtype {images.dtype}")
     if kind == "b" or images.size == 0:  # an empty set is refused by the caller, with its own words
         return images.astype(np.float32)
-    rows = images.reshape(len(images), -1) if indexed and images.ndim >= 2 else images.reshape(1, -1)
+    rows: np.ndarray = images.reshape(len(images), -1) if indexed and images.ndim >= 2 else images.reshape(1, -1)
     if kind in "iu":
         maximum = np.iinfo(images.dtype).max
         if kind == "i" and images.min() < 0:
@@ -420,12 +418,12 @@ def unit_images(images, what, error=InvalidArgumentError, *, indexed=True) -> np
     return images
 
 
-def _which(bad, indexed) -> str:
+def _which(bad: np.ndarray, indexed: bool) -> str:
     """' (images 0, 3)' naming the flagged images of a stack, or '' for a single image."""
     return f" (images {format_indices(np.flatnonzero(bad))})" if indexed else ""
 
 
-def _descriptor_array(values) -> np.ndarray:
+def _descriptor_array(values: object) -> np.ndarray:
     """One descriptor as an array; Python strings held as objects (pandas columns) become a string array."""
     values = np.asarray(values)
     if values.dtype == object and values.size and all(isinstance(v, str) for v in values.ravel()):
@@ -433,7 +431,7 @@ def _descriptor_array(values) -> np.ndarray:
     return values
 
 
-def _offset_hint(lookup, wanted, keys) -> str:
+def _offset_hint(lookup: Mapping[tuple[Any, ...], int], wanted: list[tuple[Any, ...]], keys: tuple[str, ...]) -> str:
     """When every row matches once one numeric key is shifted by one, say so (0- vs 1-based labels)."""
     for k, key in enumerate(keys):
         for shift in (-1, 1):

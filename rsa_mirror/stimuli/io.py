@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from .._typing import PathLike
 from .._utils import NPY_READ_ERRORS, check_option, format_indices
 from ..errors import DataError, FileFormatError, InvalidArgumentError, InvalidTypeError
 from .base import StimulusSet, unit_images
@@ -22,7 +26,14 @@ from .objects import PAPER_VIEWS_DEG
 MAT_LAYOUTS = ("released", "objects_x_views")  # the layouts of cm_imgs that load_stimuli reads
 
 
-def load_stimuli(path, *, views_deg=None, background=0.5, layout=None, names=None) -> StimulusSet:
+def load_stimuli(
+    path: PathLike,
+    *,
+    views_deg: npt.ArrayLike | None = None,
+    background: float = 0.5,
+    layout: str | None = None,
+    names: PathLike | Sequence[str] | None = None,
+) -> StimulusSet:
     """Read a stimulus set from a .npz, a folder of images with a descriptor table, or a .mat.
 
     - ``.npz``: written by ``StimulusSet.save``.
@@ -106,14 +117,14 @@ def load_stimuli(path, *, views_deg=None, background=0.5, layout=None, names=Non
     return _stimulus_set(path, contents["images"], descriptors, background, contents.get("masks"))
 
 
-def _read_npz(path) -> dict:
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """Every array of a .npz file, never unpickled; FileFormatError naming the file and the entry."""
     entry = None
     try:
         contents = np.load(path, allow_pickle=False)
         if isinstance(contents, np.lib.npyio.NpzFile):
             with contents:
-                arrays = {}
+                arrays: dict[str, np.ndarray] = {}
                 for entry in contents.files:
                     arrays[entry] = contents[entry]
                 return arrays
@@ -128,7 +139,13 @@ def _read_npz(path) -> dict:
     raise FileFormatError(f"{path}: holds a single .npy array, not a .npz archive of named arrays")
 
 
-def _stimulus_set(source, images, descriptors, background, masks=None) -> StimulusSet:
+def _stimulus_set(
+    source: PathLike,
+    images: np.ndarray,
+    descriptors: dict[str, Any],
+    background: float,
+    masks: np.ndarray | None = None,
+) -> StimulusSet:
     """StimulusSet from a file's contents; its argument errors become FileFormatError naming ``source``."""
     try:
         return StimulusSet(images, descriptors, background, masks)
@@ -136,7 +153,7 @@ def _stimulus_set(source, images, descriptors, background, masks=None) -> Stimul
         raise FileFormatError(f"{source}: {error}") from error
 
 
-def _load_image_folder(folder, background) -> StimulusSet:
+def _load_image_folder(folder: Path, background: float) -> StimulusSet:
     import pandas as pd
     from skimage.color import rgb2gray
     from skimage.io import imread
@@ -175,7 +192,7 @@ def _load_image_folder(folder, background) -> StimulusSet:
     return _stimulus_set(table_path, np.stack(images), descriptors, background)
 
 
-def _check_same_size(images, names, source):
+def _check_same_size(images: Sequence[np.ndarray], names: Sequence[str], source: PathLike) -> None:
     """FileFormatError naming the first image whose size differs from the first one's."""
     for image, name in zip(images, names, strict=True):
         if image.shape != images[0].shape:
@@ -185,7 +202,13 @@ def _check_same_size(images, names, source):
             )
 
 
-def _load_cell_array_mat(path, views_deg, background, layout, names) -> StimulusSet:
+def _load_cell_array_mat(
+    path: Path,
+    views_deg: npt.ArrayLike | None,
+    background: float,
+    layout: str | None,
+    names: PathLike | Sequence[str] | None,
+) -> StimulusSet:
     """A stimulus set from ``cm_imgs`` in either layout (``MAT_LAYOUTS``), ``names`` and ``cm_bw_masks``."""
     from matlab_bridge import Cell
 
@@ -196,12 +219,12 @@ def _load_cell_array_mat(path, views_deg, background, layout, names) -> Stimulus
         raise FileFormatError(
             f"{path}: no variable 'cm_imgs' (the paper's stimulus layout); the file holds {', '.join(contents)}"
         )
-    names = _names(path, contents, names)
+    name_list = _names(path, contents, names)
     cells = contents["cm_imgs"]
     if not isinstance(cells, Cell) or len(cells.shape) != 2:
         got = f"a cell of shape {cells.shape}" if isinstance(cells, Cell) else _describe(cells)
         raise FileFormatError(f"{path}: 'cm_imgs' must be a 2-D cell array of images, got {got}")
-    layout = _resolve_layout(path, cells.shape, len(names), layout)
+    layout = _resolve_layout(path, cells.shape, len(name_list), layout)
     n_rows, n_columns = cells.shape
     if views_deg is None:
         if layout == "objects_x_views" and n_columns != len(PAPER_VIEWS_DEG):
@@ -217,7 +240,7 @@ def _load_cell_array_mat(path, views_deg, background, layout, names) -> Stimulus
             f"{path}: 'cm_imgs' has {n_rows} rows, not a whole number of exemplars of {n_views} views (the released "
             "layout: row (v-1)*E+e holds exemplar e at view v); pass views_deg when the file has other views"
         )
-    cell_of, labels, descriptors = _cell_order(layout, names, views, n_rows)
+    cell_of, labels, descriptors = _cell_order(layout, name_list, views, n_rows)
     cells = cells.to_array()
     images = [_cell_image(cells[cell], f"{path}: {label}") for cell, label in zip(cell_of, labels, strict=True)]
     _check_same_size(images, labels, path)
@@ -230,17 +253,19 @@ def _load_cell_array_mat(path, views_deg, background, layout, names) -> Stimulus
                 f"{path}: 'cm_bw_masks' must be a cell array shaped like 'cm_imgs' {cells.shape}, got {got}"
             )
         cell_masks = cell_masks.to_array()
-        masks = [np.asarray(cell_masks[cell], dtype=bool) for cell in cell_of]
-        for mask, image, label in zip(masks, images, labels, strict=True):
+        mask_list = [np.asarray(cell_masks[cell], dtype=bool) for cell in cell_of]
+        for mask, image, label in zip(mask_list, images, labels, strict=True):
             if mask.shape != image.shape:
                 raise FileFormatError(
                     f"{path}: cm_bw_masks{label.removeprefix('cm_imgs')} is {mask.shape}, its image {image.shape}"
                 )
-        masks = np.stack(masks)
+        masks = np.stack(mask_list)
     return _stimulus_set(path, np.stack(images), descriptors, background, masks)
 
 
-def _cell_order(layout, names, views, n_rows) -> tuple:
+def _cell_order(
+    layout: str, names: list[str], views: np.ndarray, n_rows: int
+) -> tuple[list[tuple[int, int]], list[str], dict[str, np.ndarray]]:
     """([(row, column) of each image], [its cell for messages], descriptors), images in the set's order."""
     n_views = len(views)
     if layout == "objects_x_views":
@@ -268,7 +293,7 @@ def _cell_order(layout, names, views, n_rows) -> tuple:
     return cell_of, labels, descriptors
 
 
-def _read_mat(path) -> dict:
+def _read_mat(path: Path) -> dict[str, Any]:
     """Every variable of a .mat file of any version; FileFormatError naming the file when unreadable."""
     from matlab_bridge import MatFormatError, read_mat
 
@@ -279,7 +304,7 @@ def _read_mat(path) -> dict:
         raise FileFormatError(f"{path}: cannot be read as a MATLAB .mat file ({reason})") from error
 
 
-def _names(path, contents, names) -> list:
+def _names(path: Path, contents: Mapping[str, Any], names: PathLike | Sequence[str] | None) -> list[str]:
     """The names of the rows (objects) or columns (categories): from ``names``, else the file's variable."""
     if names is None:
         if "names" not in contents:
@@ -300,7 +325,7 @@ def _names(path, contents, names) -> list:
     return _texts(file, variable, other[variable])
 
 
-def _texts(source, variable, value, error=FileFormatError) -> list:
+def _texts(source: PathLike, variable: str, value: object, error: type[Exception] = FileFormatError) -> list[str]:
     """A text variable (one name, a cell or list of names) as distinct strings, else ``error``."""
     values = [value] if isinstance(value, str) else np.ravel(np.asarray(value, dtype=object)).tolist()
     if not values or not all(isinstance(v, str) and v.strip() for v in values):
@@ -311,11 +336,11 @@ def _texts(source, variable, value, error=FileFormatError) -> list:
     return [str(v) for v in values]
 
 
-def _yaws(path, views_deg, n_views=None) -> np.ndarray:
+def _yaws(path: Path, views_deg: npt.ArrayLike, n_views: int | None = None) -> npt.NDArray[np.float64]:
     """``views_deg`` as finite yaws in degrees (``n_views`` of them, when given), else InvalidArgumentError."""
     views = np.asarray(views_deg, dtype=float) if np.asarray(views_deg).dtype.kind in "iuf" else None
     count = len(views) if views is not None and views.ndim == 1 else -1
-    if count < 1 or (n_views is not None and count != n_views) or not np.all(np.isfinite(views)):
+    if views is None or count < 1 or (n_views is not None and count != n_views) or not np.all(np.isfinite(views)):
         how_many = "one or more" if n_views is None else str(n_views)
         raise InvalidArgumentError(
             f"Invalid value for 'views_deg': expected {how_many} finite yaws in degrees (one per view of {path}, left "
@@ -324,7 +349,7 @@ def _yaws(path, views_deg, n_views=None) -> np.ndarray:
     return views
 
 
-def _resolve_layout(path, shape, n_names, layout) -> str:
+def _resolve_layout(path: Path, shape: tuple[int, ...], n_names: int, layout: str | None) -> str:
     """``cm_imgs``'s layout: ``layout`` when its names fit, else the one layout they fit; never a guess.
 
     The names count the rows in the objects x views layout and the columns in the released one,
@@ -354,7 +379,7 @@ def _resolve_layout(path, shape, n_names, layout) -> str:
     return next(name for name, fit in fits.items() if fit)
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     """What a variable of a .mat file is, for messages ('uint8 (4, 4)', 'text', 'a struct')."""
     if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return "text"
@@ -365,7 +390,7 @@ def _describe(value) -> str:
     return f"{np.asarray(value).dtype} {np.asarray(value).shape}"
 
 
-def _cell_image(image, where) -> np.ndarray:
+def _cell_image(image: npt.ArrayLike, where: str) -> npt.NDArray[np.float32]:
     """One cell of cm_imgs as a gray float32 image in [0, 1] (integers scaled by their dtype's maximum)."""
     image = np.asarray(image)
     if image.dtype.kind not in "biuf" or image.size == 0:

@@ -16,11 +16,17 @@ supersampling; uniform gray background.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from .._utils import check_count, check_option
 from ..errors import InvalidArgumentError, InvalidTypeError
+
+if TYPE_CHECKING:
+    from .._typing import FloatArray
 
 BACKGROUND = 0.5
 LIGHT = np.array([0.0, 0.55, 1.0]) / np.linalg.norm([0.0, 0.55, 1.0])  # camera frame, x = 0
@@ -29,7 +35,7 @@ LIGHT = np.array([0.0, 0.55, 1.0]) / np.linalg.norm([0.0, 0.55, 1.0])  # camera 
 class Mesh:
     """Triangle mesh: vertices (V, 3), faces (F, 3) int, per-vertex albedo (V,) in [0, 1]."""
 
-    def __init__(self, vertices, faces, albedo):
+    def __init__(self, vertices: npt.ArrayLike, faces: npt.ArrayLike, albedo: npt.ArrayLike) -> None:
         self.vertices = np.asarray(vertices, dtype=np.float64)
         if self.vertices.ndim != 2 or self.vertices.shape[1] != 3 or not np.isfinite(self.vertices).all():
             raise InvalidArgumentError(
@@ -54,7 +60,7 @@ class Mesh:
         self.albedo = np.broadcast_to(albedo, (len(self.vertices),)).copy()
 
     @staticmethod
-    def join(meshes) -> Mesh:
+    def join(meshes: Sequence[Mesh]) -> Mesh:
         """One mesh holding all of ``meshes``."""
         offsets = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
         return Mesh(
@@ -63,20 +69,26 @@ class Mesh:
             np.concatenate([m.albedo for m in meshes]),
         )
 
-    def transformed(self, *, scale=(1, 1, 1), rotate_deg=(0, 0, 0), translate=(0, 0, 0)) -> Mesh:
+    def transformed(
+        self,
+        *,
+        scale: npt.ArrayLike = (1, 1, 1),
+        rotate_deg: Sequence[float] = (0, 0, 0),
+        translate: npt.ArrayLike = (0, 0, 0),
+    ) -> Mesh:
         """Scale, then rotate about x, y, z (degrees, in that order), then translate."""
         vertices = self.vertices * np.asarray(scale, dtype=float)
         vertices = vertices @ rotation(*rotate_deg).T + np.asarray(translate, dtype=float)
         return Mesh(vertices, self.faces, self.albedo)
 
-    def reflected(self, axis) -> Mesh:
+    def reflected(self, axis: int) -> Mesh:
         """Mirror image through the plane normal to ``axis`` (0 = x, 2 = z); winding kept outward."""
         vertices = self.vertices.copy()
         vertices[:, axis] *= -1
         return Mesh(vertices, self.faces[:, ::-1], self.albedo)
 
 
-def rotation(rx, ry, rz) -> np.ndarray:
+def rotation(rx: float, ry: float, rz: float) -> FloatArray:
     """(3, 3) rotation about x, then y, then z, by angles in degrees."""
     ax, ay, az = np.radians([rx, ry, rz])
     x = np.array([[1, 0, 0], [0, np.cos(ax), -np.sin(ax)], [0, np.sin(ax), np.cos(ax)]])
@@ -85,7 +97,7 @@ def rotation(rx, ry, rz) -> np.ndarray:
     return z @ y @ x
 
 
-def _outward(vertices, faces, *, star_shaped=True) -> np.ndarray:
+def _outward(vertices: np.ndarray, faces: np.ndarray, *, star_shaped: bool = True) -> np.ndarray:
     """Faces re-wound so their normals point outward.
 
     Star-shaped primitives (about their centre) are fixed face by face; others (the torus) by
@@ -100,9 +112,9 @@ def _outward(vertices, faces, *, star_shaped=True) -> np.ndarray:
     return faces if volume > 0 else faces[:, ::-1]
 
 
-def _grid_faces(rows, columns, *, wrap=True) -> np.ndarray:
+def _grid_faces(rows: int, columns: int, *, wrap: bool = True) -> np.ndarray:
     """Quads of a (rows x columns) vertex grid as triangles; columns wrap around when ``wrap``."""
-    faces = []
+    faces: list[tuple[int, int, int]] = []
     for i in range(rows - 1):
         for j in range(columns if wrap else columns - 1):
             a, b = i * columns + j, i * columns + (j + 1) % columns
@@ -111,7 +123,14 @@ def _grid_faces(rows, columns, *, wrap=True) -> np.ndarray:
     return np.array(faces)
 
 
-def ellipsoid(radii=(1, 1, 1), *, albedo=0.7, segments=24, rings=12, bumps=None) -> Mesh:
+def ellipsoid(
+    radii: npt.ArrayLike = (1, 1, 1),
+    *,
+    albedo: npt.ArrayLike = 0.7,
+    segments: int = 24,
+    rings: int = 12,
+    bumps: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Mesh:
     """UV sphere scaled to ``radii``; ``bumps(direction (N, 3)) -> (N,)`` scales the radius."""
     segments, rings = check_count("segments", segments, minimum=3), check_count("rings", rings, minimum=2)
     theta = np.linspace(0, np.pi, rings + 1)  # pole to pole
@@ -123,7 +142,7 @@ def ellipsoid(radii=(1, 1, 1), *, albedo=0.7, segments=24, rings=12, bumps=None)
     return Mesh(vertices, _outward(vertices, _grid_faces(rings + 1, segments)), albedo)
 
 
-def box(size=(1, 1, 1), *, albedo=0.7) -> Mesh:
+def box(size: npt.ArrayLike = (1, 1, 1), *, albedo: npt.ArrayLike = 0.7) -> Mesh:
     """Axis-aligned box centred at the origin, each face split into 2 x 2 quads."""
     meshes = []
     half = np.asarray(size, dtype=float) / 2
@@ -140,7 +159,7 @@ def box(size=(1, 1, 1), *, albedo=0.7) -> Mesh:
     return Mesh(joined.vertices, _outward(joined.vertices, joined.faces), albedo)
 
 
-def cylinder(radius=0.5, height=1.0, *, albedo=0.7, segments=20) -> Mesh:
+def cylinder(radius: float = 0.5, height: float = 1.0, *, albedo: npt.ArrayLike = 0.7, segments: int = 20) -> Mesh:
     """Capped cylinder along y, centred at the origin."""
     segments = check_count("segments", segments, minimum=3)
     phi = np.arange(segments) * 2 * np.pi / segments
@@ -155,7 +174,9 @@ def cylinder(radius=0.5, height=1.0, *, albedo=0.7, segments=20) -> Mesh:
     return Mesh(joined.vertices, _outward(joined.vertices, joined.faces), albedo)
 
 
-def torus(major=0.5, minor=0.15, *, albedo=0.7, segments=24, sides=10) -> Mesh:
+def torus(
+    major: float = 0.5, minor: float = 0.15, *, albedo: npt.ArrayLike = 0.7, segments: int = 24, sides: int = 10
+) -> Mesh:
     """Torus in the x-z plane around the y axis."""
     segments, sides = check_count("segments", segments, minimum=3), check_count("sides", sides, minimum=3)
     u = np.arange(segments) * 2 * np.pi / segments
@@ -170,7 +191,9 @@ def torus(major=0.5, minor=0.15, *, albedo=0.7, segments=24, sides=10) -> Mesh:
     return Mesh(vertices, _outward(vertices, np.concatenate([faces, wrap, wrap2]), star_shaped=False), albedo)
 
 
-def smooth_bumps(rng, *, amplitude=0.15, n_waves=6):
+def smooth_bumps(
+    rng: np.random.Generator, *, amplitude: float = 0.15, n_waves: int = 6
+) -> Callable[[np.ndarray], np.ndarray]:
     """A random smooth radial displacement: sum of a few low-frequency waves on the sphere."""
     n_waves = check_count("n_waves", n_waves)
     axes = rng.standard_normal((n_waves, 3))
@@ -181,7 +204,7 @@ def smooth_bumps(rng, *, amplitude=0.15, n_waves=6):
     return lambda d: 1.0 + np.sin(d @ axes.T * frequencies + phases) @ weights
 
 
-def symmetric_mesh(parts, planes) -> Mesh:
+def symmetric_mesh(parts: Sequence[Mesh], planes: int) -> Mesh:
     """Parts joined into one mesh closed under its symmetry planes, centred, fitting the unit sphere.
 
     Args:
@@ -205,12 +228,12 @@ def symmetric_mesh(parts, planes) -> Mesh:
     return Mesh(vertices, mesh.faces, mesh.albedo)
 
 
-def draw(rng, low, high) -> float:
+def draw(rng: np.random.Generator, low: float, high: float) -> float:
     """One uniform draw in [low, high) from ``rng``, as a Python float (the part builders' unit)."""
     return float(rng.uniform(low, high))
 
 
-def check_views(views_deg) -> np.ndarray:
+def check_views(views_deg: npt.ArrayLike) -> FloatArray:
     """Yaw views in degrees as a float array: at least one, finite, distinct; else InvalidArgumentError."""
     try:
         views = np.asarray(views_deg, dtype=float)
@@ -224,17 +247,17 @@ def check_views(views_deg) -> np.ndarray:
 
 
 def render_mesh(
-    mesh,
-    yaw_deg,
+    mesh: Mesh,
+    yaw_deg: float,
     *,
-    size=227,
-    supersample=2,
-    camera_distance=4.0,
-    fill=0.85,
-    elevation_deg=0.0,
-    light=None,
-    backend="auto",
-):
+    size: int = 227,
+    supersample: int = 2,
+    camera_distance: float = 4.0,
+    fill: float = 0.85,
+    elevation_deg: float = 0.0,
+    light: npt.ArrayLike | None = None,
+    backend: str = "auto",
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Render one mesh (fitting the unit sphere) at one yaw.
 
     ``elevation_deg`` tilts the object towards (+) or away from the camera before the yaw;
@@ -289,7 +312,7 @@ def render_mesh(
     return np.clip(image, 0, 1).astype(np.float32), coverage.astype(np.float32)
 
 
-def _vertex_normals(vertices, faces) -> np.ndarray:
+def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Area-weighted vertex normals (outward for outward-wound faces)."""
     a, b, c = (vertices[faces[:, k]] for k in range(3))
     face_normals = np.cross(b - a, c - a)
@@ -300,7 +323,16 @@ def _vertex_normals(vertices, faces) -> np.ndarray:
     return normals / np.where(length > 0, length, 1.0)
 
 
-def _rasterize(px, py, depth, shade, faces, height, width, background):
+def _rasterize(
+    px: np.ndarray,
+    py: np.ndarray,
+    depth: np.ndarray,
+    shade: np.ndarray,
+    faces: np.ndarray,
+    height: int,
+    width: int,
+    background: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Z-buffer rasterization with barycentric (Gouraud) shading, sampled at pixel centres.
 
     Returns (image, zbuffer), both (height, width) float64; zbuffer is inf off the object.
@@ -333,7 +365,7 @@ def _rasterize(px, py, depth, shade, faces, height, width, background):
 
 
 @functools.cache
-def _compiled_rasterizer():
+def _compiled_rasterizer() -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
     """``_rasterize`` compiled with numba (cached on disk), or None when numba is not installed."""
     try:
         import numba

@@ -6,10 +6,15 @@ download); ``noise_images`` draws uniform white noise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._utils import check_count, check_option, check_random_state
 from .base import StimulusSet
+
+if TYPE_CHECKING:
+    from .._typing import RandomState
 
 # Photographs shipped inside scikit-image's and scikit-learn's wheels (no download).
 MAT_LAYOUTS = ("released", "objects_x_views")  # see load_stimuli
@@ -19,7 +24,9 @@ NATURAL_SCENES = (
 )  # fmt: skip
 
 
-def natural_images(n_images=200, *, size=227, color=False, random_state=None) -> StimulusSet:
+def natural_images(
+    n_images: int = 200, *, size: int = 227, color: bool = False, random_state: RandomState = None
+) -> StimulusSet:
     """Random square crops of the photographs shipped with scikit-image and scikit-learn.
 
     Each crop is taken from a random scene (``NATURAL_SCENES``), with a side of 40-100 % of the
@@ -62,11 +69,13 @@ def natural_images(n_images=200, *, size=227, color=False, random_state=None) ->
             images.append(resize(gray[top : top + side, left : left + side], (size, size), anti_aliasing=True))
         scenes.append(scene)
         crops.append(f"{top},{left},{side}")
-    images = np.clip(np.stack(images), 0, 1).astype(np.float32)
-    return StimulusSet(images, {"scene": np.array(scenes), "crop": np.array(crops)})
+    stacked = np.clip(np.stack(images), 0, 1).astype(np.float32)
+    return StimulusSet(stacked, {"scene": np.array(scenes), "crop": np.array(crops)})
 
 
-def noise_images(n_images=200, *, size=227, color=False, random_state=None) -> StimulusSet:
+def noise_images(
+    n_images: int = 200, *, size: int = 227, color: bool = False, random_state: RandomState = None
+) -> StimulusSet:
     """Uniform white-noise images in [0, 1] (Figure 3's noise condition).
 
     Every pixel (and, in colour, every channel of every pixel) is drawn independently from
