@@ -47,7 +47,9 @@ def compare(
             for chunk in chunks(len(indices), per_sample)
         )
     samples = np.concatenate(parts).transpose(1, 2, 0) if parts else np.empty((len(brains), len(models), 0))
-    return estimate, samples
+    # one memory layout whatever ran the parts (pickled parts come back C-ordered, local ones as
+    # computed), so that means and SDs over resamples, whose summation order follows it, match too
+    return estimate, np.ascontiguousarray(samples)
 
 
 def check_indices(indices: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:

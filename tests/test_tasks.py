@@ -49,6 +49,23 @@ def test_a_local_dask_cluster_of_two_processes_gives_the_serial_values():
     assert outcomes[-1].error == "ValueError: negative seed -1"
 
 
+def shifted_draws(seed, n, shift):
+    """A task with an argument shared by every task."""
+    return seeded_draws(seed, n) + shift
+
+
+def test_shared_arguments_reach_every_task_and_stay_out_of_the_outcomes():
+    for n_jobs in (1, 2):
+        outcomes = run_tasks(shifted_draws, TASKS, shared={"shift": 10.0}, n_jobs=n_jobs, verbose=False)
+        assert [outcome.task for outcome in outcomes] == TASKS
+        for outcome, values in zip(outcomes, expected(), strict=True):
+            assert np.array_equal(outcome.value, values + 10.0)
+    with pytest.raises(InvalidArgumentError, match=r"'tasks\[0\]': repeats the shared argument\(s\) \['n'\]"):
+        run_tasks(shifted_draws, TASKS, shared={"n": 2, "shift": 1.0})
+    with pytest.raises(InvalidTypeError, match="'shared': expected a dict"):
+        run_tasks(shifted_draws, TASKS, shared=[1.0])
+
+
 def test_bad_arguments_are_refused():
     with pytest.raises(InvalidTypeError, match="'function': expected a callable"):
         run_tasks(3, TASKS)

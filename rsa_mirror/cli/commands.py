@@ -6,6 +6,7 @@ and prints; nothing here is analysis.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -255,6 +256,43 @@ def run_align(args) -> int:
     write.write_alignment(args.out, result, model)
     write.write_mat(args.mat, result)
     return 0
+
+
+def run_sweep(args) -> int:
+    """``rsa-mirror sweep``: every preset layer of several networks against every patch; 3 if some network failed."""
+    matplotlib.use("Agg")
+    from ..studies.figure6 import rendered_faces
+    from ..studies.sweep import sweep_study
+    from ..tasks import TaskError
+
+    if args.neural is not None and args.stimuli is None:
+        raise ValueError("--neural needs --stimuli: the images shown, with identity and view_deg descriptors")
+    recordings = simulated_recordings("sweep", args) if args.simulate else load_recordings("sweep", args)
+    recordings = mirror_views("sweep", recordings, "the comparison")
+    write.write_layout(recordings, Path(args.out) / "layout.csv")
+    stimuli = _stimuli(args) if args.stimuli is not None else rendered_faces(recordings, random_state=args.seed)
+    keys = ("weights", "n_bootstrap", "n_splits", "method", "device", "batch_size", "threads", "scheduler", "n_jobs")
+    options = {key: getattr(args, key) for key in keys}
+    try:
+        result = sweep_study(recordings, stimuli, args.models, random_state=args.seed, **options)
+    except TaskError as error:  # every network failed: their errors in command-line words
+        raise TaskError(_cli_words(str(error))) from None
+    write.write_sweep(args.out, result)
+    write.write_mat(args.mat, {"sweep": result.summary(), "result": result})
+    if result.failures:
+        lines = "\n".join(f"  {_cli_words(failure)}" for failure in result.failures.values())
+        print(
+            f"rsa-mirror sweep: error: {len(result.failures)} of {len(args.models)} networks failed (the others were "
+            f"compared and written):\n{lines}",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+def _cli_words(text) -> str:
+    """A task's error in command-line words (the weights' options as ``--weights``)."""
+    return text.replace("weights=PATH", "--weights FILE").replace("weights='untrained'", "--weights untrained")
 
 
 def run_train(args) -> int:

@@ -11,7 +11,10 @@ parts). Figures and tables go to DIR. ``--neural PATH`` runs the patch part on r
 your own (``--stimuli IMAGES`` adds the network part on the images shown); every command that
 reads recordings takes the layout options (``--layout``, ``--order``, ``--n-identities``,
 ``--views``, ``--patches``, ``--orientation``), says the layout it used and writes it to
-``layout.csv``. ``rsa-mirror align`` runs the comparison alone, for any model and recordings.
+``layout.csv``. ``rsa-mirror align`` runs the comparison alone, for any model and recordings;
+``rsa-mirror sweep`` runs it for every preset layer of several networks at once, one task per
+network (joblib, or dask.distributed with ``--scheduler``), and exits with status 3 when some
+network failed, after writing the others.
 
 This module parses; each subcommand's ``run`` (``commands``) calls one study of
 ``rsa_mirror.studies`` and writes its files (``write``). Every subcommand takes ``--quiet`` (no
@@ -38,7 +41,7 @@ from .recordings import recordings_options
 # Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
 COUNTS = {
     "batch_size": 1, "n_bootstrap": 2, "n_splits": 1, "n_masks": 1, "n_exemplars": 1, "n_images": 1,
-    "epochs": 1, "size": 1, "n_per_class": 1, "n_identities": 1,
+    "epochs": 1, "size": 1, "n_per_class": 1, "n_identities": 1, "threads": 1,
 }  # fmt: skip
 DEBUG_HELP = "show the whole traceback of an error"
 MAT_HELP = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
@@ -225,6 +228,35 @@ def build_parser() -> tuple:
     align.add_argument("--normalize", **NORMALIZE)
     align.add_argument("--seed", type=int, default=0, help="seed of resampling, simulation and rendering")
     align.add_argument("--n-jobs", type=int, default=None, help="joblib workers (default: joblib's)")
+
+    sweep_help = "every preset layer of several networks vs every patch: a task per network, bootstrap, ceilings, tests"
+    sweep = command("sweep", commands.run_sweep, sweep_help, [layout, simulated, device, mat, stimulus_file])
+    sweep.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES), help="networks")
+    sweep.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file (every network)")
+    sweep.add_argument(
+        "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat) with identity and view_deg"
+    )
+    sweep.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    sweep.add_argument("--n-bootstrap", type=int, default=1000, help="stimulus bootstrap resamples")
+    sweep.add_argument("--n-splits", type=int, default=100, help="neuron splits per noise ceiling")
+    sweep.add_argument("--method", choices=("pearson", "spearman", "tau-a"), default="pearson", help="RDM comparison")
+    sweep.add_argument("--seed", type=int, default=0, help="seed of resampling, simulation, rendering, weights")
+    sweep.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+    sweep.add_argument(
+        "--scheduler",
+        default=None,
+        help="where the networks run: local (a dask LocalCluster of --n-jobs worker processes, one GPU each "
+        "where there are GPUs) or a dask scheduler's address, tcp://HOST:8786 (default: this process, or "
+        "--n-jobs joblib workers)",
+    )
+    sweep.add_argument("--n-jobs", type=int, default=1, help="worker processes for the networks")
+    sweep.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads per network task (default: torch's; dask workers use 1): equal counts give "
+        "bit-identical CPU activations",
+    )
 
     figure4 = "Figure 4: train a control network, then its index per layer"
     training = command("train", commands.run_train, figure4, [device, mat])

@@ -129,3 +129,33 @@ def write_alignment(out, result, model):
     print("best layer per patch:")
     print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")
+
+
+def write_sweep(out, result):
+    """A ``SweepResult``: sweep.csv, sweep_samples.npz, sweep.png, each network's best layer per patch printed."""
+    from ..vis import plot_sweep
+
+    out = Path(out)
+    summary, comparison = result.summary(), result.comparison
+    write_csv(summary, out / "sweep.csv", index=False)
+    write_npz(
+        out / "sweep_samples.npz",
+        samples=comparison.samples,
+        indices=comparison.indices,
+        patches=np.array(comparison.brain_names),
+        models=np.array(result.networks),
+        layers=np.array(result.layers),
+    )
+    figure = plot_sweep(result)
+    n_bootstrap = comparison.samples.shape[-1]
+    figure.suptitle(f"Networks vs face patches ({comparison.method} r, {n_bootstrap} stimulus resamples)", fontsize=10)
+    save_figure(figure, out / "sweep.png")
+    best = summary[summary.best_of_model]
+    cells = best.layer + " " + best.estimate.map("{:.3f}".format) + np.where(best.best, " *", "")
+    table = pd.DataFrame({"model": best.model, "patch": best.patch, "cell": cells})
+    print(f"\nModel-brain alignment, best layer of each network per patch ({comparison.method} r; * best overall):")
+    pivot = table.pivot(index="model", columns="patch", values="cell")
+    print(pivot.loc[list(result.weights), list(comparison.brain_names)].to_string())
+    ceilings = summary.drop_duplicates("patch").set_index("patch")[["ceiling_lower", "ceiling_upper"]]
+    print("noise ceilings (lower, upper):", ", ".join(f"{p} {lo:.3f}-{hi:.3f}" for p, (lo, hi) in ceilings.iterrows()))
+    print(f"Wrote {out / 'sweep.csv'}, {out / 'sweep.png'}, {out / 'sweep_samples.npz'}")

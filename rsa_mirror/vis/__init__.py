@@ -2,7 +2,7 @@
 
 Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
 returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
-``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``.
+``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``, ``sweep``.
 """
 
 from .figure2 import plot_msvt_by_layer, plot_msvt_categories
@@ -21,6 +21,7 @@ from .supplements import (
     plot_shift,
     plot_weight_symmetry,
 )
+from .sweep import plot_sweep
 
 __all__ = [
     "plot_rdms",
@@ -33,6 +34,7 @@ __all__ = [
     "plot_importance_study",
     "plot_alignment",
     "plot_shapley",
+    "plot_sweep",
     "plot_contact_sheet",
     "plot_projection_symmetry",
     "plot_pooling",
