@@ -131,6 +131,20 @@ def test_the_command_writes_what_finished_and_exits_3_naming_the_network_that_fa
     assert [title.split(":")[0] for _, _, title in panels] == list(recordings)
     assert all(x.startswith("relative layer depth") for x, _, _ in panels) and panels[0][1].startswith("model-brain")
 
+    # a rerun reads AlexNet's RDMs from out/rdms and runs only the network that failed
+    from rsa_mirror.studies import sweep
+
+    ran = []
+    model_rdms = sweep.model_rdms
+    monkeypatch.setattr(sweep, "model_rdms", lambda model, **options: ran.append(model) or model_rdms(model, **options))
+    assert main(args) == 3 and ran == ["resnet50"]
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), table)
+    (entry,) = (out / "rdms").glob("alexnet-*.npz")
+    entry.write_bytes(entry.read_bytes()[:100])  # truncated: computed again, with a warning
+    assert main(args) == 3 and ran == ["resnet50", "alexnet", "resnet50"]
+    assert f"{entry}: unreadable cache entry" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), table)
+
 
 def test_bad_arguments_are_refused_before_any_network_runs(recordings, stimuli):
     with pytest.raises(InvalidTypeError, match="'models': expected a non-empty list"):

@@ -259,7 +259,10 @@ def run_align(args) -> int:
 
 
 def run_sweep(args) -> int:
-    """``rsa-mirror sweep``: every preset layer of several networks against every patch; 3 if some network failed."""
+    """``rsa-mirror sweep``: every preset layer of several networks against every patch; 3 if some network failed.
+
+    Each network's RDMs are kept in ``out/rdms`` as its task ends; a rerun computes only the others.
+    """
     matplotlib.use("Agg")
     from ..studies.figure6 import rendered_faces
     from ..studies.sweep import sweep_study
@@ -274,7 +277,9 @@ def run_sweep(args) -> int:
     keys = ("weights", "n_bootstrap", "n_splits", "method", "device", "batch_size", "threads", "scheduler", "n_jobs")
     options = {key: getattr(args, key) for key in keys}
     try:
-        result = sweep_study(recordings, stimuli, args.models, random_state=args.seed, **options)
+        result = sweep_study(
+            recordings, stimuli, args.models, random_state=args.seed, cache_dir=Path(args.out) / "rdms", **options
+        )
     except TaskError as error:  # every network failed: their errors in command-line words
         raise TaskError(_cli_words(str(error))) from None
     write.write_sweep(args.out, result)

@@ -81,7 +81,7 @@ PRESETS = {
         "avgpool": "avgpool",
         "fc": "classifier.2",
     },
-    "vit_b_16": {
+    "vit_b_16": {  # blocks and ln: all 197 tokens (class token + 196 patches) x 768, flattened; head: logits
         **{f"block{k + 1}": f"encoder.layers.encoder_layer_{k}" for k in range(12)},
         "ln": "encoder.ln",
         "head": "heads.head",

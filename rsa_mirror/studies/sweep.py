@@ -15,15 +15,20 @@ is one), so it does not depend on where the tasks ran; nor do the RDMs, where th
 type computes the activations at the same CPU thread count (``threads``; torch's CPU kernels
 round differently at other thread counts). A network whose task fails (an unknown name,
 weights that are not on the machine, ...) is left out and named in ``SweepResult.failures``
-with its inputs and error; the others are compared.
+with its inputs and error; the others are compared. With ``cache_dir`` each network's RDMs are
+kept as they arrive, so a rerun with the same inputs computes only the networks missing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 from typing import ClassVar
 
 import joblib
@@ -31,14 +36,15 @@ import numpy as np
 import pandas as pd
 from rsatoolbox.rdm import RDMs
 
-from .._utils import check_count, check_option, check_random_state
+from .._utils import atomic_path, check_count, check_option, check_random_state
+from .._version import __version__
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..inference import BootstrapResult, bootstrap_compare, split_half_ceiling
 from ..pair_tests import TESTS, versus_best
 from ..rdm import compute_rdms
 from ..resampling import METHODS, check_n_jobs, pattern_dict
 from ..results import Result
-from ..tasks import dask_client, raise_failures, run_tasks
+from ..tasks import TaskOutcome, dask_client, raise_failures, run_tasks
 
 # The networks of the registry (networks.models.PRESETS), in the order the sweep runs them.
 SWEEP_MODELS = ("alexnet", "vgg16", "resnet50", "convnext_tiny", "vit_b_16")
@@ -237,6 +243,7 @@ def sweep_study(
     threads=None,
     scheduler=None,
     n_jobs=1,
+    cache_dir=None,
     verbose=True,
 ) -> SweepResult:
     """Every preset layer of every network in ``models`` against every patch of ``recordings``.
@@ -250,7 +257,7 @@ def sweep_study(
         n_bootstrap: stimulus resamples, shared by every layer and the ceilings.
         n_splits: neuron splits per ceiling.
         method: RDM comparison, as in ``bootstrap_compare``.
-        random_state: seed of the resamples, the splits and untrained weights (an int).
+        random_state: seed of the resamples, the splits and untrained weights (an int >= 0).
         device: where the activations are computed (``"auto"``: a GPU where there is one).
         batch_size: images per forward pass.
         threads: torch CPU threads per task (None: torch's default where the task runs, which
@@ -260,6 +267,11 @@ def sweep_study(
             visible) or a dask scheduler's address (``tasks.run_tasks``); with a cluster the
             resamples run on it too.
         n_jobs: workers for the tasks, and joblib workers of the resamples without a cluster.
+        cache_dir: None, or a folder keeping each network's RDMs as its task ends
+            (``<network>-<key>.npz``, written atomically; the key a SHA-256 of the package and
+            torch versions, the network, weights (a file's size and time), seed, device,
+            batch size, threads and the images): a rerun reads them instead of running those
+            networks again; an unreadable entry is computed afresh, with a warning.
         verbose: progress bar over networks.
 
     Returns:
@@ -280,6 +292,7 @@ def sweep_study(
     method = check_option("method", method, METHODS)
     check_count("n_bootstrap", n_bootstrap, minimum=2)
     check_count("n_splits", n_splits, minimum=1)
+    random_state = check_count("random_state", random_state, minimum=0)
     n_jobs = check_count("n_jobs", n_jobs)
     if not isinstance(recordings, Mapping) or not recordings:
         raise InvalidTypeError(
@@ -290,10 +303,26 @@ def sweep_study(
     tasks = [{"model": model, "weights": weights, "random_state": random_state} for model in models]
     shared = {"stimuli": stimuli, "device": device, "batch_size": batch_size, "threads": threads}
     options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "method": method, "random_state": random_state}
+    files = [None if cache_dir is None else _cache_file(cache_dir, task, shared) for task in tasks]
+    outcomes = [_cached(task, file) for task, file in zip(tasks, files, strict=True)]
+    missing = [i for i, outcome in enumerate(outcomes) if outcome is None]
+
+    def keep(index, outcome):  # in this process, as each network ends
+        outcomes[missing[index]] = outcome
+        if outcome.ok and files[missing[index]] is not None:
+            _write_cache(files[missing[index]], outcome.value)
+
     with contextlib.ExitStack() as stack:
-        client = None if scheduler is None else stack.enter_context(dask_client(scheduler, n_jobs))
-        outcomes = run_tasks(
-            model_rdms, tasks, shared=shared, n_jobs=n_jobs, scheduler=client, description="networks", verbose=verbose
+        client = None if scheduler is None or not missing else stack.enter_context(dask_client(scheduler, n_jobs))
+        run_tasks(
+            model_rdms,
+            [tasks[i] for i in missing],
+            shared=shared,
+            n_jobs=n_jobs,
+            scheduler=client,
+            description="networks",
+            on_done=keep,
+            verbose=verbose,
         )
         finished = [outcome for outcome in outcomes if outcome.ok]
         if not finished:
@@ -315,3 +344,49 @@ def sweep_study(
 
 def _inputs(task) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in task.items())
+
+
+def _cache_file(cache_dir, task, shared) -> Path:
+    """Where a network's RDMs are kept: ``<network>-<16 hex digits of the inputs' SHA-256>.npz``."""
+    if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise InvalidArgumentError(f"Invalid value for 'cache_dir': {cache_dir} is a file, not a folder")
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = "none"
+    weights = task["weights"]
+    stamp = ""
+    if weights not in ("imagenet", "untrained") and Path(weights).is_file():
+        stamp = f"{Path(weights).stat().st_size}-{Path(weights).stat().st_mtime_ns}"
+    stimuli = shared["stimuli"]
+    digest = hashlib.sha256()
+    context = [__version__, torch_version, task["model"], str(weights), stamp, task["random_state"]]
+    context += [shared["device"], shared["batch_size"], shared["threads"], stimuli.images.shape]
+    for part in context:
+        digest.update(f"{part!r}\0".encode())
+    digest.update(np.ascontiguousarray(stimuli.images).tobytes())
+    return Path(cache_dir) / f"{task['model']}-{digest.hexdigest()[:16]}.npz"
+
+
+def _cached(task, file):
+    """The outcome kept in ``file`` (None when there is none, or it cannot be read: then a warning)."""
+    if file is None or not file.exists():
+        return None
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            names, vectors, weights = [str(n) for n in data["layers"]], data["rdms"], str(data["weights"])
+        if vectors.ndim != 2 or len(vectors) != len(names) or not np.isfinite(vectors).all():
+            raise ValueError(f"RDMs of shape {vectors.shape} for {len(names)} layers")
+    except Exception as error:  # noqa: BLE001 - a broken entry is recomputed, never trusted
+        reason = f"{type(error).__name__}: {error}"
+        warnings.warn(f"{file}: unreadable cache entry ({reason}); computing it again", stacklevel=3)
+        return None
+    rdms = RDMs(vectors, dissimilarity_measure="correlation", rdm_descriptors={"name": names})
+    return TaskOutcome(task, {"rdms": rdms, "weights": weights})
+
+
+def _write_cache(file, value):
+    rdms = value["rdms"]
+    with atomic_path(file) as tmp, open(tmp, "wb") as handle:
+        layers = np.array(rdms.rdm_descriptors["name"])
+        np.savez(handle, rdms=rdms.dissimilarities, layers=layers, weights=np.array(value["weights"]))
