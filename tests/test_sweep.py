@@ -151,6 +151,8 @@ def test_bad_arguments_are_refused_before_any_network_runs(recordings, stimuli):
         sweep_study(recordings, stimuli, "alexnet")
     with pytest.raises(InvalidArgumentError, match="'models': alexnet named more than once"):
         sweep_study(recordings, stimuli, ["alexnet", "vgg16", "alexnet"])
+    with pytest.raises(InvalidTypeError, match="'stimuli': expected a StimulusSet, got ndarray"):
+        sweep_study(recordings, stimuli.images, ["alexnet"])
     with pytest.raises(InvalidArgumentError, match="'n_jobs'"):
         sweep_study(recordings, stimuli, ["alexnet"], n_jobs=0)
     with pytest.raises(DataError, match="the model RDMs are over 3 stimuli, the recordings 12"):

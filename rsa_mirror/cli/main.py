@@ -231,7 +231,14 @@ def build_parser() -> tuple:
 
     sweep_help = "every preset layer of several networks vs every patch: a task per network, bootstrap, ceilings, tests"
     sweep = command("sweep", commands.run_sweep, sweep_help, [layout, simulated, device, mat, stimulus_file])
-    sweep.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES), help="networks")
+    sweep.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODEL_NAMES,
+        default=list(MODEL_NAMES),
+        metavar="MODEL",
+        help=f"networks, any of {MODELS}",
+    )
     sweep.add_argument("--weights", default="imagenet", help="imagenet, untrained or a state-dict file (every network)")
     sweep.add_argument(
         "--stimuli", type=Path, default=None, help="stimulus set (.npz, folder, .mat) with identity and view_deg"

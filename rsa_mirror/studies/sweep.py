@@ -44,6 +44,7 @@ from ..pair_tests import TESTS, versus_best
 from ..rdm import compute_rdms
 from ..resampling import METHODS, check_n_jobs, pattern_dict
 from ..results import Result
+from ..stimuli.base import StimulusSet
 from ..tasks import TaskOutcome, dask_client, raise_failures, run_tasks
 
 # The networks of the registry (networks.models.PRESETS), in the order the sweep runs them.
@@ -278,7 +279,8 @@ def sweep_study(
         ``SweepResult`` of the networks whose task finished (those that failed in ``failures``).
 
     Raises:
-        InvalidTypeError: ``models`` not a non-empty sequence of names.
+        InvalidTypeError: ``models`` not a non-empty sequence of names, ``stimuli`` not a
+            ``StimulusSet``.
         InvalidArgumentError: a network named twice; bad counts or options (as ``compare_layers``).
         TaskError: every network's task failed (each named with its inputs and error).
         DataError: stimuli that do not cover the recordings' rows (``StimulusSet.aligned_to``).
@@ -299,6 +301,8 @@ def sweep_study(
             "Invalid type for 'recordings': expected a non-empty mapping patch -> rsatoolbox Dataset, "
             f"got {type(recordings).__name__}"
         )
+    if not isinstance(stimuli, StimulusSet):
+        raise InvalidTypeError(f"Invalid type for 'stimuli': expected a StimulusSet, got {type(stimuli).__name__}")
     stimuli = stimuli.aligned_to(next(iter(recordings.values())).obs_descriptors)
     tasks = [{"model": model, "weights": weights, "random_state": random_state} for model in models]
     shared = {"stimuli": stimuli, "device": device, "batch_size": batch_size, "threads": threads}
