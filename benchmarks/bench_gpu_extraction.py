@@ -22,7 +22,7 @@ For each, images/s and "of bare": images/s x forward passes per image / bare ima
 measured in the same run, the model's --batch-size), so 100% means the analysis costs no more
 than its forward passes.
 Images/s of the extraction paths are medians of --repeats timed calls after --warmup calls;
-each analysis is timed once (on CUDA after a warm-up call on 2 objects). Written for a GPU
+each analysis is timed once (with device statistics on CUDA, after a warm-up call on 2 objects). Written for a GPU
 (benchmarks/gpu_statistics_session.sh); on CPU it is a smoke test (say so with its numbers).
 
 Usage: python benchmarks/bench_gpu_extraction.py [--batch-size 256] [--batches 8] [--models ...]
@@ -141,8 +141,8 @@ def analyses(model_name, args, device, bare):
             def run(stimuli, analysis=analysis, options=options):
                 analysis(model, stimuli, "all", **options)
 
-            if device.type == "cuda":
-                run(object_set(18, seed=1))  # warm-up: kernels, allocator
+            if device.type == "cuda" and statistics_on == "device":
+                run(object_set(18, seed=1))  # warm-up: kernels, allocator (the host path is bound by the host)
             stimuli = object_set(n_images)
             if device.type == "cuda":
                 torch.cuda.synchronize()
