@@ -29,7 +29,7 @@ from ..symmetry import equivariance, invariance, kept_units
 
 STATISTICS_ON = ("auto", "device", "host")
 HOST_CHUNK_ELEMENTS = 2**22  # float64 temporaries of 32 MiB per column chunk
-DEVICE_CHUNK_BYTES = {"cuda": 2**31, "cpu": 2**25}  # float64 temporaries per column chunk
+DEVICE_CHUNK_BYTES = {"cuda": 2**29, "cpu": 2**25}  # float64 temporaries per column chunk (a few alive)
 
 
 def resolve_statistics_on(statistics_on, device) -> str:
