@@ -7,7 +7,11 @@ Weights do not change the memory, so an untrained VGG16 is used (no download nee
 Peak resident memory is the process's VmHWM (whole process: Python, torch, the model, the
 rendered images and the analysis).
 
-Usage: python benchmarks/bench_vgg16_memory.py [--exemplars 25] [--batch-size 18]
+--statistics-on chooses where the streamed statistics run (model_view_rdms's statistics_on:
+"host" NumPy, "device" torch on the CPU here, "auto" the package's default); --threads sets
+torch's CPU threads.
+
+Usage: python benchmarks/bench_vgg16_memory.py [--exemplars 25] [--batch-size 18] [--statistics-on auto]
 """
 
 import argparse
@@ -25,7 +29,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exemplars", type=int, default=25)
     parser.add_argument("--batch-size", type=int, default=18)
+    parser.add_argument("--statistics-on", default="auto", choices=["auto", "device", "host"])
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     args = parser.parse_args()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from rsa_mirror import load_model, model_view_rdms, msvt_by_object
     from rsa_mirror.stimuli import render_objects
 
@@ -36,12 +46,16 @@ def main():
     n_units = 0
     print(f"{len(stimuli)} images rendered in {rendered:.0f} s; peak so far {peak_gib():.2f} GiB")
     start = time.perf_counter()
-    view_rdms = model_view_rdms(model, stimuli, "all", batch_size=args.batch_size, device="cpu", verbose=True)
+    options = {"batch_size": args.batch_size, "device": "cpu", "statistics_on": args.statistics_on}
+    view_rdms = model_view_rdms(model, stimuli, "all", verbose=True, **options)
     seconds = time.perf_counter() - start
     table = msvt_by_object(view_rdms)
     n_units = int(np.sum(table.drop_duplicates("name")["n_units"]))
     print(f"VGG16, {table['name'].nunique()} layers, {n_units / 1e6:.1f} M informative units per image")
-    print(f"model_view_rdms: {seconds / 60:.1f} min; peak resident memory {peak_gib():.2f} GiB")
+    print(
+        f"model_view_rdms (statistics_on={args.statistics_on}, {torch.get_num_threads()} torch threads): "
+        f"{seconds / 60:.1f} min; peak resident memory {peak_gib():.2f} GiB"
+    )
     print(
         f"naive (all informative units of all layers x all images, float32): {len(stimuli) * n_units * 4 / 1e9:.0f} GB"
     )

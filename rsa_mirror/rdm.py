@@ -248,6 +248,15 @@ class StreamedViewRDMs:
         )
         self._blocks.setdefault(name, []).append(r)
 
+    def add_correlations(self, name, r, n_units):
+        """One batch of entry ``name`` as correlations computed elsewhere (e.g. on a GPU).
+
+        ``r``: (k, n_views, n_views) Pearson r of the next k objects' views, in ``order``, with
+        unit diagonal; ``n_units``: the informative units they were computed over.
+        """
+        self._blocks.setdefault(name, []).append(np.asarray(r, dtype=np.float64))
+        self._n_units[name] = int(n_units)
+
     def rdms(self) -> RDMs:
         """The view RDMs of every entry added, laid out as ``compute_view_rdms`` returns them."""
         correlations = {name: np.concatenate(parts) for name, parts in self._blocks.items()}

@@ -298,9 +298,7 @@ def invariance(original, transformed, transform, *, spatial=None, statistics=Non
         (n_images,) correlations; their mean is the paper's invariance.
     """
     a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform, statistics)
-    keep = informative_a & informative_b
-    if _is_spatial(a, spatial):
-        keep &= _off_fixed_points(a.shape[-2:], transform)
+    keep = kept_units("invariance", transform, informative_a, informative_b, spatial=_is_spatial(a, spatial))
     return _rowwise_pearson(a[:, keep], b[:, keep])
 
 
@@ -329,8 +327,26 @@ def equivariance(original, transformed, transform, *, statistics=None) -> np.nda
     if np.ndim(original) != 4:
         raise DataError(f"equivariance needs convolutional maps (n, C, H, W), got shape {np.shape(original)}")
     a, b, informative_a, informative_b = _zscored_pair(original, transformed, transform, statistics)
-    keep = transform_maps(informative_a, transform) & informative_b & _off_fixed_points(a.shape[-2:], transform)
+    keep = kept_units("equivariance", transform, informative_a, informative_b)
     return _rowwise_pearson(b[:, keep], transform_maps(a, transform)[:, keep])
+
+
+def kept_units(measure, transform, informative_a, informative_b, *, spatial=True) -> np.ndarray:
+    """Boolean mask of the unit shape: the units Eq. 2 (``"invariance"``) or Eq. 3 (``"equivariance"``) use.
+
+    ``informative_a`` / ``informative_b``: boolean arrays of the unit shape, False for the units
+    constant over the originals / the transformed images. Invariance keeps the units informative
+    in both sets, off the fixed points of ``transform`` for spatial maps; equivariance compares
+    f(g(x)) with g(f(x)), so it keeps g(informative_a) & informative_b off the fixed points.
+    """
+    if measure == "equivariance":
+        return (
+            transform_maps(informative_a, transform)
+            & informative_b
+            & _off_fixed_points(informative_a.shape[-2:], transform)
+        )
+    keep = informative_a & informative_b
+    return keep & _off_fixed_points(keep.shape[-2:], transform) if spatial else keep
 
 
 def _zscored_pair(original, transformed, transform, statistics=None):

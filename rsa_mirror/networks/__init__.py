@@ -3,7 +3,8 @@
 ``models``: the registry of networks with the paper's layer presets, and model input;
 ``control``: the control network of Figure 4 (the paper's and the released variant);
 ``devices``: devices and the one precision rule; ``forward``: the forward engine;
-``activations``: extraction and streamed analyses; ``datasets``, ``training`` and
+``activations``: extraction and streamed analyses; ``device_statistics``: their running
+statistics, on the host or the network's device; ``datasets``, ``training`` and
 ``training_many`` (many at once): training the control networks of Figure 4.
 """
 

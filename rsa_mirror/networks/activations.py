@@ -3,7 +3,8 @@
 Activations are either kept in memory (``extract_activations``, optionally cached on disk) or
 streamed straight into the analyses that need only running statistics: per-object view RDMs
 (``model_view_rdms``) and invariance / equivariance (``measure_equivariance``), so memory
-stays bounded for any layer size.
+stays bounded for any layer size. Their statistics run in torch on the network's device or in
+NumPy on the host (``statistics_on``; the arithmetic lives in ``device_statistics``).
 
 Each hook hands its layer's output to the analysis at once, before the next layer runs
 (torchvision's AlexNet and VGG use in-place ReLUs, which would otherwise overwrite a pre-ReLU
@@ -25,10 +26,10 @@ from tqdm.auto import tqdm
 
 from .._utils import atomic_path, check_count, check_option, check_options, format_indices, load_cached_array
 from .._version import __version__
-from ..errors import DataError, InvalidArgumentError, InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..rdm import StreamedViewRDMs
 from ..stimuli.base import TRANSFORMS, StimulusSet
-from ..symmetry import equivariance, invariance
+from .device_statistics import EquivarianceStatistics, ViewStatistics, resolve_statistics_on
 from .devices import autocast, compute_dtype, resolve_device
 from .forward import as_loaded, run_layers
 from .models import PRESETS
@@ -250,6 +251,7 @@ def model_view_rdms(
     batch_size=32,
     dtype=None,
     normalize="zscore",
+    statistics_on="auto",
     verbose=False,
 ):
     """Per-object view RDMs of each layer, streamed: two forward passes, no stored activations.
@@ -272,6 +274,10 @@ def model_view_rdms(
         normalize: ``"zscore"`` (units z-scored over the set, as above) or ``"none"``: plain
             1 - Pearson r of the raw patterns, every unit kept, in one pass (Figure 2—figure
             supplement 7).
+        statistics_on: where the statistics and correlations run: ``"device"`` (in torch where
+            the network runs, e.g. on the GPU; only the per-object view correlations reach the
+            host), ``"host"`` (every layer's output copied to host memory, NumPy), or
+            ``"auto"``: ``"device"`` on CUDA, ``"host"`` elsewhere (``resolve_statistics_on``).
         verbose: progress bars over batches.
 
     Returns:
@@ -284,30 +290,31 @@ def model_view_rdms(
             f"{type(stimuli).__name__}"
         )
     batch_size = check_count("batch_size", batch_size)
+    on_device = resolve_statistics_on(statistics_on, resolve_device(device)) == "device"
     view_rdms = StreamedViewRDMs(stimuli.descriptors, len(stimuli), object_key=object_key, view_key=view_key)
-    options = {"device": device, "dtype": dtype, "verbose": verbose}
-
-    stats = {}
-
-    def accumulate(name, rows, values):
-        values = values.reshape(len(values), -1)
-        stats.setdefault(name, _UnitStatistics(values.shape[1])).update(name, values)
-
+    streamed = ViewStatistics(view_rdms, on_device=on_device)
+    options = {"device": device, "dtype": dtype, "verbose": verbose, "as_numpy": not on_device}
     if normalize == "zscore":
-        stream_activations(model, stimuli, layers, accumulate, batch_size=batch_size, **options)
-    units = {name: stats.pop(name).units() for name in list(stats)}  # drop the running sums
-
-    def correlate(name, rows, values):
-        width = int(np.prod(values.shape[1:]))  # raw patterns: mean 0, sd 1 leaves every unit as it is
-        view_rdms.add(name, values, units.get(name) or (np.zeros(width), np.ones(width)))
-
+        stream_activations(model, stimuli, layers, streamed.accumulate, batch_size=batch_size, **options)
+    streamed.end_statistics()
     per_pass = max(1, batch_size // view_rdms.n_views) * view_rdms.n_views
-    stream_activations(model, stimuli, layers, correlate, batch_size=per_pass, order=view_rdms.order, **options)
-    return view_rdms.rdms()
+    stream_activations(
+        model, stimuli, layers, streamed.correlate, batch_size=per_pass, order=view_rdms.order, **options
+    )
+    return streamed.rdms()
 
 
 def measure_equivariance(
-    model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, dtype=None, verbose=False
+    model,
+    stimuli,
+    layers,
+    *,
+    transforms=TRANSFORMS,
+    device="auto",
+    batch_size=32,
+    dtype=None,
+    statistics_on="auto",
+    verbose=False,
 ):
     """Figure 3's numbers: invariance (Eq. 2) and equivariance (Eq. 3) per layer and transform.
 
@@ -326,6 +333,8 @@ def measure_equivariance(
         device: as in ``stream_activations``.
         batch_size: original images per forward pass (each with its transformed copies).
         dtype: as in ``stream_activations``.
+        statistics_on: ``"device"``, ``"host"`` or ``"auto"``, as in ``model_view_rdms``: on the
+            device only the per-image r reach the host.
         verbose: progress bars.
 
     Returns:
@@ -334,6 +343,7 @@ def measure_equivariance(
         spatial maps), ``mean`` and ``sem`` over images, ``n_images``.
     """
     options = {"transforms": transforms, "device": device, "batch_size": batch_size, "dtype": dtype}
+    options["statistics_on"] = statistics_on
     per_image = equivariance_by_image(model, stimuli, layers, verbose=verbose, **options)
     rows = []  # groups in order of first appearance: network order of layers, then transforms, then measures
     for key, group in per_image.groupby(["layer", "transform", "measure"], sort=False):
@@ -343,7 +353,16 @@ def measure_equivariance(
 
 
 def equivariance_by_image(
-    model, stimuli, layers, *, transforms=TRANSFORMS, device="auto", batch_size=32, dtype=None, verbose=False
+    model,
+    stimuli,
+    layers,
+    *,
+    transforms=TRANSFORMS,
+    device="auto",
+    batch_size=32,
+    dtype=None,
+    statistics_on="auto",
+    verbose=False,
 ) -> pd.DataFrame:
     """Eq. 2 and 3 for every image, before the average (Figure 3—figure supplement 1).
 
@@ -366,76 +385,14 @@ def equivariance_by_image(
             for k in range(len(sets))
         ]
     )
+    on_device = resolve_statistics_on(statistics_on, resolve_device(device)) == "device"
     options = {"device": device, "batch_size": batch_size * len(sets), "order": order, "dtype": dtype}
-    options["verbose"] = verbose
-    stats, shapes = {}, {}
-
-    def accumulate(name, rows, values):
-        shapes[name] = values.shape[1:]
-        for k in range(len(sets)):
-            part = values[rows // n == k].reshape(-1, int(np.prod(values.shape[1:])))
-            stats.setdefault((name, k), _UnitStatistics(part.shape[1])).update(name, part)
-
-    stream_activations(model, together, layers, accumulate, **options)
-    units = {key: tuple(v.reshape(shapes[key[0]]) for v in s.units()) for key, s in stats.items()}
-    stats.clear()
-    values_by = {}
-
-    def correlate(name, rows, values):
-        original = values[rows // n == 0]
-        for k, transform in enumerate(transforms, start=1):
-            statistics = (units[(name, 0)], units[(name, k)])
-            transformed = values[rows // n == k]
-            measures = {"invariance": invariance(original, transformed, transform, statistics=statistics)}
-            if values.ndim == 4:
-                measures["equivariance"] = equivariance(original, transformed, transform, statistics=statistics)
-            for measure, r in measures.items():
-                values_by.setdefault((name, transform, measure), []).append((rows[rows // n == 0], r))
-
-    stream_activations(model, together, layers, correlate, **options)
-    rows = []
-    for key, parts in values_by.items():  # first met in network order of layers, then transforms, then measures
-        images, r = (np.concatenate(column) for column in zip(*parts, strict=True))
-        rows += [(*key, i, v) for i, v in zip(images, r, strict=True)]
-    return pd.DataFrame(rows, columns=["layer", "transform", "measure", "image", "r"])
-
-
-class _UnitStatistics:
-    """Running per-unit mean, sum of squared deviations and range over batches of rows.
-
-    Batches are merged with Chan's parallel update in float64, a column chunk at a time, so the
-    temporaries stay small for layers of millions of units.
-    """
-
-    def __init__(self, n_units):
-        self.count = 0
-        self.mean = np.zeros(n_units)
-        self.m2 = np.zeros(n_units)
-        self.low = np.full(n_units, np.inf, dtype=np.float32)  # activations are float32: exact
-        self.high = np.full(n_units, -np.inf, dtype=np.float32)
-
-    def update(self, name, rows):
-        width = max(1, 2**22 // len(rows))
-        total = self.count + len(rows)
-        for start in range(0, rows.shape[1], width):
-            cols = slice(start, start + width)
-            chunk = rows[:, cols].astype(np.float64)
-            mean = chunk.mean(axis=0)
-            if not np.all(np.isfinite(mean)):
-                raise DataError(f"layer {name!r} produced NaN or Inf activations")
-            m2 = ((chunk - mean) ** 2).sum(axis=0)
-            delta = mean - self.mean[cols]
-            self.mean[cols] += delta * len(rows) / total
-            self.m2[cols] += m2 + delta**2 * self.count * len(rows) / total
-            np.minimum(self.low[cols], rows[:, cols].min(axis=0), out=self.low[cols])
-            np.maximum(self.high[cols], rows[:, cols].max(axis=0), out=self.high[cols])
-        self.count = total
-
-    def units(self):
-        """(mean, sd) over all rows seen, sd = inf for units that never changed."""
-        sd = np.sqrt(self.m2 / self.count)
-        sd[self.high == self.low] = np.inf
-        return self.mean, sd
+    options.update(verbose=verbose, as_numpy=not on_device)
+    streamed = EquivarianceStatistics(n, transforms, on_device=on_device)
+    stream_activations(model, together, layers, streamed.accumulate, **options)
+    streamed.end_statistics()
+    stream_activations(model, together, layers, streamed.correlate, **options)
+    return pd.DataFrame(streamed.table_rows(), columns=["layer", "transform", "measure", "image", "r"])
 
 
 def _model_input(stimuli, rows, loaded, device) -> torch.Tensor:
