@@ -298,8 +298,8 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, verbose=True) -
     _check_folder(settings, out_dir)
     todo = [
         {"cell": cell, "seed": seed, "settings": settings, "out_dir": str(out_dir)}
+        for seed in settings.seeds  # seed by seed: an interrupted grid has every cell at fewer seeds
         for cell in settings.cells
-        for seed in settings.seeds
         if not (out_dir / "networks" / task_name(cell, seed) / "metrics.json").is_file()
     ]
     if todo:  # every shared image set rendered once, before the workers start
