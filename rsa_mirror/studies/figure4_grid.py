@@ -70,6 +70,7 @@ class GridSettings:
         test_size: pixels of the rendered test images (resized to 32 x 32 for the network).
         data_seed: seed of every training set; ``heldout_seed``: of every held-out set.
         threads: torch CPU threads per task.
+        match_exemplars: exemplars per category of the mirror test (``mirror_match``).
         device: where the networks train and run (``"auto"``, ``"cpu"``, ``"cuda"``).
     """
 
@@ -86,12 +87,13 @@ class GridSettings:
     data_seed: int = 0
     heldout_seed: int = 1
     threads: int = 1
+    match_exemplars: int = 5
     device: str = "auto"
 
     def replaced(self, **changes) -> GridSettings:
         """A copy with ``changes`` (e.g. ``seeds=(0, 1)``), checked."""
         settings = dataclasses.replace(self, **changes)
-        for name in ("n_per_class", "epochs", "n_heldout", "test_exemplars", "test_size", "threads"):
+        for name in ("n_per_class", "epochs", "n_heldout", "test_exemplars", "test_size", "threads", "match_exemplars"):
             check_count(name, getattr(settings, name))
         seeds = tuple(check_count("seeds", seed, minimum=0) for seed in settings.seeds)
         if not seeds or len(set(seeds)) < len(seeds):
@@ -208,8 +210,6 @@ def grid_network(cell, seed, settings, out_dir) -> dict:
     import torch
 
     from ..networks.files import save_network
-    from ..networks.training import train
-    from .grid_metrics import network_metrics
 
     began = time.perf_counter()
     cell = tuple(cell)
@@ -217,7 +217,26 @@ def grid_network(cell, seed, settings, out_dir) -> dict:
     done = folder / "metrics.json"
     if done.is_file():
         return json.loads(done.read_text())
+    threads = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
+    try:
+        metrics = _train_and_measure(cell, seed, settings, folder)
+    finally:
+        torch.set_num_threads(threads)  # as it was (a task run in the calling process)
+    metrics["task_seconds"] = time.perf_counter() - began
+    save_network(folder / "network.pt", metrics.pop("_result"))
+    with atomic_path(done) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=1, allow_nan=True))
+    (folder / "checkpoint.pt").unlink(missing_ok=True)
+    return metrics
+
+
+def _train_and_measure(cell, seed, settings, folder) -> dict:
+    """The work of ``grid_network``: its metrics, the ``TrainResult`` under ``"_result"``."""
+    from ..networks.training import train
+    from .grid_metrics import network_metrics
+
+    out_dir = folder.parent.parent
     geometry, regime = cell
     yaw_range = cell_yaw_range(cell)
     data = training_images(settings, geometry, yaw_range, out_dir=out_dir)
@@ -230,11 +249,7 @@ def grid_network(cell, seed, settings, out_dir) -> dict:
     metrics.update(yaw_high=yaw_range[1], n_classes=int(result.network.fc3.out_features))
     metrics.update(network_metrics(result, stimuli, heldout, regime, device=settings.device))
     metrics.update(epochs=len(result.history), train_seconds=float(result.history["seconds"].sum()))
-    metrics.update(task_seconds=time.perf_counter() - began, settings=settings.to_dict())
-    save_network(folder / "network.pt", result)
-    with atomic_path(done) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=1, allow_nan=True))
-    checkpoint.unlink(missing_ok=True)
+    metrics.update(settings=settings.to_dict(), _result=result)
     return metrics
 
 
@@ -265,6 +280,16 @@ class GridResult(Result):
     mirror_match: pd.DataFrame
     settings: dict
     computed: list
+
+    @classmethod
+    def from_dict(cls, data) -> GridResult:
+        """A ``GridResult`` from ``to_dict()``'s mapping (settings read from a .mat file as arrays become lists)."""
+        data = dict(data)
+        if isinstance(data.get("settings"), dict):
+            data["settings"] = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in data["settings"].items()}
+        if data.get("computed") is not None:
+            data["computed"] = [str(name) for name in data["computed"]]
+        return super().from_dict(data)
 
     def _title(self) -> str:
         return f"{self.settings.get('scale')} grid, {len(self.networks)} networks"
@@ -318,7 +343,7 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, verbose=True) -
     networks = networks[first + [c for c in networks.columns if c not in first]]
     summary = grid_statistics.cell_summary(networks, METRICS)
     tests = grid_statistics.planned_tests(networks)
-    match = grid_statistics.mirror_match(random_state=settings.test_seed)
+    match = grid_statistics.mirror_match(n_exemplars=settings.match_exemplars, random_state=settings.test_seed)
     computed = [task_name(t["cell"], t["seed"]) for t in todo]
     return GridResult(networks, summary, tests, match, settings.to_dict(), computed)
 
