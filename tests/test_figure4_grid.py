@@ -20,6 +20,7 @@ from rsa_mirror.studies.figure4_grid import (
     METRICS,
     GridResult,
     cell_yaw_range,
+    collect_grid,
     figure4_grid,
     grid_settings,
 )
@@ -195,6 +196,10 @@ def test_rerun_recomputes_only_the_missing_network(tiny_grid):
     timing = ["train_seconds", "task_seconds"]
     pd.testing.assert_frame_equal(second.networks.drop(columns=timing), first.networks.drop(columns=timing))
     assert not (missing / "checkpoint.pt").exists() and (missing / "network.pt").is_file()
+    part = collect_grid(settings.replaced(seeds=(0, 1, 7)), out)  # seed 7 never ran: the finished ones only
+    pd.testing.assert_frame_equal(part.networks.drop(columns=timing), first.networks.drop(columns=timing))
+    with pytest.raises(InvalidArgumentError, match="no finished"):
+        collect_grid(settings.replaced(seeds=(7,)), out)
     with pytest.raises(InvalidArgumentError, match="epochs: 1 vs 2"):
         figure4_grid(settings.replaced(epochs=2), out, verbose=False)
 
@@ -213,6 +218,8 @@ def test_cli_runs_a_tiny_grid_and_resumes(tmp_path, capsys):
     assert "2 trained now" in capsys.readouterr().out
     assert main(argv) == 0
     assert "0 trained now" in capsys.readouterr().out
+    assert main([*argv, "--tables-only", "--seeds", "0", "1"]) == 0  # seed 1 not trained: reported as missing
+    assert "2 of 4 networks (0 trained now" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "networks" / "chiral_original_seed0" / "metrics.json").read_text())
     assert metrics["face_fc1"] == pytest.approx(pd.read_csv(tmp_path / "grid_networks.csv").face_fc1[1])
     with pytest.raises(SystemExit):

@@ -33,6 +33,9 @@ def add_parser(command, parents):
     sub.add_argument(
         "--cells", nargs="+", default=None, help="GEOMETRY:REGIME cells (default: all 8, e.g. bilateral:original)"
     )
+    sub.add_argument(
+        "--tables-only", action="store_true", help="train nothing: the tables of the networks finished so far"
+    )
     smaller = "(default: the scale's; other values depart from the plan)"
     sub.add_argument("--n-per-class", type=int, default=None, help=f"training images per category {smaller}")
     sub.add_argument("--epochs", type=int, default=None, help=f"training epochs {smaller}")
@@ -50,7 +53,7 @@ def run_figure4(args) -> int:
     """``rsa-mirror figure4 --grid``: the grid, then its tables, tests and figure."""
     matplotlib.use("Agg")
     from .._utils import check_count
-    from ..studies.figure4_grid import figure4_grid, grid_settings
+    from ..studies.figure4_grid import collect_grid, figure4_grid, grid_settings
     from ..symmetry import msvt_chance_level
     from ..vis import plot_figure4_grid
 
@@ -66,7 +69,10 @@ def run_figure4(args) -> int:
     settings = grid_settings(args.scale, **changes)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = figure4_grid(settings, out, n_jobs=n_jobs, scheduler=args.scheduler, verbose=not args.quiet)
+    if args.tables_only:
+        result = collect_grid(settings, out)
+    else:
+        result = figure4_grid(settings, out, n_jobs=n_jobs, scheduler=args.scheduler, verbose=not args.quiet)
     write.write_csv(result.networks, out / "grid_networks.csv", index=False)
     write.write_csv(result.summary, out / "grid_summary.csv", index=False)
     write.write_csv(result.tests, out / "grid_tests.csv", index=False)
@@ -74,7 +80,9 @@ def run_figure4(args) -> int:
     chance = msvt_chance_level(len(settings.test_views))
     write.save_figure(plot_figure4_grid(result, chance_level=chance), out / "figure4_grid.png")
     computed = len(result.computed)
-    print(f"{args.scale} grid: {len(result.networks)} networks ({computed} trained now, the others read back)")
+    planned = len(settings.cells) * len(settings.seeds)
+    done = f"{len(result.networks)} of {planned} networks"
+    print(f"{args.scale} grid: {done} ({computed} trained now, the others read back)")
     faces = result.summary[result.summary.metric.isin(["face_fc1", "face_fc2"])]
     print(faces.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(result.tests.to_string(index=False, float_format=lambda v: f"{v:.3g}"))

@@ -335,17 +335,36 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, verbose=True) -
     options = {"n_jobs": n_jobs, "scheduler": scheduler, "description": "grid networks", "verbose": verbose}
     outcomes = run_tasks(grid_network, todo, on_done=lambda i, outcome: _log(out_dir, outcome), **options)
     raise_failures(outcomes, what="grid network")
-    rows = [
-        grid_network(cell, seed, settings, out_dir) for cell in settings.cells for seed in settings.seeds
-    ]  # all finished now: read back
+    return collect_grid(settings, out_dir, computed=[task_name(t["cell"], t["seed"]) for t in todo])
+
+
+def collect_grid(settings, out_dir, *, computed=()) -> GridResult:
+    """The tables and tests of the finished networks in ``out_dir`` (nothing is trained).
+
+    ``figure4_grid`` ends with it; called on its own it reports a grid that is still running
+    or was interrupted (each cell with the seeds it has; ``summary`` and ``tests`` say n).
+
+    Raises:
+        InvalidArgumentError: no finished network of ``settings`` in ``out_dir``, or a folder
+            made with other deciding settings.
+    """
+    settings, out_dir = settings.replaced(), Path(out_dir)
+    _check_folder(settings, out_dir)
+    files = [
+        out_dir / "networks" / task_name(cell, seed) / "metrics.json"
+        for cell in settings.cells
+        for seed in settings.seeds
+    ]
+    rows = [json.loads(file.read_text()) for file in files if file.is_file()]
+    if not rows:
+        raise InvalidArgumentError(f"Invalid value for 'out_dir': no finished grid network in {out_dir}")
     networks = pd.DataFrame([{k: v for k, v in row.items() if k != "settings"} for row in rows])
     first = ["geometry", "regime", "seed", *METRICS, "epochs", "train_seconds", "task_seconds"]
     networks = networks[first + [c for c in networks.columns if c not in first]]
     summary = grid_statistics.cell_summary(networks, METRICS)
     tests = grid_statistics.planned_tests(networks)
     match = grid_statistics.mirror_match(n_exemplars=settings.match_exemplars, random_state=settings.test_seed)
-    computed = [task_name(t["cell"], t["seed"]) for t in todo]
-    return GridResult(networks, summary, tests, match, settings.to_dict(), computed)
+    return GridResult(networks, summary, tests, match, settings.to_dict(), list(computed))
 
 
 def _check_folder(settings, out_dir):
