@@ -4,7 +4,7 @@
 - ``permutation_p``: exact two-sided permutation test of the difference of two groups' means
   (``scipy.stats.permutation_test``, every split of the pooled values: 252 for 5 + 5);
 - ``planned_tests``: the plan's comparisons (``PLANNED_COMPARISONS``) of the face fc1 and fc2
-  index, Benjamini-Hochberg q over all of them (``scipy.stats.false_discovery_control``);
+  index, Benjamini-Hochberg q over all of them (``pair_tests.fdr``);
 - ``mirror_match``: the mirror test of each training category in both geometries.
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..pair_tests import fdr
 from ..stimuli.mesh import render_mesh
 from ..stimuli.objects import CATEGORIES, build_object
 
@@ -96,7 +97,7 @@ def planned_tests(networks, comparisons=PLANNED_COMPARISONS) -> pd.DataFrame:
     table["q"] = np.nan
     tested = table["p"].notna()
     if tested.any():
-        table.loc[tested, "q"] = stats.false_discovery_control(table.loc[tested, "p"].to_numpy(), method="bh")
+        table.loc[tested, "q"] = fdr(table.loc[tested, "p"].to_numpy())
     return table
 
 
