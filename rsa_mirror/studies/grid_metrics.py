@@ -41,7 +41,9 @@ def network_metrics(result, stimuli, heldout, regime, *, device="cpu", batch_siz
         ``heldout_accuracy``, ``conv4_equivariance``, ``fc1_invariance``, ``face_conv4_gap``,
         and ``fc1_<category>`` / ``fc2_<category>`` (the mean index of each test category).
         A value that is undefined because the layer is silent on every test image is NaN
-        (with a warning).
+        (with a warning). An object whose views leave every unit of a layer silent (or
+        equally active) has a constant view RDM and no index (NaN, with msvt_index's warning):
+        the means over a category leave such objects out.
     """
     loaded = result.loaded()
     descriptors = stimuli.descriptors
