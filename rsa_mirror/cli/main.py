@@ -35,13 +35,13 @@ from .._utils import check_count
 from .._version import __version__
 from ..errors import RsaMirrorError
 from ..stimuli.io import MAT_LAYOUTS
-from . import commands, supplements
+from . import commands, figure4_grid, supplements
 from .recordings import recordings_options
 
 # Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
 COUNTS = {
     "batch_size": 1, "n_bootstrap": 2, "n_splits": 1, "n_masks": 1, "n_exemplars": 1, "n_images": 1,
-    "epochs": 1, "size": 1, "n_per_class": 1, "n_identities": 1, "threads": 1,
+    "epochs": 1, "size": 1, "n_per_class": 1, "n_identities": 1, "n_jobs": 1, "threads": 1,
 }  # fmt: skip
 DEBUG_HELP = "show the whole traceback of an error"
 MAT_HELP = "also write the results to this .mat file (MATLAB/Octave: rsa_mirror_load)"
@@ -273,9 +273,9 @@ def build_parser() -> tuple:
     )
     training.add_argument(
         "--regime",
-        choices=("original", "mirror_invariant", "mirror_sensitive"),
+        choices=("original", "mirror_invariant", "mirror_sensitive", "class_split"),
         default="original",
-        help="labels of mirrored images",
+        help="labels of mirrored images (class_split: 2K classes by the sign of the camera elevation; rendered only)",
     )
     training.add_argument("--variant", choices=("paper", "released"), default="paper", help=variant_help)
     training.add_argument("--patience", type=int, default=None, help="early stopping (0: none; default: the variant's)")
@@ -287,6 +287,8 @@ def build_parser() -> tuple:
     training.add_argument("--root", type=Path, default=None, help="folder of torchvision's cifar10/svhn files")
     training.add_argument("--download", action="store_true", help="let torchvision download cifar10/svhn (internet)")
     training.add_argument("--n-per-class", type=int, default=1000, help="images per category of 'rendered'")
+
+    figure4_grid.add_parser(command, [device, mat])
 
     figure5 = "Figure 5: RISE maps of mirror-symmetric units, insertion"
     importance = command("importance", commands.run_importance, figure5, [device, mat])

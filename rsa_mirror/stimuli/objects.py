@@ -50,9 +50,10 @@ SYMMETRY_PLANES = {
     "flower": 0,
 }
 PAPER_VIEWS_DEG = tuple(np.linspace(-90.0, 90.0, 9))
+GEOMETRIES = ("bilateral", "chiral")  # build_object: mirror-completed, or the one-sided half
 
 
-def build_object(category, rng) -> Mesh:
+def build_object(category, rng, *, geometry="bilateral") -> Mesh:
     """One exemplar of ``category``, centred, scaled to fit the unit sphere.
 
     Bilateral categories are closed under x -> -x, car and boat under x -> -x and z -> -z.
@@ -60,9 +61,19 @@ def build_object(category, rng) -> Mesh:
     Args:
         category: one of ``CATEGORIES``.
         rng: ``np.random.Generator`` (advanced) or an int seed.
+        geometry: ``"bilateral"`` (the category as built, closed under its symmetry planes)
+            or ``"chiral"`` (the same parts without the mirror completion: the one-sided half
+            the category is built from, centred and scaled alike; parts lying on the symmetry
+            plane stay symmetric). Both draw the same numbers from ``rng``, so an exemplar's
+            chiral form is the half of its bilateral form.
+
+    Raises:
+        InvalidArgumentError: an unknown ``category`` or ``geometry``.
     """
     check_option("category", category, CATEGORIES)
-    return symmetric_mesh(_BUILDERS[category](check_random_state(rng)), SYMMETRY_PLANES[category])
+    check_option("geometry", geometry, GEOMETRIES)
+    planes = SYMMETRY_PLANES[category] if geometry == "bilateral" else 0
+    return symmetric_mesh(_BUILDERS[category](check_random_state(rng)), planes)
 
 
 def _chair(rng):

@@ -2,12 +2,13 @@
 
 Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
 returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
-``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``, ``sweep``.
+``figure4_grid``, ``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``, ``sweep``.
 """
 
 from .figure2 import plot_msvt_by_layer, plot_msvt_categories
 from .figure3 import plot_equivariance
 from .figure4 import plot_control_networks, plot_training_curves
+from .figure4_grid import plot_figure4_grid
 from .figure5 import plot_importance_study
 from .figure6 import plot_alignment, plot_shapley
 from .projection import plot_projection_symmetry
@@ -31,6 +32,7 @@ __all__ = [
     "plot_equivariance",
     "plot_control_networks",
     "plot_training_curves",
+    "plot_figure4_grid",
     "plot_importance_study",
     "plot_alignment",
     "plot_shapley",

@@ -1,0 +1,93 @@
+"""``rsa-mirror figure4 --grid``: the Figure 4 grid of control networks, its tables, tests and figure.
+
+Runs ``studies.figure4_grid`` (every missing network, one task each, on joblib workers or a
+dask cluster; a rerun resumes) and writes into ``--out``: ``grid_networks.csv`` (one row per
+network), ``grid_summary.csv`` (mean and 95% t-interval per cell and metric),
+``grid_tests.csv`` (the planned permutation tests with BH q), ``grid_mirror_match.csv`` (the
+mirror test of each training category, bilateral and chiral) and ``figure4_grid.png``; the
+networks and their metrics stay under ``--out/networks``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+from . import write
+
+
+def add_parser(command, parents):
+    """The ``figure4`` subcommand (``command`` is ``main.build_parser``'s helper)."""
+    sub = command(
+        "figure4", run_figure4, "Figure 4 grid: object geometry x label regime, seeds, planned tests", parents
+    )
+    sub.add_argument(
+        "--grid", action="store_true", required=True, help="run the grid of the README's analysis plan (required)"
+    )
+    sub.add_argument("--scale", choices=("reduced", "full"), default="reduced", help="reduced (2 CPUs) or full (GPU)")
+    sub.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes there)")
+    sub.add_argument("--n-jobs", type=int, default=1, help="worker processes, one network each")
+    sub.add_argument("--seeds", type=int, nargs="+", default=None, help="network seeds (default: 0 1 2 3 4)")
+    sub.add_argument("--threads", type=int, default=1, help="torch CPU threads per worker")
+    sub.add_argument(
+        "--cells", nargs="+", default=None, help="GEOMETRY:REGIME cells (default: all 8, e.g. bilateral:original)"
+    )
+    sub.add_argument(
+        "--tables-only", action="store_true", help="train nothing: the tables of the networks finished so far"
+    )
+    smaller = "(default: the scale's; other values depart from the plan)"
+    sub.add_argument("--n-per-class", type=int, default=None, help=f"training images per category {smaller}")
+    sub.add_argument("--epochs", type=int, default=None, help=f"training epochs {smaller}")
+    sub.add_argument("--test-exemplars", type=int, default=None, help=f"test exemplars per category {smaller}")
+    sub.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the networks on dask.distributed: 'local' (a LocalCluster of --n-jobs workers) or a scheduler "
+        "address (tcp://host:8786); default: joblib workers",
+    )
+    return sub
+
+
+def run_figure4(args) -> int:
+    """``rsa-mirror figure4 --grid``: the grid, then its tables, tests and figure."""
+    matplotlib.use("Agg")
+    from .._utils import check_count
+    from ..studies.figure4_grid import collect_grid, figure4_grid, grid_settings
+    from ..symmetry import msvt_chance_level
+    from ..vis import plot_figure4_grid
+
+    n_jobs, threads = check_count("n_jobs", args.n_jobs), check_count("threads", args.threads)
+    changes = {"device": args.device, "threads": threads}
+    if args.seeds is not None:
+        changes["seeds"] = tuple(args.seeds)
+    if args.cells is not None:
+        changes["cells"] = tuple(tuple(cell.split(":", 1)) for cell in args.cells)
+    for name in ("n_per_class", "epochs", "test_exemplars"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    settings = grid_settings(args.scale, **changes)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.tables_only:
+        result = collect_grid(settings, out)
+    else:
+        result = figure4_grid(settings, out, n_jobs=n_jobs, scheduler=args.scheduler, verbose=not args.quiet)
+    write.write_csv(result.networks, out / "grid_networks.csv", index=False)
+    write.write_csv(result.summary, out / "grid_summary.csv", index=False)
+    write.write_csv(result.tests, out / "grid_tests.csv", index=False)
+    write.write_csv(result.mirror_match, out / "grid_mirror_match.csv", index=False)
+    chance = msvt_chance_level(len(settings.test_views))
+    write.save_figure(plot_figure4_grid(result, chance_level=chance), out / "figure4_grid.png")
+    computed = len(result.computed)
+    planned = len(settings.cells) * len(settings.seeds)
+    done = f"{len(result.networks)} of {planned} networks"
+    print(f"{args.scale} grid: {done} ({computed} trained now, the others read back)")
+    faces = result.summary[result.summary.metric.isin(["face_fc1", "face_fc2"])]
+    print(faces.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(result.tests.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(
+        f"Wrote {out / 'grid_networks.csv'}, grid_summary.csv, grid_tests.csv, grid_mirror_match.csv, figure4_grid.png"
+    )
+    write.write_mat(args.mat, result)
+    return 0
