@@ -11,8 +11,8 @@ from .._utils import lazy_exports as _lazy_exports
 _LAZY = {
     "PROFILES": ".profiles",
     "profile_settings": ".profiles",
-    "STEPS": ".steps",
-    "Step": ".steps",
+    "STEPS": ".registry",
+    "Step": ".registry",
     "ReproduceResult": ".runner",
     "reproduce": ".runner",
 }

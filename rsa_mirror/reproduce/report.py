@@ -111,7 +111,7 @@ def _image(path, name) -> str:
 
 def _table(path, text) -> str:
     frame = pd.read_csv(path)
-    frame = frame.loc[:, [c for c in frame.columns if not str(c).startswith("Unnamed")] or frame.columns]
+    frame = frame.rename(columns=lambda c: "" if str(c).startswith("Unnamed:") else c)  # an unnamed index
     more = f" (first {MAX_ROWS} of {len(frame)} rows; all in {Path(path).name})" if len(frame) > MAX_ROWS else ""
     shown = frame.head(MAX_ROWS).to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="", border=0)
     return f"<p class='caption'><b>{html.escape(text)}</b>{html.escape(more)}</p>{shown}"

@@ -32,7 +32,7 @@ from .._version import __version__
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..tasks import run_tasks
 from .profiles import profile_settings
-from .steps import STEPS
+from .registry import STEPS
 
 MARKER = "step.json"
 LIBRARIES = ("numpy", "scipy", "pandas", "rsatoolbox", "torch", "torchvision", "matplotlib", "joblib", "dask",
@@ -169,7 +169,7 @@ def reproduce(
             LocalCluster) or a dask scheduler's address, as in ``run_tasks``.
         n_jobs: worker processes.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... for every network.
-        registry: step name -> ``Step`` (default ``steps.STEPS``); settings come from the
+        registry: step name -> ``Step`` (default ``registry.STEPS``); settings come from the
             profile, ``{}`` for a step it does not list.
         settings: optional step name -> settings replacing the profile's for that step (they
             enter its key like the profile's).
