@@ -73,6 +73,8 @@ def test_a_failing_step_is_reported_while_the_others_finish(tmp_path):
     report = (tmp_path / "report.html").read_text()
     assert "This step failed: ValueError: this step fails on purpose" in report
     assert "Failed steps: broken" in report
+    assert "<td>1.500</td>\n      <td>2.250</td>" in report  # beta's row x = 3 * 0.5, rounded to 3 decimals
+    assert report.count('<img src="data:image/png;base64,') == 2  # alpha's and beta's figures
     assert not [p for p in (tmp_path / "steps").iterdir() if p.name.startswith(".")]  # no temporaries left
     rerun = _run(tmp_path, steps=("alpha", "broken", "beta"))  # the failed step is tried again, the others reused
     assert {name: r["status"] for name, r in rerun.records.items()} == {
