@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from .._utils import _running, atomic_path, check_option
+from .._utils import _running, atomic_path, check_option, optional_import
 from .._version import __version__
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..tasks import run_tasks
@@ -181,6 +181,7 @@ def reproduce(
 
     Raises:
         InvalidArgumentError: an unknown profile or step name.
+        MissingDependencyError: torch is not installed (``pip install rsa_mirror[models]``).
     """
     from .report import write_report
 
@@ -203,6 +204,7 @@ def reproduce(
     steps_dir.mkdir(parents=True, exist_ok=True)
     remove_orphans(steps_dir)
     began, started = time.perf_counter(), datetime.now(timezone.utc)
+    optional_import("torch", "rsa-mirror reproduce")  # the networks of most steps
     imagenet = imagenet_cached()
     files = input_files(imagenet)
     hashes = {name: file_hash(path) for name, path in files.items()}
