@@ -157,3 +157,39 @@ def octave():
 def octave_session():
     """The same runner, for session- and module-scoped fixtures."""
     return _octave_runner()
+
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0",
+    "--virtual-time-budget=5000",
+)  # fmt: skip
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """``dump(html_file)``: headless Debian chromium's DOM of a page after load, and its console messages.
+
+    Skips when /usr/bin/chromium is missing, unless RSA_MIRROR_REQUIRE_CHROMIUM=1 (set by .ci/run,
+    which installs it), where a missing chromium fails the test. Each call uses a fresh profile.
+    """
+    program = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None)
+    if program is None:
+        if os.environ.get("RSA_MIRROR_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("chromium is required here (RSA_MIRROR_REQUIRE_CHROMIUM=1) but not installed")
+        pytest.skip("chromium not installed: apt-get install -y --no-install-recommends chromium to run this test")
+    calls = iter(range(1000))
+
+    def dump(page):
+        profile = tmp_path / f"chromium-profile-{next(calls)}"
+        done = subprocess.run(
+            [program, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", Path(page).resolve().as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+        return done.stdout, console
+
+    return dump

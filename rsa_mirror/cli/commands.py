@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
 from .._utils import atomic_path
 from ..symmetry import msvt_chance_level
@@ -111,30 +110,14 @@ def run_projection_symmetry(args) -> int:
     from ..projection_symmetry import projection_symmetry
     from ..stimuli.io import load_stimuli
     from ..stimuli.objects import render_objects
-    from ..vis import plot_projection_symmetry
 
     if args.stimuli is not None:
         stimuli = load_stimuli(args.stimuli)
     else:
         stimuli = render_objects(n_exemplars=args.n_exemplars, size=args.size, random_state=args.seed, verbose=True)
-    key = "category" if "category" in stimuli.descriptors else "object"
     result = projection_symmetry(stimuli, angles_deg=args.angles)
-    out = Path(args.out)
-    by_view, pixel_index = result.by_view(key=key), result.pixel_index(key=key)
-    write.write_csv(result.images, out / "projection_symmetry.csv", index=False)
-    write.write_csv(by_view, out / "projection_symmetry_by_view.csv")
-    write.write_csv(result.pixel_msvt, out / "pixel_msvt.csv", index=False)
-    write.write_csv(pixel_index, out / "pixel_msvt_summary.csv")
+    write.write_projection(args.out, result, stimuli)
     write.write_mat(args.mat, {"projection_symmetry": result})
-    n_views = len(np.unique(stimuli.descriptors["view_deg"]))
-    figure = plot_projection_symmetry(result, key=key, chance_level=msvt_chance_level(n_views))
-    write.save_figure(figure, out / "projection_symmetry.png")
-    print("Best vertical-axis score (mean over objects) per view:")
-    print(by_view.to_string(float_format=lambda v: f"{v:.2f}"))
-    print(f"Pixel-level index (chance {msvt_chance_level(n_views):.3f}):")
-    print(pixel_index[["msvt_mean", "msvt_sem", "n_objects"]].to_string(float_format=lambda v: f"{v:.3f}"))
-    written = ", ".join(str(out / name) for name in ("projection_symmetry.csv", "pixel_msvt_summary.csv"))
-    print(f"Wrote {written}, {out / 'projection_symmetry.png'}")
     return 0
 
 
@@ -162,7 +145,6 @@ def run_msvt(args) -> int:
     from ..networks.models import INPUT_SIZE
     from ..stimuli.objects import render_objects
     from ..studies.figure2 import msvt_study
-    from ..vis import plot_msvt_categories, plot_view_rdms
 
     networks = _networks(args)
     size, out = args.size or INPUT_SIZE.get(args.model, 224), Path(args.out)
@@ -177,32 +159,7 @@ def run_msvt(args) -> int:
     else:
         stimuli = render_objects(n_exemplars=args.n_exemplars, size=size, random_state=args.seed, verbose=True)
     result = msvt_study(networks, stimuli, device=args.device, batch_size=args.batch_size, verbose=True)
-    combined = result.combined()
-    write.write_csv(combined, out / "msvt_by_object.csv", index=False)
-    comparison = result.compare() if len(result.tables) == 2 else False  # Figure 2-figure supplement 2B
-    tables = {"msvt_by_object": combined}
-    if comparison is not False:
-        write.write_csv(comparison, out / "msvt_comparison.csv", index=False)
-        tables["msvt_comparison"] = comparison
-    write.write_mat(args.mat, tables)
-    n_views = len(np.unique(stimuli.descriptors["view_deg"]))
-    chance = msvt_chance_level(n_views)
-    figure = plot_msvt_categories(result.tables, layer_key="layer", chance_level=chance, comparison=comparison)
-    write.save_figure(figure, out / "msvt_figure2.png")
-    first = next(iter(result.view_rdms))  # Figure 2A: the first exemplar of each category, every layer
-    examples = list(dict.fromkeys(combined.drop_duplicates("category")["object"]))
-    panels = plot_view_rdms(result.view_rdms[first], objects=examples, msvt=result.tables[first], layer_key="layer")
-    panels.suptitle(first, fontsize=9)
-    write.save_figure(panels, out / "view_rdms_figure2a.png")
-    summary = combined.groupby(["network", "layer", "category"], sort=False)["msvt"].mean().unstack("category")
-    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
-    if comparison is not False:
-        first, second = result.tables
-        print(
-            f"{first} vs {second}: {int(comparison['significant'].sum())} of {len(comparison)} layer x category cells "
-            f"differ (two-sided rank-sum over exemplars, BH FDR q < 0.05): {out / 'msvt_comparison.csv'}"
-        )
-    print(f"Wrote {out / 'msvt_by_object.csv'}, {out / 'msvt_figure2.png'}, {out / 'view_rdms_figure2a.png'}")
+    write.write_mat(args.mat, write.write_msvt(out, result, stimuli))
     return 0
 
 
@@ -211,7 +168,6 @@ def run_equivariance(args) -> int:
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE
     from ..studies.figure3 import equivariance_study, figure3_images
-    from ..vis import plot_equivariance
 
     networks = _networks(args)
     size = args.size or INPUT_SIZE.get(args.model, 224)
@@ -224,12 +180,7 @@ def run_equivariance(args) -> int:
     print(", ".join(f"{len(stimuli)} images ({kind})" for kind, stimuli in image_sets.items()))
     options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
     result = equivariance_study(networks, image_sets, **options)
-    combined, out = result.combined(), Path(args.out)
-    write.write_csv(combined, out / "equivariance.csv", index=False)
-    write.write_mat(args.mat, {"equivariance": combined})
-    write.save_figure(plot_equivariance(result.tables), out / "equivariance_figure3.png")
-    print(combined.to_string(float_format=lambda v: f"{v:.3f}"))
-    print(f"Wrote {out / 'equivariance.csv'} and {out / 'equivariance_figure3.png'}")
+    write.write_mat(args.mat, {"equivariance": write.write_equivariance(args.out, result)})
     return 0
 
 
@@ -343,7 +294,6 @@ def run_importance(args) -> int:
     matplotlib.use("Agg")
     from ..stimuli.objects import render_objects
     from ..studies.figure5 import importance_network, importance_study
-    from ..vis import plot_importance_study
 
     out = Path(args.out)
     model = importance_network(args.model, weights=args.weights, random_state=args.seed)
@@ -364,19 +314,13 @@ def run_importance(args) -> int:
         ranking=args.ranking,
         verbose=True,
     )
-    summary = result.summary()
-    for name, table in (("tuning", result.tuning), ("similarity", result.similarity), ("msvt", result.msvt)):
-        write.write_csv(table, out / f"{name}.csv", index=False)
-    write.write_csv(summary, out / "summary.csv", index=False)
-    for name in ("maps", "unit_maps"):  # population and best-unit maps, (n_views, H, W) per object
-        write.write_npz(out / f"{name}.npz", **{str(k): v for k, v in getattr(result, name).items()})
-    write.save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
+    tables = write.write_importance(out, result, stimuli)
+    summary = tables["summary"]
     print(f"{args.model} ({model.weights}), {args.layer}, {args.ranking} ranking: per object")
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     means = result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].mean()
     print(means.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"Wrote {out / 'figure5.png'}, summary.csv, tuning.csv, similarity.csv, msvt.csv, maps.npz, unit_maps.npz")
-    tables = {"summary": summary, "tuning": result.tuning, "similarity": result.similarity, "msvt": result.msvt}
     write.write_mat(args.mat, tables)
     return 0
 

@@ -15,6 +15,8 @@ reads recordings takes the layout options (``--layout``, ``--order``, ``--n-iden
 ``rsa-mirror sweep`` runs it for every preset layer of several networks at once, one task per
 network (joblib, or dask.distributed with ``--scheduler``), and exits with status 3 when some
 network failed, after writing the others.
+``rsa-mirror reproduce --profile smoke|reduced|paper --out DIR`` runs every figure and
+supplement study into one self-contained ``DIR/report.html``, each step cached and resumable.
 
 This module parses; each subcommand's ``run`` (``commands``) calls one study of
 ``rsa_mirror.studies`` and writes its files (``write``). Every subcommand takes ``--quiet`` (no
@@ -35,7 +37,7 @@ from .._utils import check_count
 from .._version import __version__
 from ..errors import RsaMirrorError
 from ..stimuli.io import MAT_LAYOUTS
-from . import commands, figure4_grid, supplements
+from . import commands, figure4_grid, reproduce, supplements
 from .recordings import recordings_options
 
 # Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
@@ -316,6 +318,8 @@ def build_parser() -> tuple:
         "--ranking", choices=("paper", "released"), default="paper", help="pixel ranking (released: the authors' code)"
     )
     importance.add_argument("--seed", type=int, default=0, help="seed of masks and rendering")
+
+    reproduce.add_parser(command, [device])
 
     export_help = "patch RDMs to a .mat file in the MATLAB RSA toolbox layout"
     export = command("export-mat", commands.run_export_mat, export_help, [layout, simulated])

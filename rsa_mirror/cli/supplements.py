@@ -56,14 +56,59 @@ def _networks(args) -> dict:
     return {f"control, {trained.weights}": trained, f"control, {untrained.weights}": untrained}
 
 
+def supplement_result(name, networks, *, stimuli=None, offsets=(), fill="background", method="full", **options):
+    """One supplement's study on ``networks`` and its figure: (result, ``Figure``).
+
+    Args:
+        name: a key of ``SUPPLEMENTS``.
+        networks: label -> ``LoadedModel``.
+        stimuli: the image set (rendered objects; for ``equivariance-distribution`` a mapping
+            label -> ``StimulusSet``); unused by ``weight-symmetry``.
+        offsets: shift: (pixels down, pixels right) pairs.
+        fill: shift: uncovered pixels.
+        method: weight-symmetry: ``"full"`` or ``"half"`` kernels.
+        **options: ``device``, ``batch_size``, ``verbose`` of the study.
+    """
+    from .. import vis
+    from ..studies import supplements as s2
+    from ..studies import supplements_reflection as s35
+
+    if name == "weight-symmetry":
+        result = s35.weight_symmetry_study(networks, transforms=("hflip", "vflip"), method=method)
+        return result, vis.plot_weight_symmetry(result)
+    if name == "equivariance-distribution":
+        result = s35.equivariance_distribution_study(networks, stimuli, **options)
+        return result, vis.plot_equivariance_distribution(result)
+    if name == "pooling":
+        result = s2.pooling_study(networks, stimuli, **options)
+        return result, vis.plot_pooling(result)
+    if name == "normalization":
+        result = s2.normalization_study(networks, stimuli, **options)
+        return result, vis.plot_normalization(result)
+    if name == "shift":
+        result = s2.shift_study(networks, stimuli, offsets=list(offsets), fill=fill, **options)
+        return result, vis.plot_shift(result)
+    result = s35.category_invariance_study(networks, stimuli, **options)
+    return result, vis.plot_category_invariance(result)
+
+
+def write_supplement(out, name, result, figure):
+    """``<stem>.csv``, ``<stem>_summary.csv`` and ``<stem>.png`` of one supplement; returns the summary."""
+    title, stem = SUPPLEMENTS[name]
+    out = Path(out)
+    summary = result.summary()
+    write.write_csv(result.table, out / f"{stem}.csv", index=False)
+    write.write_csv(summary, out / f"{stem}_summary.csv")
+    figure.suptitle(title, fontsize=10)
+    write.save_figure(figure, out / f"{stem}.png")
+    return summary
+
+
 def run_supplement(args) -> int:
     """``rsa-mirror supplement NAME``: the study, ``<name>.csv``, ``<name>_summary.csv``, ``<name>.png``."""
     matplotlib.use("Agg")
-    from .. import vis
     from ..networks.models import INPUT_SIZE
     from ..stimuli.objects import render_objects
-    from ..studies import supplements as s2
-    from ..studies import supplements_reflection as s35
     from ..studies.figure3 import figure3_images
 
     if args.name == "shift" and len(args.offsets) % 2:
@@ -72,34 +117,18 @@ def run_supplement(args) -> int:
     size = args.size or (64 if args.model == "control" else INPUT_SIZE.get(args.model, 224))
     options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
     if args.name == "weight-symmetry":
-        result = s35.weight_symmetry_study(networks, transforms=("hflip", "vflip"), method=args.method)
-        figure = vis.plot_weight_symmetry(result)
+        stimuli = None
     elif args.name == "equivariance-distribution":
-        stimuli = figure3_images(args.images, args.n_images, size=size, random_state=args.seed)
-        result = s35.equivariance_distribution_study(networks, {args.images: stimuli}, **options)
-        figure = vis.plot_equivariance_distribution(result)
+        stimuli = {args.images: figure3_images(args.images, args.n_images, size=size, random_state=args.seed)}
     else:
         stimuli = render_objects(n_exemplars=args.n_exemplars, size=size, random_state=args.seed, verbose=True)
-        if args.name == "pooling":
-            result = s2.pooling_study(networks, stimuli, **options)
-            figure = vis.plot_pooling(result)
-        elif args.name == "normalization":
-            result = s2.normalization_study(networks, stimuli, **options)
-            figure = vis.plot_normalization(result)
-        elif args.name == "shift":
-            offsets = list(zip(args.offsets[::2], args.offsets[1::2], strict=True))
-            result = s2.shift_study(networks, stimuli, offsets=offsets, fill=args.fill, **options)
-            figure = vis.plot_shift(result)
-        else:
-            result = s35.category_invariance_study(networks, stimuli, **options)
-            figure = vis.plot_category_invariance(result)
+    offsets = list(zip(args.offsets[::2], args.offsets[1::2], strict=True))
+    result, figure = supplement_result(
+        args.name, networks, stimuli=stimuli, offsets=offsets, fill=args.fill, method=args.method, **options
+    )
+    summary = write_supplement(args.out, args.name, result, figure)
     title, stem = SUPPLEMENTS[args.name]
     out = Path(args.out)
-    summary = result.summary()
-    write.write_csv(result.table, out / f"{stem}.csv", index=False)
-    write.write_csv(summary, out / f"{stem}_summary.csv")
-    figure.suptitle(title, fontsize=10)
-    write.save_figure(figure, out / f"{stem}.png")
     write.write_mat(args.mat, result)
     print(f"{title} ({', '.join(networks)}):")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}", max_rows=60))

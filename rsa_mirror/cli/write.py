@@ -159,3 +159,94 @@ def write_sweep(out, result):
     ceilings = summary.drop_duplicates("patch").set_index("patch")[["ceiling_lower", "ceiling_upper"]]
     print("noise ceilings (lower, upper):", ", ".join(f"{p} {lo:.3f}-{hi:.3f}" for p, (lo, hi) in ceilings.iterrows()))
     print(f"Wrote {out / 'sweep.csv'}, {out / 'sweep.png'}, {out / 'sweep_samples.npz'}")
+
+
+def write_msvt(out, result, stimuli):
+    """An ``MsvtResult`` (Figure 2): msvt_by_object.csv, msvt_comparison.csv (two networks), two figures.
+
+    Returns:
+        dict table name -> DataFrame written (``msvt_by_object``, and ``msvt_comparison``
+        for two networks).
+    """
+    from ..vis import plot_msvt_categories, plot_view_rdms
+
+    out = Path(out)
+    combined = result.combined()
+    write_csv(combined, out / "msvt_by_object.csv", index=False)
+    comparison = result.compare() if len(result.tables) == 2 else False  # Figure 2-figure supplement 2B
+    tables = {"msvt_by_object": combined}
+    if comparison is not False:
+        write_csv(comparison, out / "msvt_comparison.csv", index=False)
+        tables["msvt_comparison"] = comparison
+    chance = msvt_chance_level(len(np.unique(stimuli.descriptors["view_deg"])))
+    figure = plot_msvt_categories(result.tables, layer_key="layer", chance_level=chance, comparison=comparison)
+    save_figure(figure, out / "msvt_figure2.png")
+    first = next(iter(result.view_rdms))  # Figure 2A: the first exemplar of each category, every layer
+    examples = list(dict.fromkeys(combined.drop_duplicates("category")["object"]))
+    panels = plot_view_rdms(result.view_rdms[first], objects=examples, msvt=result.tables[first], layer_key="layer")
+    panels.suptitle(first, fontsize=9)
+    save_figure(panels, out / "view_rdms_figure2a.png")
+    summary = combined.groupby(["network", "layer", "category"], sort=False)["msvt"].mean().unstack("category")
+    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    if comparison is not False:
+        first, second = result.tables
+        print(
+            f"{first} vs {second}: {int(comparison['significant'].sum())} of {len(comparison)} layer x category cells "
+            f"differ (two-sided rank-sum over exemplars, BH FDR q < 0.05): {out / 'msvt_comparison.csv'}"
+        )
+    print(f"Wrote {out / 'msvt_by_object.csv'}, {out / 'msvt_figure2.png'}, {out / 'view_rdms_figure2a.png'}")
+    return tables
+
+
+def write_equivariance(out, result):
+    """An ``EquivarianceResult`` (Figure 3): equivariance.csv and equivariance_figure3.png; returns the table."""
+    from ..vis import plot_equivariance
+
+    combined, out = result.combined(), Path(out)
+    write_csv(combined, out / "equivariance.csv", index=False)
+    save_figure(plot_equivariance(result.tables), out / "equivariance_figure3.png")
+    print(combined.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {out / 'equivariance.csv'} and {out / 'equivariance_figure3.png'}")
+    return combined
+
+
+def write_projection(out, result, stimuli):
+    """A ``ProjectionSymmetryResult`` (Figure 2—S1): four tables and projection_symmetry.png; returns by_view, index."""
+    from ..vis import plot_projection_symmetry
+
+    out = Path(out)
+    key = "category" if "category" in stimuli.descriptors else "object"
+    by_view, pixel_index = result.by_view(key=key), result.pixel_index(key=key)
+    write_csv(result.images, out / "projection_symmetry.csv", index=False)
+    write_csv(by_view, out / "projection_symmetry_by_view.csv")
+    write_csv(result.pixel_msvt, out / "pixel_msvt.csv", index=False)
+    write_csv(pixel_index, out / "pixel_msvt_summary.csv")
+    chance = msvt_chance_level(len(np.unique(stimuli.descriptors["view_deg"])))
+    figure = plot_projection_symmetry(result, key=key, chance_level=chance)
+    save_figure(figure, out / "projection_symmetry.png")
+    print("Best vertical-axis score (mean over objects) per view:")
+    print(by_view.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"Pixel-level index (chance {chance:.3f}):")
+    print(pixel_index[["msvt_mean", "msvt_sem", "n_objects"]].to_string(float_format=lambda v: f"{v:.3f}"))
+    written = ", ".join(str(out / name) for name in ("projection_symmetry.csv", "pixel_msvt_summary.csv"))
+    print(f"Wrote {written}, {out / 'projection_symmetry.png'}")
+    return by_view, pixel_index
+
+
+def write_importance(out, result, stimuli):
+    """An ``ImportanceResult`` (Figure 5): summary, tuning, similarity, msvt CSVs, maps, figure5.png.
+
+    Returns:
+        dict table name -> DataFrame written.
+    """
+    from ..vis import plot_importance_study
+
+    out = Path(out)
+    tables = {"summary": result.summary(), "tuning": result.tuning, "similarity": result.similarity}
+    tables["msvt"] = result.msvt
+    for name, table in tables.items():
+        write_csv(table, out / f"{name}.csv", index=False)
+    for name in ("maps", "unit_maps"):  # population and best-unit maps, (n_views, H, W) per object
+        write_npz(out / f"{name}.npz", **{str(k): v for k, v in getattr(result, name).items()})
+    save_figure(plot_importance_study(result, stimuli), out / "figure5.png")
+    return tables

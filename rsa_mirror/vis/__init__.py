@@ -2,7 +2,8 @@
 
 Each takes ``axes=None`` (or ``ax=None``), draws what an analysis already computed, and
 returns the matplotlib ``Figure``. One module per figure: ``rdms``, ``figure2`` ... ``figure6``,
-``figure4_grid``, ``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``, ``sweep``.
+``figure4_grid``, ``stimuli``, ``projection`` (Figure 2—figure supplement 1), ``supplements``, ``sweep``,
+``recovery``.
 """
 
 from .figure2 import plot_msvt_by_layer, plot_msvt_categories
@@ -13,6 +14,7 @@ from .figure5 import plot_importance_study
 from .figure6 import plot_alignment, plot_shapley
 from .projection import plot_projection_symmetry
 from .rdms import plot_rdms, plot_view_rdms
+from .recovery import plot_recovery
 from .stimuli import plot_contact_sheet
 from .supplements import (
     plot_category_invariance,
@@ -39,6 +41,7 @@ __all__ = [
     "plot_sweep",
     "plot_contact_sheet",
     "plot_projection_symmetry",
+    "plot_recovery",
     "plot_pooling",
     "plot_normalization",
     "plot_shift",

@@ -138,6 +138,7 @@ def _plot_shares_and_shuffle(result, part, *, letters):
     c.set_ylabel("r with original tuning")
     c.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     pivot = result.msvt.pivot_table(index="object", columns="images", values="msvt")
+    pivot = pivot.reindex(columns=["insertion", "shuffled"])  # an index NaN on every object leaves no column
     d.scatter(pivot["insertion"], pivot["shuffled"], s=12, label="one object")
     d.plot([-1, 1], [-1, 1], color="0.6", ls="--", lw=0.8, label="identity")
     r = np.corrcoef(pivot["insertion"], pivot["shuffled"])[0, 1] if len(pivot) > 2 else np.nan
