@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Sequence
     from typing import Any
 
     import numpy as np
     import numpy.typing as npt
     import torch
+    from matplotlib.axes import Axes
 
 #: A file or folder: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
 PathLike: TypeAlias = "str | os.PathLike[str]"
@@ -32,7 +34,11 @@ IntArray: TypeAlias = "npt.NDArray[np.int64]"
 #: A boolean array (masks).
 BoolArray: TypeAlias = "npt.NDArray[np.bool_]"
 
+#: Matplotlib Axes to draw into: a sequence of ``matplotlib.axes.Axes`` or the object array of
+#: ``plt.subplots``.
+AxesSequence: TypeAlias = "Sequence[Axes] | npt.NDArray[Any]"
+
 #: A ``torch.Tensor`` (for annotations of modules that import torch only when called).
 Tensor: TypeAlias = "torch.Tensor"
 
-__all__ = ["BoolArray", "FloatArray", "IntArray", "PathLike", "RandomState", "Tensor"]
+__all__ = ["AxesSequence", "BoolArray", "FloatArray", "IntArray", "PathLike", "RandomState", "Tensor"]

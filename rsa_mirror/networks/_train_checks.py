@@ -13,7 +13,7 @@ from .datasets import ImageData
 from .devices import resolve_device
 
 
-def check_data(data):
+def check_data(data: object) -> None:
     """Raise unless ``data`` is an ``ImageData`` that ``train`` can use."""
     if not isinstance(data, ImageData):
         raise InvalidTypeError(f"Invalid type for 'data': expected ImageData (load_dataset), got {type(data).__name__}")
@@ -40,7 +40,7 @@ def check_data(data):
         )
 
 
-def check_positive(name, value) -> float:
+def check_positive(name: str, value: object) -> float:
     """``value`` as a float if it is a finite number > 0, else InvalidArgumentError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidArgumentError(f"Invalid value for {name!r}: expected a finite number > 0, got {value!r}")
@@ -49,7 +49,7 @@ def check_positive(name, value) -> float:
     return float(value)
 
 
-def check_fraction(val_fraction, n) -> float:
+def check_fraction(val_fraction: object, n: int) -> float:
     """``val_fraction`` as a float in [0, 1) that leaves one of ``n`` images for training, else raise."""
     allowed = f"a number in [0, 1) leaving at least one of the {n} images for training"
     if isinstance(val_fraction, (bool, np.bool_)) or not isinstance(
@@ -61,14 +61,14 @@ def check_fraction(val_fraction, n) -> float:
     return float(val_fraction)
 
 
-def check_device(device) -> torch.device:
+def check_device(device: str | torch.device) -> torch.device:
     """The torch device ``device`` names (``auto``, ``cpu``, ``cuda``, ...), one that is here, else raise."""
     try:
-        device = resolve_device(device)
+        resolved = resolve_device(device)
     except (RuntimeError, TypeError):
         raise InvalidArgumentError(
             f"Invalid value for 'device': expected auto, cpu, cuda, ..., got {device!r}"
         ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
+    if resolved.type == "cuda" and not torch.cuda.is_available():
         raise InvalidArgumentError("Invalid value for 'device': expected auto or cpu (no CUDA device here), got 'cuda'")
-    return device
+    return resolved

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
@@ -24,6 +26,10 @@ from .control import ControlNet
 from .devices import autocast
 from .models import load_torch_file
 
+if TYPE_CHECKING:
+    from .._typing import PathLike
+    from .datasets import ImageData
+
 # Settings of a run that may differ on resume: more epochs extend the run; another thread count warns.
 _EXTENDABLE, _WARN_ONLY = ("epochs",), ("threads",)
 _BEFORE_VARIANTS = {"variant": "paper", "patience": 0}
@@ -34,16 +40,16 @@ _LOSS = nn.CrossEntropyLoss()
 class _Plan:
     """One checked run of ``train``: the regime's data on the device, its split, schedule and config."""
 
-    data: object
+    data: ImageData
     images: torch.Tensor
     labels: torch.Tensor
     fit: torch.Tensor
     val: torch.Tensor
-    schedule: dict
-    config: dict
+    schedule: dict[str, Any]
+    config: dict[str, Any]
     seed: int
     device: torch.device
-    checkpoint: object
+    checkpoint: PathLike | None
 
 
 class _Run:
@@ -55,17 +61,20 @@ class _Run:
     network's dropout through it, so runs in parallel threads share no random state).
     """
 
-    def __init__(self, plan: _Plan, generator=None):
+    def __init__(self, plan: _Plan, generator: torch.Generator | None = None) -> None:
         self.plan, self.generator = plan, generator
         schedule, config, device = plan.schedule, plan.config, plan.device
         _seed_torch(plan.seed, device)  # the initial weights
         self.network = network = ControlNet(plan.data.n_classes, config["variant"]).to(device)
+        self.step: torch.optim.Optimizer
         if schedule["optimizer"] == "sgd":
             self.step = torch.optim.SGD(network.parameters(), lr=schedule["lr"], momentum=0.9)
         else:
             self.step = torch.optim.Adam(network.parameters(), lr=schedule["lr"])
         self.scheduler = torch.optim.lr_scheduler.StepLR(self.step, step_size=schedule["halve_every"], gamma=0.5)
-        self.rows, self.start, self.best = [], 0, None
+        self.rows: list[dict[str, Any]] = []
+        self.start = 0
+        self.best: dict[str, torch.Tensor] | None = None
         checkpoint = plan.checkpoint
         if checkpoint is not None and Path(checkpoint).exists():
             state = _read_checkpoint(checkpoint, config, device)
@@ -84,14 +93,14 @@ class _Run:
         """Epochs still to run (at most: early stopping may end the run sooner)."""
         return 0 if self.stopped else max(self.plan.schedule["epochs"] - self.start, 0)
 
-    def epochs(self):
+    def epochs(self) -> Iterator[int]:
         """The 0-based epochs still to run, until the schedule ends or early stopping ends the run."""
         for epoch in range(self.start, self.plan.schedule["epochs"]):
             if self.stopped:
                 return
             yield epoch
 
-    def epoch(self, epoch):
+    def epoch(self, epoch: int) -> None:
         """Train one epoch (0-based), validate, record its row and write the checkpoint."""
         plan, network, step, schedule, config = self.plan, self.network, self.step, self.plan.schedule, self.plan.config
         images, labels, fit, device, seed = plan.images, plan.labels, plan.fit, plan.device, plan.seed
@@ -146,7 +155,7 @@ class _Run:
             with atomic_path(plan.checkpoint) as tmp:
                 torch.save(state, tmp)
 
-    def finish(self) -> tuple:
+    def finish(self) -> tuple[ControlNet, pd.DataFrame, dict[str, Any]]:
         """What ``TrainResult`` holds: the network, the history (a DataFrame) and the config.
 
         The network holds the best epoch's weights under early stopping, else the last; CPU, eval mode.
@@ -156,7 +165,7 @@ class _Run:
         return self.network.cpu().eval(), pd.DataFrame(self.rows), self.plan.config
 
 
-def early_stop_epoch(val_losses, patience) -> int | None:
+def early_stop_epoch(val_losses: Iterable[float], patience: int) -> int | None:
     """The epoch (1-based) after which early stopping ends a run, or None while it goes on.
 
     The rule of the authors' released notebooks: an epoch whose validation loss is at most the
@@ -174,7 +183,7 @@ def early_stop_epoch(val_losses, patience) -> int | None:
     return None
 
 
-def _seed_torch(seed, device):
+def _seed_torch(seed: int, device: torch.device) -> None:
     """Seed the random state that dropout draws from: the CPU's and, on CUDA, that device's."""
     torch.default_generator.manual_seed(seed)
     if device.type == "cuda":
@@ -182,7 +191,7 @@ def _seed_torch(seed, device):
             torch.cuda.manual_seed(seed)
 
 
-def _read_checkpoint(path, config, device) -> dict:
+def _read_checkpoint(path: PathLike, config: Mapping[str, Any], device: torch.device) -> dict[str, Any]:
     """A checkpoint of ``train``, refused when its fingerprint differs from ``config``'s."""
     state = load_torch_file(path, device, ("config", "network", "optimizer", "scheduler", "history"))
     if not isinstance(state["config"], dict) or not isinstance(state["history"], list):
@@ -208,7 +217,14 @@ def _read_checkpoint(path, config, device) -> dict:
 
 
 @torch.no_grad()
-def _evaluate(network, images, labels, rows, batch_size, device) -> tuple:
+def _evaluate(
+    network: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    rows: torch.Tensor,
+    batch_size: int,
+    device: torch.device,
+) -> tuple[float, float]:
     if len(rows) == 0:
         return float("nan"), float("nan")
     network.eval()

@@ -13,7 +13,9 @@ logits). Both variants share module names, so a state dict tells which it is (fc
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -41,7 +43,7 @@ _FC1_UNITS = {"paper": 128, "released": 256}
 _FC1_INPUTS = {"paper": 128 * 10 * 10, "released": 128 * 5 * 5}  # 32 -> 30 -> 28 -> 14 -> 12 -> 10 (-> 5)
 
 
-def control_layers(variant="paper") -> dict:
+def control_layers(variant: str = "paper") -> dict[str, str]:
     """Layer name -> module path of a control network: ``CONTROL_LAYERS``, fc3 rectified for ``released``."""
     check_option("variant", variant, CONTROL_VARIANTS)
     return {**CONTROL_LAYERS, "fc3": "readout"} if variant == "released" else dict(CONTROL_LAYERS)
@@ -67,7 +69,7 @@ class ControlNet(torch.nn.Sequential):
         InvalidArgumentError: ``n_classes`` not a whole number >= 1, or an unknown variant.
     """
 
-    def __init__(self, n_classes=10, variant="paper"):
+    def __init__(self, n_classes: int = 10, variant: str = "paper") -> None:
         n_classes = check_count("n_classes", n_classes)
         check_option("variant", variant, CONTROL_VARIANTS)
         features = [
@@ -105,19 +107,22 @@ class ControlNet(torch.nn.Sequential):
             for module in self.modules():
                 if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
                     torch.nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")  # He-uniform: sqrt(6 / fan_in)
-                    torch.nn.init.zeros_(module.bias)
+                    if module.bias is not None:
+                        torch.nn.init.zeros_(module.bias)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The logits (n, n_classes) of a batch (n, 3, 32, 32); ``readout`` sees them without altering them."""
         for name, module in self.named_children():
             if name != "readout":
                 x = module(x)
         if self.variant == "released":
-            self.readout(x)  # not in place: its forward hooks see relu(logits), the output stays the logits
+            self.get_submodule("readout")(
+                x
+            )  # not in place: its forward hooks see relu(logits), the output stays the logits
         return x
 
 
-def control_net_from_state(state, variant=None) -> ControlNet:
+def control_net_from_state(state: Mapping[str, Any], variant: str | None = None) -> ControlNet:
     """A ``ControlNet`` (eval mode, float32) holding a state dict (tensors or arrays).
 
     Args:
@@ -128,8 +133,8 @@ def control_net_from_state(state, variant=None) -> ControlNet:
         InvalidArgumentError: no control network weights, weights of another variant than
             ``variant``, or a state dict that does not fit.
     """
-    state = {k: torch.as_tensor(v) for k, v in state.items()}
-    classes, fc1 = state.get("fc3.weight"), state.get("fc1.weight")
+    tensors = {k: torch.as_tensor(v) for k, v in state.items()}
+    classes, fc1 = tensors.get("fc3.weight"), tensors.get("fc1.weight")
     if classes is None or classes.ndim != 2 or classes.shape[0] < 1:
         raise InvalidArgumentError("no control network weights (no 2-D 'fc3.weight')")
     found = next((v for v in CONTROL_VARIANTS if fc1 is not None and fc1.shape[-1] == _FC1_INPUTS[v]), None)
@@ -141,7 +146,7 @@ def control_net_from_state(state, variant=None) -> ControlNet:
             )
     network = ControlNet(classes.shape[0], variant or found or "paper")
     try:
-        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     except RuntimeError as error:
         raise InvalidArgumentError(f"does not hold a control network ({error})") from None
     return network.eval()

@@ -11,6 +11,7 @@ waiting for the GPU.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import torch
 
@@ -22,7 +23,7 @@ DTYPES = (None, torch.float32, torch.bfloat16, torch.float16)
 _DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
 
 
-def resolve_device(device) -> torch.device:
+def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; anything else as ``torch.device``, checked.
 
     Args:
@@ -40,6 +41,7 @@ def resolve_device(device) -> torch.device:
         raise InvalidTypeError(
             f"Invalid type for 'device': expected one of {_DEVICES} or a torch.device, got {device!r}"
         )
+    resolved: torch.device | None
     try:
         resolved = torch.device(device)
     except RuntimeError:
@@ -58,7 +60,7 @@ def resolve_device(device) -> torch.device:
     return resolved
 
 
-def compute_dtype(device, dtype=None):
+def compute_dtype(device: torch.device, dtype: torch.dtype | None = None) -> torch.dtype:
     """The dtype a forward pass computes in: ``dtype``, or bfloat16 on CUDA and float32 elsewhere when None.
 
     Raises:
@@ -70,17 +72,17 @@ def compute_dtype(device, dtype=None):
     return dtype
 
 
-def autocast(device, dtype=None):
+def autocast(device: torch.device, dtype: torch.dtype | None = None) -> torch.autocast:
     """The autocast context of a forward pass on ``device`` (the package's one precision rule).
 
     ``dtype`` None: bfloat16 autocast on CUDA, none (float32) elsewhere; ``torch.float32``: full
     precision on any device; bfloat16 or float16: autocast to it.
     """
-    dtype = compute_dtype(device, dtype)
-    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
+    computed = compute_dtype(device, dtype)
+    return torch.autocast(device.type, dtype=computed, enabled=computed != torch.float32)
 
 
-def to_device(tensor, device) -> torch.Tensor:
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     """``tensor`` (CPU) on ``device``; to CUDA through pinned memory, without waiting for the GPU."""
     if device.type != "cuda":
         return tensor.to(device)
@@ -88,7 +90,7 @@ def to_device(tensor, device) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def fast_kernels(device):
+def fast_kernels(device: torch.device) -> Iterator[None]:
     """On CUDA: cuDNN picks its fastest algorithms (unless deterministic) and float32 products use TF32."""
     if device.type != "cuda":
         yield

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,11 @@ from .control import SHIPPED_NETWORK, SHIPPED_SHA256, control_net_from_state
 from .models import load_torch_file
 from .training import TrainResult
 
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
-def save_network(path, result, *, dtype=torch.float16) -> Path:
+
+def save_network(path: PathLike, result: TrainResult, *, dtype: torch.dtype = torch.float16) -> Path:
     """Write a trained network's weights (float16 by default, a few MB) and settings atomically.
 
     The file holds tensors and plain values only (``load_network`` reads it with
@@ -43,7 +47,7 @@ def save_network(path, result, *, dtype=torch.float16) -> Path:
     return Path(path)
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """NumPy scalars and arrays as Python numbers and lists (what ``weights_only`` reads back)."""
     if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
@@ -52,7 +56,7 @@ def _plain(value):
     return value
 
 
-def load_network(path) -> TrainResult:
+def load_network(path: PathLike) -> TrainResult:
     """Read ``save_network``'s file back (weights widened to float32), as the variant its config names.
 
     Only tensors and plain values are read (``torch.load(weights_only=True)``): nothing in the

@@ -19,6 +19,8 @@ given, float32 elsewhere); passes run under ``torch.inference_mode()``.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -29,6 +31,15 @@ from ..stimuli.base import gray_images
 from .devices import autocast, resolve_device
 from .models import INPUT_PATH, LoadedModel, model_input
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import IntArray
+    from ..stimuli.base import StimulusSet
+
+#: A layer function: grayscale batch (B, H, W) -> (B, n) responses (``layer_function``).
+LayerFunction = Callable[[torch.Tensor], torch.Tensor]
+
 GRAY_STEM = True  # layer_function's default: fold the input's three identical channels into the first convolution
 
 
@@ -36,7 +47,7 @@ class _AllLayersSeen(Exception):
     """Raised by the last hook of a pass to skip the rest of the network."""
 
 
-def as_loaded(model) -> LoadedModel:
+def as_loaded(model: LoadedModel | torch.nn.Module) -> LoadedModel:
     """``model`` as a ``LoadedModel``: itself, or a plain ``torch.nn.Module`` wrapped ("module", no presets).
 
     Raises:
@@ -52,7 +63,12 @@ def as_loaded(model) -> LoadedModel:
     return LoadedModel("module", model, "as given")
 
 
-def run_layers(network, batch, paths, consume):
+def run_layers(
+    network: torch.nn.Module,
+    batch: torch.Tensor,
+    paths: Mapping[str, str],
+    consume: Callable[[str, Any], object],
+) -> set[str]:
     """One forward pass that hands the output of each module in ``paths`` to ``consume`` from its hook.
 
     Args:
@@ -70,10 +86,10 @@ def run_layers(network, batch, paths, consume):
         InvalidArgumentError: a requested module runs more than once per pass (a shared
             module, e.g. the ReLU inside a ResNet block: hook the block instead).
     """
-    modules, seen = dict(network.named_modules()), set()
+    modules, seen = dict(network.named_modules()), set[str]()
 
-    def hook_for(name):
-        def hook(_module, _inputs, output):
+    def hook_for(name: str) -> Callable[[torch.nn.Module, Any, Any], None]:
+        def hook(_module: torch.nn.Module, _inputs: Any, output: Any) -> None:
             if name in seen:
                 raise InvalidArgumentError(
                     f"layer {name!r} ({paths[name]}) runs more than once per forward pass; hook its parent"
@@ -85,7 +101,8 @@ def run_layers(network, batch, paths, consume):
 
         return hook
 
-    def input_hook(name):  # the network's input: a forward pre-hook on the root module
+    # the network's input: a forward pre-hook on the root module
+    def input_hook(name: str) -> Callable[[torch.nn.Module, Any], None]:
         forward_hook = hook_for(name)
         return lambda module, inputs: forward_hook(module, inputs, inputs[0])
 
@@ -105,21 +122,30 @@ def run_layers(network, batch, paths, consume):
     return seen
 
 
-def run_until(network, path, batch):
+def run_until(network: torch.nn.Module, path: str | None, batch: torch.Tensor) -> Any:
     """The output of module ``path`` (None: the network's), the rest of the forward pass skipped."""
     if path is None:
         return network(batch)
-    captured = {}
+    captured: dict[str, Any] = {}
     run_layers(network, batch, {path: path}, lambda _name, output: captured.setdefault("value", output))
     return captured["value"]
 
 
 # network -> {(layer path, preprocessing, compile, gray stem): function}, so that repeated calls
 # on one network trace (and compile) it once.
-_LAYER_FUNCTIONS = weakref.WeakKeyDictionary()
+_LAYER_FUNCTIONS: weakref.WeakKeyDictionary[torch.nn.Module, dict[tuple[Any, ...], LayerFunction]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def layer_function(network, path, loaded=None, *, compile=False, gray_stem=None):
+def layer_function(
+    network: torch.nn.Module,
+    path: str | None,
+    loaded: LoadedModel | None = None,
+    *,
+    compile: bool = False,
+    gray_stem: bool | None = None,
+) -> LayerFunction:
     """A function: grayscale batch (B, H, W) on the network's device -> (B, n) layer responses.
 
     The batch is made the network's input (``model_input`` with ``loaded``'s size and
@@ -130,7 +156,9 @@ def layer_function(network, path, loaded=None, *, compile=False, gray_stem=None)
     ``GrayStem`` fed the grayscale batch. With ``compile`` the whole function goes through
     ``torch.compile`` (static shapes).
     """
-    size = mean = std = None
+    size: int | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
     if loaded is not None:
         size, mean, std = loaded.input_size, *(None if v is None else tuple(v) for v in (loaded.mean, loaded.std))
     gray_stem = GRAY_STEM if gray_stem is None else gray_stem
@@ -139,7 +167,7 @@ def layer_function(network, path, loaded=None, *, compile=False, gray_stem=None)
     if key not in functions:
         forward, takes_gray = _truncated(network, path, (mean or (0.0,) * 3, std or (1.0,) * 3) if gray_stem else None)
 
-        def function(gray):
+        def function(gray: torch.Tensor) -> torch.Tensor:
             if takes_gray:
                 batch = gray[:, None] if size is None else model_input(gray[:, None], size, None)
             else:
@@ -150,7 +178,9 @@ def layer_function(network, path, loaded=None, *, compile=False, gray_stem=None)
     return functions[key]
 
 
-def _truncated(network, path, gray_stem=None) -> tuple:
+def _truncated(
+    network: torch.nn.Module, path: str | None, gray_stem: tuple[Sequence[float], Sequence[float]] | None = None
+) -> tuple[LayerFunction, bool]:
     """(function of the network's input -> output of module ``path`` (None: the network's), takes gray).
 
     With ``gray_stem`` = (mean, std) of the three input channels, the first convolution is
@@ -170,10 +200,10 @@ def _truncated(network, path, gray_stem=None) -> tuple:
             takes_gray = gray_stem is not None and _fold_stem(extractor, *gray_stem)
             return (lambda batch: extractor(batch)["out"]), takes_gray
     reference = weakref.ref(network)  # the cache of layer functions must not keep the network alive
-    return (lambda batch: run_until(reference(), path, batch)), False
+    return (lambda batch: run_until(cast("torch.nn.Module", reference()), path, batch)), False
 
 
-def _fold_stem(extractor, mean, std) -> bool:
+def _fold_stem(extractor: torch.fx.GraphModule, mean: Sequence[float], std: Sequence[float]) -> bool:
     """Replace a traced network's first convolution by a ``GrayStem``; True if it was replaced.
 
     Only a plain strided convolution on 3 channels that reads the network's input is. FX gave the
@@ -183,11 +213,13 @@ def _fold_stem(extractor, mean, std) -> bool:
     if len(inputs) != 1 or len(inputs[0].users) != 1:
         return False
     (first,) = inputs[0].users
-    conv = extractor.get_submodule(first.target) if first.op == "call_module" else None
-    plain = type(conv) is torch.nn.Conv2d and (conv.in_channels, conv.groups, conv.dilation) == (3, 1, (1, 1))
-    if not (plain and conv.padding_mode == "zeros" and not isinstance(conv.padding, str) and min(conv.stride) > 1):
+    target = str(first.target)
+    conv = extractor.get_submodule(target) if first.op == "call_module" else None
+    if type(conv) is not torch.nn.Conv2d or (conv.in_channels, conv.groups, conv.dilation) != (3, 1, (1, 1)):
         return False
-    parent, _, name = first.target.rpartition(".")
+    if conv.padding_mode != "zeros" or isinstance(conv.padding, str) or min(conv.stride) <= 1:
+        return False
+    parent, _, name = target.rpartition(".")
     setattr(extractor.get_submodule(parent), name, GrayStem(conv, mean, std))
     return True
 
@@ -203,16 +235,17 @@ class GrayStem(torch.nn.Module):
     Weights are read from ``conv`` at each call, so the stem follows training.
     """
 
-    def __init__(self, conv, mean, std):
+    def __init__(self, conv: torch.nn.Conv2d, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
         self.conv, self.mean, self.std = conv, tuple(map(float, mean)), tuple(map(float, std))
 
-    def forward(self, gray):
+    def forward(self, gray: torch.Tensor) -> torch.Tensor:
         """The convolution's output (B, out, out_h, out_w) for a grayscale batch (B, 1, H, W)."""
         conv, functional = self.conv, torch.nn.functional
-        weight = sum(conv.weight[:, c] / self.std[c] for c in range(3))  # (out, k_h, k_w)
-        shift = sum(conv.weight[:, c] * (self.mean[c] / self.std[c]) for c in range(3))
-        (s_h, s_w), (p_h, p_w), (k_h, k_w) = conv.stride, conv.padding, conv.kernel_size
+        weight = cast(torch.Tensor, sum(conv.weight[:, c] / self.std[c] for c in range(3)))  # (out, k_h, k_w)
+        shift = cast(torch.Tensor, sum(conv.weight[:, c] * (self.mean[c] / self.std[c]) for c in range(3)))
+        padding = cast("tuple[int, int]", conv.padding)  # numeric: _fold_stem folds no other
+        (s_h, s_w), (p_h, p_w), (k_h, k_w) = conv.stride, padding, conv.kernel_size
         height, width = gray.shape[-2:]
         out_h, out_w = (height + 2 * p_h - k_h) // s_h + 1, (width + 2 * p_w - k_w) // s_w + 1
         b_h, b_w = -(-k_h // s_h), -(-k_w // s_w)  # kernel size in blocks
@@ -227,7 +260,7 @@ class GrayStem(torch.nn.Module):
         return functional.conv2d(blocks, kernel) + offset
 
 
-def select_units(response, units, unit_list, layer) -> torch.Tensor:
+def select_units(response: torch.Tensor, units: torch.Tensor, unit_list: IntArray, layer: str | None) -> torch.Tensor:
     """Columns ``units`` of a (B, n) layer response, checked against n (``unit_list``: them on the CPU)."""
     if unit_list.max() >= response.shape[1]:
         where = "the network's output" if layer is None else f"layer {layer!r}"
@@ -238,7 +271,16 @@ def select_units(response, units, unit_list, layer) -> torch.Tensor:
     return response[:, units]
 
 
-def unit_responses(model, stimuli, layer, units, *, device="auto", batch_size=256, dtype=None) -> np.ndarray:
+def unit_responses(
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet | npt.ArrayLike,
+    layer: str | None,
+    units: npt.ArrayLike | None,
+    *,
+    device: str | torch.device = "auto",
+    batch_size: int = 256,
+    dtype: torch.dtype | None = None,
+) -> np.ndarray:
     """(n_units, n_images) responses of selected units (None: all; ``layer`` None: the output).
 
     Args:
@@ -263,13 +305,14 @@ def unit_responses(model, stimuli, layer, units, *, device="auto", batch_size=25
     device = resolve_device(device)
     network = loaded.module.to(device).eval()
     path = None if layer is None else loaded.resolve_layers([layer])[layer]
-    every = units is None
-    units = None if every else torch.as_tensor(unit_list, device=device)
+    selected = None if unit_list is None else torch.as_tensor(unit_list, device=device)
     function = layer_function(network, path, loaded if isinstance(model, LoadedModel) else None)
-    parts = []
+    parts: list[np.ndarray] = []
     for start in range(0, len(images), batch_size):
         batch = torch.as_tensor(images[start : start + batch_size], device=device)
         with torch.inference_mode(), autocast(device, dtype):
             response = function(batch)
-            parts.append((response if every else select_units(response, units, unit_list, layer)).float().cpu().numpy())
+            if selected is not None and unit_list is not None:  # (both or neither)
+                response = select_units(response, selected, unit_list, layer)
+            parts.append(response.float().cpu().numpy())
     return np.concatenate(parts).T

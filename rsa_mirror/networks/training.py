@@ -22,8 +22,10 @@ plain values only, so a crafted file cannot run code; they hold no other Python 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,10 @@ from ._train_run import _Plan, _Run, early_stop_epoch  # noqa: F401  (early_stop
 from .control import CONTROL_VARIANTS, ControlNet, control_net_from_state
 from .datasets import REGIMES, apply_regime
 from .models import INPUT_PATH, LoadedModel
+
+if TYPE_CHECKING:
+    from .._typing import PathLike, RandomState
+    from .datasets import ImageData
 
 # The paper's schedules (250 epochs, batch 256) and the ones used here at small scale.
 SCHEDULES = {
@@ -71,7 +77,7 @@ class TrainResult(Result):
 
     network: ControlNet
     history: pd.DataFrame
-    config: dict
+    config: dict[str, Any]
 
     def summary(self) -> pd.DataFrame:
         """One row: dataset, regime, seed, epochs run, final losses and accuracies, seconds in all."""
@@ -82,13 +88,13 @@ class TrainResult(Result):
         row["seconds"] = float(self.history["seconds"].sum()) if len(self.history) else 0.0
         return pd.DataFrame([row])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """``network``: the state dict as float32 NumPy arrays (parameter name -> array); history and config."""
         state = {k: v.detach().cpu().numpy() for k, v in self.network.state_dict().items()}
         return {"network": state, "history": self.history, "config": dict(self.config)}
 
     @classmethod
-    def from_dict(cls, data) -> TrainResult:
+    def from_dict(cls, data: dict[str, Any]) -> TrainResult:
         """A ``TrainResult`` from ``to_dict()``'s mapping (the network rebuilt from its state dict).
 
         Raises:
@@ -116,21 +122,21 @@ class TrainResult(Result):
 
 
 def train(
-    data,
+    data: ImageData,
     *,
-    regime="original",
-    variant="paper",
-    patience=None,
-    epochs=None,
-    batch_size=None,
-    optimizer=None,
-    lr=None,
-    halve_every=None,
-    val_fraction=0.1,
-    random_state=0,
-    device="auto",
-    checkpoint=None,
-    verbose=False,
+    regime: str = "original",
+    variant: str = "paper",
+    patience: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    halve_every: int | None = None,
+    val_fraction: float = 0.1,
+    random_state: RandomState = 0,
+    device: str | torch.device = "auto",
+    checkpoint: PathLike | None = None,
+    verbose: bool = False,
 ) -> TrainResult:
     """Train a ``ControlNet`` on ``data`` under a label regime.
 
@@ -216,8 +222,10 @@ def train(
 
 
 def _plan(
-    data, *, regime, variant, patience, epochs, batch_size, optimizer, lr, halve_every, val_fraction,
-    random_state, device, checkpoint, cache=None,
+    data: ImageData, *, regime: str, variant: str, patience: int | None, epochs: int | None,
+    batch_size: int | None, optimizer: str | None, lr: float | None, halve_every: int | None,
+    val_fraction: float, random_state: RandomState, device: str | torch.device, checkpoint: PathLike | None,
+    cache: dict[tuple[str, int], Any] | None = None,
 ) -> _Plan:  # fmt: skip
     """Check ``train``'s arguments and data and prepare the run.
 
@@ -271,14 +279,14 @@ def _plan(
     return _Plan(data, images, labels, fit, val, schedule, config, seed, device, checkpoint)
 
 
-def _devices(device) -> list:
+def _devices(device: torch.device) -> list[int]:
     """The CUDA devices whose random state ``train`` forks (none on the CPU)."""
     if device.type != "cuda":
         return []
     return [device.index if device.index is not None else torch.cuda.current_device()]
 
 
-def _fingerprint(data, device, cache) -> dict:
+def _fingerprint(data: ImageData, device: torch.device, cache: dict[tuple[str, int], Any]) -> dict[str, Any]:
     """What else determines a run besides the schedule: the data's content and the software."""
     counts = torch.bincount(data.labels.long(), minlength=data.n_classes).tolist()
     return {
@@ -290,7 +298,7 @@ def _fingerprint(data, device, cache) -> dict:
     }
 
 
-def _data_sha256(data) -> str:
+def _data_sha256(data: ImageData) -> str:
     """The SHA-256 of the images (as float32), the labels (as int64), their shapes and the class count."""
     digest = hashlib.sha256()
     for tensor in (data.images.float(), data.labels.long()):
@@ -300,7 +308,7 @@ def _data_sha256(data) -> str:
     return digest.hexdigest()
 
 
-def _cached(cache, what, source, compute):
+def _cached(cache: dict[tuple[str, int], Any], what: str, source: Any, compute: Callable[[Any], Any]) -> Any:
     """``compute(source)``, kept in ``cache`` under ``(what, id(source))`` with ``source`` (so its id stays unique)."""
     key = (what, id(source))
     if key not in cache:

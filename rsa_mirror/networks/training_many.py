@@ -37,8 +37,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -65,7 +66,11 @@ JOB_KEYS = (
     "random_state",
     "checkpoint",
 )
-_DEFAULTS = {key: None for key in JOB_KEYS} | {"regime": "original", "variant": "paper", "val_fraction": 0.1}
+_DEFAULTS: dict[str, Any] = {key: None for key in JOB_KEYS} | {
+    "regime": "original",
+    "variant": "paper",
+    "val_fraction": 0.1,
+}
 _DEFAULTS["random_state"] = 0
 
 
@@ -81,11 +86,11 @@ class GeneratorDropout(nn.Module):
         generator: a ``torch.Generator`` on the input's device.
     """
 
-    def __init__(self, p, generator):
+    def __init__(self, p: float, generator: torch.Generator | None) -> None:
         super().__init__()
         self.p, self.generator = float(p), generator
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` with a share ``p`` of its values zeroed and the others scaled by 1 / (1 - p) (training), else ``x``."""
         if not self.training or self.p == 0 or x.numel() == 0:
             return x
@@ -95,7 +100,13 @@ class GeneratorDropout(nn.Module):
         return x * noise
 
 
-def train_many(jobs, *, device="auto", workers=None, verbose=False) -> list[TrainResult]:
+def train_many(
+    jobs: Sequence[Mapping[str, Any]],
+    *,
+    device: str | torch.device = "auto",
+    workers: int | None = None,
+    verbose: bool = False,
+) -> list[TrainResult]:
     """Train one control network per job on ``device``, all at once, each as ``train`` would alone.
 
     Every job is checked, and its data prepared, before any training. Each network's weights,
@@ -137,7 +148,8 @@ def train_many(jobs, *, device="auto", workers=None, verbose=False) -> list[Trai
     if workers is None:
         workers = min(len(jobs), os.cpu_count() or 1) if device.type == "cuda" else 1
     workers = min(check_count("workers", workers), len(jobs))
-    cache, runs = {}, []
+    cache: dict[tuple[str, int], Any] = {}
+    runs: list[_Run] = []
     with torch.random.fork_rng(devices=_devices(device)):  # each run seeds its initial weights; left as it was
         for index, job in enumerate(jobs):
             with _naming_the_job(index):
@@ -146,13 +158,13 @@ def train_many(jobs, *, device="auto", workers=None, verbose=False) -> list[Trai
     bar = tqdm(total=sum(run.epochs_left for run in runs), desc=f"training {len(runs)} networks", disable=not verbose)
     lock, stop = threading.Lock(), threading.Event()
 
-    def advance():
+    def advance() -> None:
         with lock:
             bar.update()
 
     try:
         if workers == 1:
-            results = []
+            results: list[TrainResult] = []
             for index, run in enumerate(runs):
                 try:
                     results.append(_train_one(run, advance, stop))
@@ -166,7 +178,7 @@ def train_many(jobs, *, device="auto", workers=None, verbose=False) -> list[Trai
     return results
 
 
-def _check_jobs(jobs) -> list:
+def _check_jobs(jobs: object) -> list[dict[str, Any]]:
     """``jobs`` as a list of dicts, refused with the job and the key at fault."""
     if isinstance(jobs, (str, bytes, Mapping)) or not isinstance(jobs, Sequence):
         raise InvalidTypeError(
@@ -174,7 +186,7 @@ def _check_jobs(jobs) -> list:
         )
     if len(jobs) == 0:
         raise InvalidArgumentError("Invalid value for 'jobs': expected at least one job, got none")
-    owners = {}
+    owners: dict[Path, int] = {}
     for index, job in enumerate(jobs):
         if not isinstance(job, Mapping):
             raise InvalidTypeError(
@@ -211,7 +223,7 @@ def _check_jobs(jobs) -> list:
 
 
 @contextlib.contextmanager
-def _naming_the_job(index):
+def _naming_the_job(index: int) -> Iterator[None]:
     """Raise the package's errors inside with the job's position in front of their message."""
     try:
         yield
@@ -219,7 +231,7 @@ def _naming_the_job(index):
         raise type(error)(f"jobs[{index}]: {error}") from None
 
 
-def _train_one(run, advance, stop) -> TrainResult:
+def _train_one(run: _Run, advance: Callable[[], None], stop: threading.Event) -> TrainResult:
     """Train ``run`` to its end (or to the end of the epoch in which ``stop`` is set), its dropout on its generator."""
     network = run.network
     dropouts = {name: m for name, m in network.named_children() if isinstance(m, nn.Dropout)}
@@ -237,16 +249,20 @@ def _train_one(run, advance, stop) -> TrainResult:
     return TrainResult(*run.finish())
 
 
-def _train_in_threads(runs, workers, advance, stop, device) -> list:
+def _train_in_threads(
+    runs: Sequence[_Run], workers: int, advance: Callable[[], None], stop: threading.Event, device: torch.device
+) -> list[TrainResult]:
     """Train ``runs`` on ``workers`` host threads (on CUDA each run on a stream of its own); errors stop the rest."""
-    results, errors, queue = [None] * len(runs), {}, list(range(len(runs)))
+    results: list[Any] = [None] * len(runs)  # each filled by its thread
+    errors: dict[int, BaseException] = {}
+    queue = list(range(len(runs)))
     if device.type == "cuda":
         streams = [torch.cuda.Stream(device) for _ in runs]
         for stream in streams:
             stream.wait_stream(torch.cuda.current_stream(device))  # the data and weights copied to the device
     taken = threading.Lock()
 
-    def work():
+    def work() -> None:
         while not stop.is_set():
             with taken:
                 if not queue:
@@ -282,7 +298,7 @@ def _train_in_threads(runs, workers, advance, stop, device) -> list:
     return results
 
 
-def _note(error, text):
+def _note(error: BaseException, text: str) -> None:
     """Add ``text`` to the message of ``error`` as it is shown (Python >= 3.11; before, nothing)."""
     if hasattr(error, "add_note"):
         error.add_note(text)

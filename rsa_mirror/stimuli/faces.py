@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -37,6 +38,11 @@ from .._utils import atomic_path, check_count, check_random_state
 from ..errors import FileFormatError
 from .base import StimulusSet
 from .mesh import BACKGROUND, Mesh, check_views, draw, ellipsoid, render_mesh, symmetric_mesh
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import PathLike, RandomState
 
 FACE_MESH_PATH = Path(__file__).parent.parent / "data" / "face_template.ply"
 FACE_MESH_SHA256 = "2c9898e9582ac2fd76131e5757f063315cbe8781ffbd036e2bb5f1bd1fa8215e"
@@ -58,7 +64,7 @@ def user_face_mesh_path() -> Path:
     return Path(base) / "rsa_mirror" / "face_template.ply"
 
 
-def fetch_face_mesh(destination=None, *, archive=None) -> Path:
+def fetch_face_mesh(destination: PathLike | None = None, *, archive: PathLike | None = None) -> Path:
     """Get the menpo3d template face mesh into ``destination`` (atomically), checking SHA-256.
 
     Args:
@@ -74,13 +80,16 @@ def fetch_face_mesh(destination=None, *, archive=None) -> Path:
         RuntimeError: the archive could not be downloaded, or its content has another hash.
         FileFormatError: ``archive`` is not a tar archive holding the template.
     """
-    destination = Path(destination) if destination is not None else _writable_mesh_path()
+    target = Path(destination) if destination is not None else _writable_mesh_path()
     with tempfile.TemporaryDirectory() as folder:
         if archive is None:
             archive = _download_archive(Path(folder))
         try:
             with tarfile.open(archive) as tar:
-                data = tar.extractfile(MEMBER).read()
+                member = tar.extractfile(MEMBER)
+                if member is None:  # a link or folder of that name
+                    raise KeyError(MEMBER)
+                data = member.read()
         except (tarfile.TarError, KeyError, EOFError, OSError) as error:
             if isinstance(error, FileNotFoundError):
                 raise
@@ -90,10 +99,10 @@ def fetch_face_mesh(destination=None, *, archive=None) -> Path:
     digest = hashlib.sha256(data).hexdigest()
     if digest != FACE_MESH_SHA256:
         raise RuntimeError(f"{MEMBER} has SHA-256 {digest}, expected {FACE_MESH_SHA256}; not written")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(destination) as tmp:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
         tmp.write_bytes(data)
-    return destination
+    return target
 
 
 def _writable_mesh_path() -> Path:
@@ -102,7 +111,7 @@ def _writable_mesh_path() -> Path:
     return FACE_MESH_PATH if os.access(existing, os.W_OK) else user_face_mesh_path()
 
 
-def _download_archive(folder) -> Path:
+def _download_archive(folder: Path) -> Path:
     """The menpo3d source archive in ``folder``: fetched directly (hash-checked), else by pip."""
     archive = folder / "menpo3d-0.8.6.tar.gz"
     try:
@@ -129,7 +138,7 @@ def _download_archive(folder) -> Path:
 
 
 @functools.lru_cache(maxsize=2)
-def load_face_mesh(path=None) -> Mesh:
+def load_face_mesh(path: PathLike | None = None) -> Mesh:
     """The template face, exactly mirror-symmetric, centred and scaled to the unit sphere.
 
     ``path`` None: ``FACE_MESH_PATH``, else ``user_face_mesh_path()``, whichever exists.
@@ -177,7 +186,9 @@ def load_face_mesh(path=None) -> Mesh:
     return Mesh(mesh.vertices / np.linalg.norm(mesh.vertices, axis=1).max(), mesh.faces, mesh.albedo)
 
 
-def face_identity(mesh, rng, *, n_bumps=12, amplitude=0.05, width=0.3) -> Mesh:
+def face_identity(
+    mesh: Mesh, rng: RandomState, *, n_bumps: int = 12, amplitude: float = 0.05, width: float = 0.3
+) -> Mesh:
     """A new identity: random global proportions and smooth, left-right symmetric bumps.
 
     The displacement is a sum of Gaussian bumps (``n_bumps`` random centres on the face, each
@@ -198,7 +209,7 @@ def face_identity(mesh, rng, *, n_bumps=12, amplitude=0.05, width=0.3) -> Mesh:
     return Mesh(vertices + displacement, mesh.faces, mesh.albedo)
 
 
-def face_template(*, stacklevel=2, instead="faces are procedural heads instead"):
+def face_template(*, stacklevel: int = 2, instead: str = "faces are procedural heads instead") -> Mesh | None:
     """The real face mesh when fetched, else None (procedural heads), with a warning saying so."""
     try:
         return load_face_mesh()
@@ -207,7 +218,7 @@ def face_template(*, stacklevel=2, instead="faces are procedural heads instead")
         return None
 
 
-def face_parts(rng) -> list:
+def face_parts(rng: np.random.Generator) -> list[Mesh]:
     """The parts of a procedural head (half a face: ``symmetric_mesh(parts, 1)`` mirrors it)."""
     width, height, depth = draw(rng, 0.7, 0.85), draw(rng, 0.95, 1.15), draw(rng, 0.8, 0.95)
     skin = draw(rng, 0.6, 0.8)
@@ -228,7 +239,13 @@ def face_parts(rng) -> list:
 
 
 def render_faces(
-    *, n_identities=25, views_deg=FIV_YAW_DEG, size=227, equalize_luminance=True, random_state=None, verbose=False
+    *,
+    n_identities: int = 25,
+    views_deg: npt.ArrayLike = FIV_YAW_DEG,
+    size: int = 227,
+    equalize_luminance: bool = True,
+    random_state: RandomState = None,
+    verbose: bool = False,
 ) -> StimulusSet:
     """FIV-like face set: n_identities x views of the template face with symmetric deformations.
 

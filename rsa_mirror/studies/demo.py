@@ -10,16 +10,24 @@ recordings and the faces shown: the patch part (``patches.patch_study``), the in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..results import Result
 from .figure2 import MsvtResult, msvt_study
 from .figure6 import AlignmentResult, alignment_study
 from .patches import PatchResult, patch_study
 
+if TYPE_CHECKING:
+    from rsatoolbox.data import Dataset
 
-def demo_networks(*, imagenet=True, seed=0) -> dict:
+    from .._typing import RandomState
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
+
+
+def demo_networks(*, imagenet: bool = True, seed: int = 0) -> dict[str, LoadedModel]:
     """The demo's networks, label -> ``LoadedModel`` (needs torch: ``pip install rsa_mirror[models]``).
 
     With ``imagenet``: ``{"AlexNet": AlexNet with ImageNet weights}`` (from torchvision's cache);
@@ -48,7 +56,11 @@ class DemoResult(Result):
         alignment: ``AlignmentResult`` of the first network against the mirror-paired rows.
     """
 
-    NESTED: ClassVar[dict] = {"patches": PatchResult, "layers": MsvtResult, "alignment": AlignmentResult}
+    NESTED: ClassVar[dict[str, type[Result]]] = {
+        "patches": PatchResult,
+        "layers": MsvtResult,
+        "alignment": AlignmentResult,
+    }
 
     patches: PatchResult
     layers: MsvtResult
@@ -56,7 +68,14 @@ class DemoResult(Result):
 
 
 def demo_study(
-    recordings, faces, networks, *, n_bootstrap=1000, n_splits=100, random_state=0, normalize="none"
+    recordings: Mapping[str, Dataset],
+    faces: StimulusSet,
+    networks: Mapping[str, LoadedModel],
+    *,
+    n_bootstrap: int = 1000,
+    n_splits: int = 100,
+    random_state: RandomState = 0,
+    normalize: str = "none",
 ) -> DemoResult:
     """The default study on recordings and the faces shown.
 
@@ -78,5 +97,10 @@ def demo_study(
     paired = recordings.mirror_views() if hasattr(recordings, "mirror_views") else recordings
     layers = msvt_study(networks, faces, layers="all", object_key="identity")
     model = next(iter(networks.values()))
-    options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "random_state": random_state, "normalize": normalize}
+    options: dict[str, Any] = {
+        "n_bootstrap": n_bootstrap,
+        "n_splits": n_splits,
+        "random_state": random_state,
+        "normalize": normalize,
+    }
     return DemoResult(patch_study(recordings), layers, alignment_study(paired, faces, model, **options))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +19,12 @@ from ..errors import InvalidArgumentError, InvalidTypeError
 from ..networks.activations import model_view_rdms
 from ..results import Result, rdms_from_plain, rdms_to_dict
 from ..symmetry import compare_msvt, msvt_by_object, summarize_msvt
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
 
 
 @dataclass(repr=False)
@@ -42,7 +49,7 @@ class MsvtResult(Result):
         """Network label -> the index per layer, mean and SEM over objects (``summarize_msvt``)."""
         return {label: summarize_msvt(table, by=("layer",)) for label, table in self.tables.items()}
 
-    def compare(self, first=None, second=None, **options) -> pd.DataFrame:
+    def compare(self, first: str | None = None, second: str | None = None, **options: Any) -> pd.DataFrame:
         """One network's index against another's per layer and category (``compare_msvt``).
 
         Figure 2-figure supplement 2B: the trained network against the untrained one, a
@@ -85,7 +92,7 @@ class MsvtResult(Result):
         }
 
     @classmethod
-    def from_dict(cls, data) -> MsvtResult:
+    def from_dict(cls, data: dict[str, Any]) -> MsvtResult:
         """An ``MsvtResult`` from ``to_dict()``'s mapping (view RDMs rebuilt by rsatoolbox)."""
         data = dict(data)
         if isinstance(data.get("view_rdms"), dict):
@@ -97,7 +104,14 @@ class MsvtResult(Result):
 
 
 def msvt_study(
-    networks, stimuli, *, layers="figure2", object_key="object", device="auto", batch_size=32, verbose=False
+    networks: Mapping[str, LoadedModel],
+    stimuli: StimulusSet,
+    *,
+    layers: str | Sequence[str] = "figure2",
+    object_key: str = "object",
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> MsvtResult:
     """Each network's per-object index in each of its Figure 2 layers, on one stimulus set.
 

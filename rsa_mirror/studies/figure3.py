@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,11 +22,18 @@ from ..stimuli.base import TRANSFORMS
 from ..stimuli.objects import render_objects
 from ..stimuli.photos import natural_images, noise_images
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import RandomState
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
+
 IMAGE_SETS = ("objects", "natural", "noise")
 OBJECT_IMAGES = 81  # one exemplar of the rendered objects: 9 categories x 9 views
 
 
-def check_object_count(n_images, *, name="n_images") -> int:
+def check_object_count(n_images: int, *, name: str = "n_images") -> int:
     """``n_images`` if it is whole exemplars of the rendered objects (a multiple of 81), else InvalidArgumentError."""
     if n_images % OBJECT_IMAGES:
         below = max(OBJECT_IMAGES, n_images // OBJECT_IMAGES * OBJECT_IMAGES)
@@ -39,7 +47,9 @@ def check_object_count(n_images, *, name="n_images") -> int:
     return n_images
 
 
-def figure3_images(kind, n_images, *, size=227, color=False, random_state=0):
+def figure3_images(
+    kind: str, n_images: int, *, size: int = 227, color: bool = False, random_state: RandomState = 0
+) -> StimulusSet:
     """One of Figure 3's image sets: ``"objects"``, ``"natural"`` or ``"noise"``.
 
     ``objects``: the nine rendered categories, ``n_images // 81`` exemplars x 9 views (gray, as
@@ -93,7 +103,13 @@ class EquivarianceResult(Result):
 
 
 def equivariance_study(
-    networks, image_sets, *, transforms=TRANSFORMS, device="auto", batch_size=32, verbose=False
+    networks: Mapping[str, LoadedModel],
+    image_sets: Mapping[str, StimulusSet],
+    *,
+    transforms: Sequence[str] = TRANSFORMS,
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> EquivarianceResult:
     """Invariance and equivariance of every preset layer of each network on each image set.
 

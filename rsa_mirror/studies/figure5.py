@@ -8,7 +8,9 @@ figure's numbers for a set of objects; ``ImportanceResult`` holds them.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,13 @@ from ..rdm import compute_view_rdms
 from ..results import Result
 from ..stimuli.base import StimulusSet, check_object_views, gray_images
 from ..symmetry import msvt_index
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import torch
+
+    from .._typing import PathLike, RandomState
+    from ..networks.models import LoadedModel
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -110,7 +119,7 @@ class ImportanceResult(Result):
         return f"{self.layer}, {len(self.units)} objects, {self.ranking} ranking"
 
 
-def importance_network(model, *, weights=None, random_state=0):
+def importance_network(model: str, *, weights: str | None = None, random_state: RandomState = 0) -> LoadedModel:
     """The network of ``rsa-mirror importance``: a registered torchvision model, or ``"control"``.
 
     Args:
@@ -128,29 +137,30 @@ def importance_network(model, *, weights=None, random_state=0):
     from ..networks.models import load_model
 
     if model == "control":
-        shipped = weights in (None, "shipped")
-        return (load_shipped_network() if shipped else load_network(weights)).loaded()
+        if weights is None or weights == "shipped":
+            return load_shipped_network().loaded()
+        return load_network(weights).loaded()
     return load_model(model, weights=weights or "imagenet", random_state=random_state)
 
 
 def importance_study(
-    model,
-    stimuli,
-    layer,
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet,
+    layer: str,
     *,
-    n_masks=5000,
-    grid=7,
-    fraction=0.05,
-    thresholds=THRESHOLDS,
-    shuffle_threshold=0.25,
-    ranking="paper",
-    index_units="selected",
-    batch_size=256,
-    device="auto",
-    random_state=0,
-    checkpoint_dir=None,
-    compile=False,
-    verbose=False,
+    n_masks: int = 5000,
+    grid: int = 7,
+    fraction: float = 0.05,
+    thresholds: Sequence[float] = THRESHOLDS,
+    shuffle_threshold: float = 0.25,
+    ranking: str = "paper",
+    index_units: str = "selected",
+    batch_size: int = 256,
+    device: str = "auto",
+    random_state: RandomState = 0,
+    checkpoint_dir: PathLike | None = None,
+    compile: bool = False,
+    verbose: bool = False,
 ) -> ImportanceResult:
     """Figure 5: mirror units per object, their importance maps, and the tuning they keep.
 
@@ -225,6 +235,7 @@ def importance_study(
     resolve_device(device)
     check_object_views(stimuli)
     images, background, objects = gray_images(stimuli)
+    assert objects is not None  # check_object_views: the set names its objects
     foreground = stimuli.foreground if hasattr(stimuli, "foreground") else np.abs(images - background) > 1 / 512
     views = np.asarray(stimuli.descriptors["view_deg"], dtype=float)
     rng = check_random_state(random_state)
@@ -233,7 +244,7 @@ def importance_study(
     shuffle, thresholds = round(shuffle_threshold, 10), sorted({round(q, 10) for q in thresholds})
     levels = sorted({*thresholds, shuffle, _complement(shuffle)})  # shares shown (A/B: deletion at 1 - 25%)
 
-    def cut(rows, object_maps, q):
+    def cut(rows: npt.NDArray[np.intp], object_maps: npt.NDArray[Any], q: float) -> tuple[npt.NDArray[Any], ...]:
         """Insertion, deletion and kept masks of the object's views at share q."""
         parts = [
             insertion_deletion(images[r], m, foreground[r], q, background=background, ranking=ranking)
@@ -241,7 +252,7 @@ def importance_study(
         ]
         return tuple(np.stack(part) for part in zip(*parts, strict=True))
 
-    def shuffled(rows, kept):
+    def shuffled(rows: npt.NDArray[np.intp], kept: npt.NDArray[np.bool_]) -> npt.NDArray[np.float32]:
         pairs = zip(rows, kept, strict=True)
         return np.stack([shuffle_components(images[r], k, background=background, random_state=rng) for r, k in pairs])
 
@@ -309,8 +320,8 @@ def importance_study(
             found = _view_indices(activations, descriptors, key[0])
             msvt_rows += [(obj, *key, found.get(obj, np.nan)) for obj in sets]
         else:
-            found = {obj: _view_indices(activations[:, units[obj]], descriptors, key[0]) for obj in sets}
-            msvt_rows += [(obj, *key, found[obj].get(obj, np.nan)) for obj in sets]
+            per_object = {obj: _view_indices(activations[:, units[obj]], descriptors, key[0]) for obj in sets}
+            msvt_rows += [(obj, *key, per_object[obj].get(obj, np.nan)) for obj in sets]
     return ImportanceResult(
         layer=str(layer),
         units=units,
@@ -324,7 +335,9 @@ def importance_study(
     )
 
 
-def _view_indices(activations, descriptors, label) -> dict:
+def _view_indices(
+    activations: npt.NDArray[Any], descriptors: Mapping[str, npt.ArrayLike], label: str
+) -> dict[Any, float]:
     """Object -> mirror-symmetric viewpoint tuning index of (n_images, n_units) activations.
 
     Empty, with a warning naming ``label``, when fewer than two units vary (no view RDM).
@@ -338,7 +351,7 @@ def _view_indices(activations, descriptors, label) -> dict:
     return dict(zip(view_rdms.rdm_descriptors["object"], map(msvt_index, matrices), strict=True))
 
 
-def _check_thresholds(thresholds) -> list:
+def _check_thresholds(thresholds: Sequence[float]) -> list[float]:
     """Shares of the foreground, a non-empty sequence of numbers in (0, 1)."""
     values = None if isinstance(thresholds, (str, bytes)) or np.ndim(thresholds) != 1 else list(thresholds)
     if not values or not all(in_unit_interval(q) for q in values):
@@ -348,6 +361,6 @@ def _check_thresholds(thresholds) -> list:
     return [float(q) for q in values]
 
 
-def _complement(share) -> float:
+def _complement(share: float) -> float:
     """1 - share, rounded to 10 decimals so that shares can be matched (1 - 0.7 != 0.3 in floats)."""
     return round(1 - share, 10)

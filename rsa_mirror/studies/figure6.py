@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,14 @@ from ..shapley import ShapleyResult, mirror_components, shapley_decomposition
 from ..stimuli.faces import render_faces
 from ..zscore_resampling import compare_zscored
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from rsatoolbox.data import Dataset
+
+    from .._typing import RandomState
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
+
 
 @dataclass(repr=False)
 class AlignmentResult(Result):
@@ -40,12 +48,12 @@ class AlignmentResult(Result):
         shapley: ``ShapleyResult`` of the mirror components on the same resamples.
     """
 
-    NESTED: ClassVar[dict] = {"comparison": BootstrapResult, "shapley": ShapleyResult}
+    NESTED: ClassVar[dict[str, type[Result]]] = {"comparison": BootstrapResult, "shapley": ShapleyResult}
 
     comparison: BootstrapResult
     shapley: ShapleyResult
 
-    def summary(self, test="percentile") -> pd.DataFrame:
+    def summary(self, test: str = "percentile") -> pd.DataFrame:
         """One row per (patch, layer): r, bootstrap SD and 95% interval, ceiling, tests, Shapley parts.
 
         Columns: estimate, mean, std, ci_low, ci_high; ceiling_lower, ceiling_upper; ``best``
@@ -68,11 +76,11 @@ class AlignmentResult(Result):
         frame["normalize"] = self.comparison.normalize
         return frame
 
-    def pair_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+    def pair_tests(self, level: float = 0.95, center: str = "estimate") -> pd.DataFrame:
         """Every layer against every other, per patch (``BootstrapResult.pair_tests``)."""
         return self.comparison.pair_tests(level=level, center=center)
 
-    def ceiling_tests(self, level=0.95, center="estimate") -> pd.DataFrame:
+    def ceiling_tests(self, level: float = 0.95, center: str = "estimate") -> pd.DataFrame:
         """Every layer against the lower noise ceiling, per patch (``BootstrapResult.ceiling_tests``)."""
         return self.comparison.ceiling_tests(level=level, center=center)
 
@@ -85,16 +93,16 @@ class AlignmentResult(Result):
 
 
 def brain_alignment(
-    activations,
-    mirror_activations,
-    recordings,
+    activations: Mapping[str, npt.ArrayLike],
+    mirror_activations: Mapping[str, npt.ArrayLike],
+    recordings: Mapping[str, Dataset],
     *,
-    n_bootstrap=1000,
-    n_splits=100,
-    method="pearson",
-    normalize="none",
-    random_state=None,
-    n_jobs=None,
+    n_bootstrap: int = 1000,
+    n_splits: int = 100,
+    method: str = "pearson",
+    normalize: str = "none",
+    random_state: RandomState = None,
+    n_jobs: int | None = None,
 ) -> AlignmentResult:
     """Compare every layer with every patch: bootstrap r, split-half ceilings, Shapley split.
 
@@ -196,18 +204,18 @@ def brain_alignment(
 
 
 def alignment_study(
-    recordings,
-    stimuli,
-    model,
+    recordings: Mapping[str, Dataset],
+    stimuli: StimulusSet,
+    model: LoadedModel,
     *,
-    n_bootstrap=1000,
-    n_splits=100,
-    method="pearson",
-    normalize="none",
-    random_state=0,
-    n_jobs=None,
-    device="auto",
-    batch_size=32,
+    n_bootstrap: int = 1000,
+    n_splits: int = 100,
+    method: str = "pearson",
+    normalize: str = "none",
+    random_state: RandomState = 0,
+    n_jobs: int | None = None,
+    device: str = "auto",
+    batch_size: int = 32,
 ) -> AlignmentResult:
     """Figure 6 for one network: its activations of ``stimuli`` and their mirror images vs ``recordings``.
 
@@ -237,7 +245,7 @@ def alignment_study(
 
     rows = next(iter(recordings.values())).obs_descriptors
     stimuli = stimuli.aligned_to(rows)
-    options = {"device": device, "batch_size": batch_size}
+    options: dict[str, Any] = {"device": device, "batch_size": batch_size}
     f_x = extract_activations(model, stimuli, "all", **options)
     f_gx = extract_activations(model, stimuli.mirrored(), "all", **options)
     options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "method": method, "n_jobs": n_jobs}
@@ -245,7 +253,7 @@ def alignment_study(
     return brain_alignment(f_x, f_gx, recordings, random_state=random_state, **options)
 
 
-def rendered_faces(recordings, *, size=227, random_state=0):
+def rendered_faces(recordings: Mapping[str, Dataset], *, size: int = 227, random_state: RandomState = 0) -> StimulusSet:
     """FIV-like rendered faces (``render_faces``) for the identities and yaw views of ``recordings``."""
     patterns = next(iter(recordings.values())).obs_descriptors
     views = sorted(set(np.asarray(patterns["view_deg"]).tolist()))

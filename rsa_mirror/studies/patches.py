@@ -6,7 +6,9 @@ viewpoint tuning index of every identity's view RDM; ``PatchResult`` holds them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,9 @@ from rsatoolbox.rdm import RDMs
 from ..rdm import compute_rdms, mirror_paired
 from ..results import Result, rdms_from_plain, rdms_to_dict
 from ..symmetry import msvt_by_object, msvt_chance_level, summarize_msvt
+
+if TYPE_CHECKING:
+    from rsatoolbox.data import Dataset
 
 
 @dataclass(repr=False)
@@ -39,7 +44,7 @@ class PatchResult(Result):
         return {**super().to_dict(), "rdms": rdms_to_dict(self.rdms)}
 
     @classmethod
-    def from_dict(cls, data) -> PatchResult:
+    def from_dict(cls, data: dict[str, Any]) -> PatchResult:
         """A ``PatchResult`` from ``to_dict()``'s mapping."""
         data = dict(data)
         if "rdms" in data:
@@ -52,7 +57,7 @@ class PatchResult(Result):
         return f"{', '.join(self.summary.index)}: {self.rdms.n_cond} stimuli, {self.n_views} views"
 
 
-def patch_study(recordings) -> PatchResult:
+def patch_study(recordings: Mapping[str, Dataset]) -> PatchResult:
     """One RDM per patch over every row, and the index of every identity's view RDM.
 
     Args:

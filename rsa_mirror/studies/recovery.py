@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,12 @@ from .._utils import check_count, check_option, float_array, seed_sequence
 from ..errors import DataError, InvalidArgumentError, InvalidTypeError
 from ..results import Result
 from .figure6 import brain_alignment
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import RandomState
+    from .figure6 import AlignmentResult
 
 PATCH = "simulated"
 
@@ -70,19 +77,19 @@ class RecoveryResult(Result):
 
 
 def recovery_study(
-    activations,
-    mirror_activations,
-    descriptors,
+    activations: Mapping[str, npt.ArrayLike],
+    mirror_activations: Mapping[str, npt.ArrayLike],
+    descriptors: Mapping[str, npt.ArrayLike],
     *,
-    source_layer,
-    n_neurons=100,
-    noise_levels=(0.5, 2.0, 8.0),
-    n_seeds=5,
-    n_bootstrap=200,
-    n_splits=20,
-    alpha=0.05,
-    random_state=0,
-    n_jobs=None,
+    source_layer: str,
+    n_neurons: int = 100,
+    noise_levels: npt.ArrayLike = (0.5, 2.0, 8.0),
+    n_seeds: int = 5,
+    n_bootstrap: int = 200,
+    n_splits: int = 20,
+    alpha: float = 0.05,
+    random_state: RandomState = 0,
+    n_jobs: int | None = None,
 ) -> RecoveryResult:
     """Simulate patches read out from ``source_layer`` and check Figure 6 finds that layer best.
 
@@ -135,7 +142,7 @@ def recovery_study(
     rows = _check_descriptors(descriptors, len(source))
     if not np.any(np.ptp(source, axis=0) > 0):
         raise DataError(f"activations[{source_layer!r}] do not vary over the stimuli: a read-out would have no signal")
-    options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "n_jobs": n_jobs}
+    options: dict[str, Any] = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "n_jobs": n_jobs}
     records = []
     for seed in range(n_seeds):
         rng = np.random.default_rng(seed_sequence(random_state, seed, 0))
@@ -157,7 +164,7 @@ def recovery_study(
     return RecoveryResult(table, list(activations), n_neurons, int(n_bootstrap), int(n_splits), float(alpha))
 
 
-def _check_descriptors(descriptors, n_stimuli) -> dict:
+def _check_descriptors(descriptors: Mapping[str, npt.ArrayLike], n_stimuli: int) -> dict[str, npt.NDArray[Any]]:
     if not isinstance(descriptors, Mapping):
         raise InvalidTypeError(
             f"Invalid type for 'descriptors': expected a mapping name -> values per stimulus, got "
@@ -173,7 +180,7 @@ def _check_descriptors(descriptors, n_stimuli) -> dict:
     return rows
 
 
-def _record(alignment, source_layer, level, seed, alpha) -> dict:
+def _record(alignment: AlignmentResult, source_layer: str, level: float, seed: int, alpha: float) -> dict[str, Any]:
     """One table row from an alignment of the simulated patch."""
     frame = alignment.summary()
     best = frame.layer[frame.best].iloc[0]

@@ -17,9 +17,9 @@ table and the networks' weights; ``summary()`` gives mean, SEM, median and quart
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -30,14 +30,26 @@ from ..networks.activations import extract_activations, model_view_rdms
 from ..networks.forward import as_loaded
 from ..rdm import StreamedViewRDMs
 from ..results import Result
-from ..stimuli.base import StimulusSet, check_object_views
+from ..stimuli.base import StimulusSet
 from ..symmetry import msvt_by_object, unit_statistics
+from ._supplement_checks import POOLING_LAYERS as POOLING_LAYERS  # the default layers, per registry name
+from ._supplement_checks import (
+    _check_networks,
+    _object_descriptors,
+    _pooling_layers,
+    _weights,
+    finite_4d,
+)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from rsatoolbox.rdm import RDMs
+
+    from ..networks.models import LoadedModel
 
 POOLINGS = ("average", "zscore_average")
 NORMALIZATIONS = ("zscore", "none")
 FILLS = ("background", "wrap")
-# The last convolutional representation and the first fully connected layer, per registry name.
-POOLING_LAYERS = {"alexnet": ("pool5", "fc6"), "vgg16": ("pool5", "fc6"), "control": ("conv4", "fc1")}
 
 
 @dataclass(repr=False)
@@ -50,11 +62,11 @@ class SupplementResult(Result):
         networks: network label -> its weights (``LoadedModel.weights``).
     """
 
-    BY: ClassVar[tuple] = ("network",)  # the groups of summary()
+    BY: ClassVar[tuple[str, ...]] = ("network",)  # the groups of summary()
     VALUE: ClassVar[str] = "msvt"
 
     table: pd.DataFrame
-    networks: dict
+    networks: dict[str, str]
 
     def summary(self) -> pd.DataFrame:
         """Per group (``BY``): ``mean``, ``sem`` (ddof=1), ``median``, ``q25``, ``q75`` and ``n`` of ``VALUE``."""
@@ -83,9 +95,9 @@ class PoolingResult(SupplementResult):
     ``object``, ``category``, ``msvt``.
     """
 
-    BY: ClassVar[tuple] = ("network", "representation", "category")
+    BY: ClassVar[tuple[str, ...]] = ("network", "representation", "category")
 
-    def paired(self, network=None) -> pd.DataFrame:
+    def paired(self, network: str | None = None) -> pd.DataFrame:
         """One network's index, objects x representations (the scatter of GAP against fc)."""
         network = next(iter(self.networks)) if network is None else network
         rows = self.table[self.table["network"] == network]
@@ -97,7 +109,7 @@ class PoolingResult(SupplementResult):
 class NormalizationResult(SupplementResult):
     """Figure 2—figure supplement 7: ``network``, ``normalize``, ``layer``, ``object``, ``category``, ``msvt``."""
 
-    BY: ClassVar[tuple] = ("network", "normalize", "layer", "category")
+    BY: ClassVar[tuple[str, ...]] = ("network", "normalize", "layer", "category")
 
 
 @dataclass(repr=False)
@@ -107,10 +119,10 @@ class ShiftResult(SupplementResult):
     ``table``: ``network``, ``shift_y``, ``shift_x`` (pixels), ``layer``, ``object``, ``category``, ``msvt``.
     """
 
-    BY: ClassVar[tuple] = ("network", "shift_y", "shift_x", "layer", "category")
+    BY: ClassVar[tuple[str, ...]] = ("network", "shift_y", "shift_x", "layer", "category")
 
 
-def pooled_maps(maps, *, pooling="average") -> np.ndarray:
+def pooled_maps(maps: npt.ArrayLike, *, pooling: str = "average") -> np.ndarray:
     """Global average pooling of convolutional maps: each feature map collapsed into one value.
 
     Args:
@@ -142,18 +154,13 @@ def pooled_maps(maps, *, pooling="average") -> np.ndarray:
     return (z * informative).sum(axis=(2, 3))[:, keep] / counts[keep]
 
 
-def finite_4d(name, values, shape) -> np.ndarray:
-    """``values`` as a float64 4-D array of finite numbers, else DataError naming ``name`` and ``shape``."""
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"{name} must be a numeric {shape} array, got {type(values).__name__}") from None
-    if array.ndim != 4 or not np.all(np.isfinite(array)):
-        raise DataError(f"{name} must be a finite {shape} array, got shape {array.shape}")
-    return array
-
-
-def raw_view_rdms(activations, descriptors, *, object_key="object", view_key="view_deg"):
+def raw_view_rdms(
+    activations: Mapping[str, npt.ArrayLike],
+    descriptors: Mapping[str, npt.ArrayLike],
+    *,
+    object_key: str = "object",
+    view_key: str = "view_deg",
+) -> RDMs:
     """Per-object view RDMs of plain 1 - Pearson r across the units as they are (no z-scoring).
 
     Every unit is kept, also units constant over the images, as ``scipy.spatial.distance.pdist``
@@ -170,19 +177,27 @@ def raw_view_rdms(activations, descriptors, *, object_key="object", view_key="vi
     """
     if not isinstance(activations, Mapping) or not activations:
         raise InvalidTypeError("Invalid type for 'activations': expected a non-empty mapping name -> array")
-    n_stimuli = len(next(iter(activations.values())))
+    n_stimuli = len(np.asarray(next(iter(activations.values()))))
     view_rdms = StreamedViewRDMs(descriptors, n_stimuli, object_key=object_key, view_key=view_key)
     for name, values in activations.items():
-        values = np.asarray(values).reshape(len(values), -1)
-        if len(values) != n_stimuli:
-            raise DataError(f"activations[{name!r}] has {len(values)} stimuli, the others {n_stimuli}")
-        width = values.shape[1]
-        view_rdms.add(name, values[view_rdms.order], (np.zeros(width), np.ones(width)))
+        array = np.asarray(values)
+        array = array.reshape(len(array), -1)
+        if len(array) != n_stimuli:
+            raise DataError(f"activations[{name!r}] has {len(array)} stimuli, the others {n_stimuli}")
+        width = array.shape[1]
+        view_rdms.add(name, array[view_rdms.order], (np.zeros(width), np.ones(width)))
     return view_rdms.rdms()
 
 
 def pooling_study(
-    networks, stimuli, *, poolings=POOLINGS, layers=None, device="auto", batch_size=32, verbose=False
+    networks: Mapping[str, LoadedModel],
+    stimuli: StimulusSet,
+    *,
+    poolings: Sequence[str] = POOLINGS,
+    layers: Sequence[str] | None = None,
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> PoolingResult:
     """Figure 2—figure supplement 6: is the fc layer's index already there after spatial pooling?
 
@@ -232,9 +247,9 @@ def pooling_study(
         for pooling in poolings:
             name = f"{conv} GAP" if pooling == "average" else f"{conv} GAP of z-scores"
             pooled = {name: pooled_maps(values[conv], pooling=pooling)}
-            if pooling == "zscore_average":  # the released code: no second z-scoring of the pooled units
-                pooled = raw_view_rdms(pooled, descriptors)
-            parts.append(msvt_by_object(pooled, descriptors=descriptors).assign(layer=conv))
+            # the released code: no second z-scoring of the pooled units
+            source = raw_view_rdms(pooled, descriptors) if pooling == "zscore_average" else pooled
+            parts.append(msvt_by_object(source, descriptors=descriptors).assign(layer=conv))
         parts.append(msvt_by_object({fc: values[fc]}, descriptors=descriptors).assign(layer=fc))
         table = pd.concat(parts, ignore_index=True).rename(columns={"name": "representation"})
         tables.append(table.assign(network=label))
@@ -243,7 +258,14 @@ def pooling_study(
 
 
 def normalization_study(
-    networks, stimuli, *, normalizations=NORMALIZATIONS, layers="all", device="auto", batch_size=32, verbose=False
+    networks: Mapping[str, LoadedModel],
+    stimuli: StimulusSet,
+    *,
+    normalizations: Sequence[str] = NORMALIZATIONS,
+    layers: str | Sequence[str] = "all",
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> NormalizationResult:
     """Figure 2—figure supplement 7: the index without unit z-scoring, beside the z-scored one.
 
@@ -280,7 +302,9 @@ def normalization_study(
     return NormalizationResult(table[columns], _weights(networks))
 
 
-def _index_by_layer(network, stimuli, layers, normalize, options) -> pd.DataFrame:
+def _index_by_layer(
+    network: LoadedModel, stimuli: StimulusSet, layers: str | Sequence[str], normalize: str, options: dict[str, Any]
+) -> pd.DataFrame:
     """``msvt_by_object`` of every layer, NaN rows (and a warning) for a layer without an index.
 
     Without z-scoring, an image whose pattern is flat (every unit silent) has no correlation.
@@ -301,7 +325,7 @@ def _index_by_layer(network, stimuli, layers, normalize, options) -> pd.DataFram
     return pd.concat(tables, ignore_index=True)
 
 
-def shifted_stimuli(stimuli, shift_y, shift_x, *, fill="background") -> StimulusSet:
+def shifted_stimuli(stimuli: StimulusSet, shift_y: int, shift_x: int, *, fill: str = "background") -> StimulusSet:
     """The images (and masks) moved by whole pixels: down by ``shift_y``, right by ``shift_x``.
 
     Args:
@@ -337,7 +361,7 @@ def shifted_stimuli(stimuli, shift_y, shift_x, *, fill="background") -> Stimulus
     return StimulusSet(images, descriptors, stimuli.background, masks)
 
 
-def _shifted(array, dy, dx, fill, value) -> np.ndarray:
+def _shifted(array: np.ndarray, dy: int, dx: int, fill: str, value: float) -> np.ndarray:
     """``array`` (..., H, W) moved by (dy, dx), wrapped or filled with ``value``."""
     moved = np.roll(array, (dy, dx), axis=(-2, -1))
     if fill == "background":
@@ -349,15 +373,15 @@ def _shifted(array, dy, dx, fill, value) -> np.ndarray:
 
 
 def shift_study(
-    networks,
-    stimuli,
+    networks: Mapping[str, LoadedModel],
+    stimuli: StimulusSet,
     *,
-    offsets=((0, 0), (15, 15), (0, -30), (0, 30)),
-    fill="background",
-    layers="all",
-    device="auto",
-    batch_size=32,
-    verbose=False,
+    offsets: Sequence[Sequence[int]] = ((0, 0), (15, 15), (0, -30), (0, 30)),
+    fill: str = "background",
+    layers: str | Sequence[str] = "all",
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> ShiftResult:
     """Figure 2—figure supplement 8: the index of objects shown off the centre of the image.
 
@@ -398,41 +422,3 @@ def shift_study(
     table = pd.concat(tables, ignore_index=True).rename(columns={"name": "layer"})
     columns = ["network", "shift_y", "shift_x", "layer", "object", "category", "msvt"]
     return ShiftResult(table[columns], _weights(networks))
-
-
-def _check_networks(networks):
-    if not isinstance(networks, Mapping) or not networks:
-        raise InvalidTypeError(
-            f"Invalid type for 'networks': expected a non-empty mapping label -> LoadedModel, got {networks!r}"
-        )
-
-
-def _weights(networks) -> dict:
-    return {label: network.weights for label, network in networks.items()}
-
-
-def _object_descriptors(stimuli) -> dict:
-    """The stimuli's descriptors, checked to hold object, category and view_deg."""
-    check_object_views(stimuli)
-    missing = [key for key in ("object", "category", "view_deg") if key not in stimuli.descriptors]
-    if missing:
-        raise InvalidArgumentError(
-            f"Invalid value for 'stimuli': no descriptor {', '.join(missing)} "
-            f"(it has {', '.join(stimuli.descriptors) or 'none'})"
-        )
-    return stimuli.descriptors
-
-
-def _pooling_layers(network, layers) -> tuple:
-    if layers is not None:
-        if isinstance(layers, str) or len(layers) != 2:
-            raise InvalidArgumentError(
-                f"Invalid value for 'layers': expected (convolutional layer, fully connected layer), got {layers!r}"
-            )
-        return tuple(layers)
-    if network.name not in POOLING_LAYERS:
-        raise InvalidArgumentError(
-            f"Invalid value for 'layers': no default for {network.name} (defaults for {', '.join(POOLING_LAYERS)}); "
-            "pass (convolutional layer, fully connected layer)"
-        )
-    return POOLING_LAYERS[network.name]

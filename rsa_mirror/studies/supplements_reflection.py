@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,11 @@ from ..stimuli.base import TRANSFORMS, StimulusSet
 from ..symmetry import _rowwise_pearson
 from .supplements import SupplementResult, _check_networks, _weights, finite_4d
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import RandomState
+
 METHODS = ("full", "half")
 FLIPS = ("hflip", "vflip")
 
@@ -41,7 +46,7 @@ class EquivarianceDistributionResult(SupplementResult):
     ``category`` (when the set has one) and ``r``.
     """
 
-    BY: ClassVar[tuple] = ("network", "images", "layer", "transform", "measure")
+    BY: ClassVar[tuple[str, ...]] = ("network", "images", "layer", "transform", "measure")
     VALUE: ClassVar[str] = "r"
 
 
@@ -52,7 +57,7 @@ class CategoryInvarianceResult(SupplementResult):
     ``table``: ``network``, ``layer``, ``transform``, ``category``, ``image``, ``r``.
     """
 
-    BY: ClassVar[tuple] = ("network", "layer", "category")
+    BY: ClassVar[tuple[str, ...]] = ("network", "layer", "category")
     VALUE: ClassVar[str] = "r"
 
 
@@ -64,12 +69,19 @@ class WeightSymmetryResult(SupplementResult):
     weights correlated with their reflection).
     """
 
-    BY: ClassVar[tuple] = ("network", "layer", "transform")
+    BY: ClassVar[tuple[str, ...]] = ("network", "layer", "transform")
     VALUE: ClassVar[str] = "r"
 
 
 def equivariance_distribution_study(
-    networks, image_sets, *, transforms=TRANSFORMS, layers="all", device="auto", batch_size=32, verbose=False
+    networks: Mapping[str, LoadedModel],
+    image_sets: Mapping[str, StimulusSet],
+    *,
+    transforms: Sequence[str] = TRANSFORMS,
+    layers: str | Sequence[str] = "all",
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> EquivarianceDistributionResult:
     """Figure 3—figure supplement 1: the distribution over images of invariance and equivariance.
 
@@ -107,7 +119,14 @@ def equivariance_distribution_study(
 
 
 def category_invariance_study(
-    networks, stimuli, *, layers=None, transform="hflip", device="auto", batch_size=32, verbose=False
+    networks: Mapping[str, LoadedModel],
+    stimuli: StimulusSet,
+    *,
+    layers: Sequence[str] | None = None,
+    transform: str = "hflip",
+    device: str = "auto",
+    batch_size: int = 32,
+    verbose: bool = False,
 ) -> CategoryInvarianceResult:
     """Figure 3—figure supplement 2: reflection invariance of the fully connected layers per category.
 
@@ -146,7 +165,7 @@ def category_invariance_study(
     return CategoryInvarianceResult(table[columns], _weights(networks))
 
 
-def kernel_symmetry(weights, *, transform="hflip", method="full") -> np.ndarray:
+def kernel_symmetry(weights: npt.ArrayLike, *, transform: str = "hflip", method: str = "full") -> np.ndarray:
     """Correlation of each unit's incoming weights with their reflection.
 
     Args:
@@ -183,7 +202,7 @@ def kernel_symmetry(weights, *, transform="hflip", method="full") -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
-def spatial_weights(model) -> dict:
+def spatial_weights(model: LoadedModel | torch.nn.Module) -> dict[str, np.ndarray]:
     """Each preset layer's incoming weights laid out over its input maps: name -> (n_units, C, H, W).
 
     Convolutions give their kernels. A fully connected layer gives its weights reshaped to the
@@ -201,9 +220,10 @@ def spatial_weights(model) -> dict:
     loaded = as_loaded(model)
     modules = dict(loaded.module.named_modules())
     order = list(modules)
-    shapes, seen = {}, []
+    shapes: dict[str, tuple[int, ...]] = {}
+    seen: list[str] = []
 
-    def record(name, output):
+    def record(name: str, output: object) -> None:
         if torch.is_tensor(output):
             shapes[name] = tuple(output.shape[1:])
             seen.append(name)
@@ -212,7 +232,8 @@ def spatial_weights(model) -> dict:
     size = loaded.input_size
     with torch.inference_mode():  # one blank image, to see the shape of every module's output
         run_layers(loaded.module.eval(), torch.zeros(1, _in_channels(loaded.module), size, size), leaves, record)
-    result, claimed = {}, set()
+    result: dict[str, np.ndarray] = {}
+    claimed: set[str] = set()
     for name, path in loaded.layers.items():
         weighted = [
             p for p in order[: order.index(path) + 1] if isinstance(modules[p], (torch.nn.Conv2d, torch.nn.Linear))
@@ -231,12 +252,14 @@ def spatial_weights(model) -> dict:
     return result
 
 
-def _in_channels(module) -> int:
+def _in_channels(module: torch.nn.Module) -> int:
     first = next((m for m in module.modules() if isinstance(m, torch.nn.Conv2d)), None)
     return 3 if first is None else first.in_channels
 
 
-def _input_maps(seen, shapes, modules, path):
+def _input_maps(
+    seen: list[str], shapes: Mapping[str, tuple[int, ...]], modules: Mapping[str, torch.nn.Module], path: str
+) -> tuple[int, ...] | None:
     """The (C, H, W) output last seen before ``path`` ran, unless a weighted layer came between."""
     for name in reversed(seen[: seen.index(path)]):
         if isinstance(modules[name], (torch.nn.Conv2d, torch.nn.Linear)) and len(shapes[name]) == 1:
@@ -246,7 +269,7 @@ def _input_maps(seen, shapes, modules, path):
     return None
 
 
-def untrained_control(*, n_classes=9, random_state=0) -> LoadedModel:
+def untrained_control(*, n_classes: int = 9, random_state: RandomState = 0) -> LoadedModel:
     """The control network's architecture with its initial weights (He uniform, seeded), as a ``LoadedModel``."""
     from .._utils import derive_seed
 
@@ -257,7 +280,9 @@ def untrained_control(*, n_classes=9, random_state=0) -> LoadedModel:
     return LoadedModel("control", network, f"untrained (He uniform, seed {seed})", dict(CONTROL_LAYERS), 32, None, None)
 
 
-def weight_symmetry_study(networks, *, transforms=("hflip",), method="full") -> WeightSymmetryResult:
+def weight_symmetry_study(
+    networks: Mapping[str, LoadedModel], *, transforms: Sequence[str] = ("hflip",), method: str = "full"
+) -> WeightSymmetryResult:
     """Figure 5—figure supplement 1: the symmetry of the learned weights, trained vs untrained.
 
     "The fc6 layer learns highly symmetrical weight maps, reducing the sensitivity to local

@@ -5,14 +5,24 @@ Private helpers of the ``vis`` modules; they draw, they compute nothing an analy
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
 
 NO_INDEX = "n/a: no index (all units silent)"
 # Figure 6's caption: "reflection-sensitive (purple) and reflection-invariant (yellow)".
 COMPONENT_COLORS = {"invariant": "#F2C500", "sensitive": "#7B3294"}
 
 
-def chance_label(chance_level) -> str:
+def chance_label(chance_level: float) -> str:
     """The legend text of the index of a view-invariant representation, naming its number of views.
 
     ``msvt_chance_level(n)`` is -1 / (n - 1), so n = 1 - 1 / chance; a value that is not of
@@ -23,13 +33,21 @@ def chance_label(chance_level) -> str:
     return f"chance ({round(n_views)} views): {chance_level:.3f}" if whole else f"chance: {chance_level:.3f}"
 
 
-def draw_chance(ax, chance_level, *, linestyle="--"):
+def draw_chance(ax: Axes, chance_level: float | None, *, linestyle: str = "--") -> None:
     """A gray horizontal line at ``chance_level`` with its legend label; nothing when None."""
     if chance_level is not None:
         ax.axhline(chance_level, color="gray", linestyle=linestyle, linewidth=1, label=chance_label(chance_level))
 
 
-def layer_axis(ax, layers, missing=(), *, rotation=45, fontsize=7, note=NO_INDEX):
+def layer_axis(
+    ax: Axes,
+    layers: Sequence[Any],
+    missing: Iterable[Any] = (),
+    *,
+    rotation: float = 45,
+    fontsize: float = 7,
+    note: str = NO_INDEX,
+) -> None:
     """Ticks at 0..n-1 named by ``layers``; layers in ``missing`` read "<name> (n/a)" with a note.
 
     Args:
@@ -41,26 +59,36 @@ def layer_axis(ax, layers, missing=(), *, rotation=45, fontsize=7, note=NO_INDEX
         fontsize: of the tick labels.
         note: the words that explain "(n/a)".
     """
-    missing = set(missing)
-    names = [f"{layer} (n/a)" if layer in missing else str(layer) for layer in layers]
+    gaps = set(missing)
+    names = [f"{layer} (n/a)" if layer in gaps else str(layer) for layer in layers]
     ax.set_xticks(np.arange(len(layers)), names, rotation=rotation, ha="right" if rotation else "center")
     ax.tick_params(axis="x", labelsize=fontsize)
     ax.set_xlim(-0.5, len(layers) - 0.5)
     ax.set_xlabel("layer")
-    if missing:
+    if gaps:
         ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=6, color="0.3", ha="left", va="bottom")
 
 
-def missing_layers(values, layers) -> list:
+def missing_layers(values: npt.ArrayLike, layers: Sequence[Any]) -> list[Any]:
     """The layers whose every value in ``values`` (rows: layers; any columns) is NaN."""
     frame = np.asarray(values, dtype=float).reshape(len(layers), -1)
     return [layer for layer, row in zip(layers, frame, strict=True) if not np.isfinite(row).any()]
 
 
-def legend_outside(ax, *, handles=None, labels=None, fontsize=7, ncol=1, title=None):
+def legend_outside(
+    ax: Axes,
+    *,
+    handles: Sequence[Any] | None = None,
+    labels: Sequence[str] | None = None,
+    fontsize: float = 7,
+    ncol: int = 1,
+    title: str | None = None,
+) -> Legend:
     """The legend of ``ax`` to the right of the axes, off the data; returns it."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
+    elif labels is None:
+        raise TypeError("legend_outside needs the labels of the handles it is given")
     unique = dict(zip(labels, handles, strict=True))
     return ax.legend(
         unique.values(),
@@ -76,7 +104,7 @@ def legend_outside(ax, *, handles=None, labels=None, fontsize=7, ncol=1, title=N
     )
 
 
-def panel_letter(target, letter, *, x=0.0, y=1.0):
+def panel_letter(target: Axes | Figure | SubFigure, letter: str, *, x: float = 0.0, y: float = 1.0) -> Text:
     """A bold panel letter (A, B, ...) at the upper left of an Axes or (sub)figure."""
     if hasattr(target, "transAxes"):
         return target.text(

@@ -7,13 +7,27 @@ silent) keeps its tick, marked "(n/a)", and its points are a gap.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ._style import draw_chance, layer_axis, legend_outside, missing_layers
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
-def plot_msvt_by_layer(summaries, *, chance_level=None, ax=None, over="objects"):
+
+def plot_msvt_by_layer(
+    summaries: Mapping[str, pd.DataFrame],
+    *,
+    chance_level: float | None = None,
+    ax: Axes | None = None,
+    over: str = "objects",
+) -> Figure | SubFigure:
     """Index across layers (Figure 2C style): one line per network or category.
 
     Args:
@@ -47,7 +61,14 @@ def plot_msvt_by_layer(summaries, *, chance_level=None, ax=None, over="objects")
     return ax.figure
 
 
-def plot_msvt_categories(tables, *, layer_key="name", chance_level=None, comparison=None, alpha=0.05):
+def plot_msvt_categories(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    layer_key: str = "name",
+    chance_level: float | None = None,
+    comparison: pd.DataFrame | Literal[False] | None = None,
+    alpha: float = 0.05,
+) -> Figure:
     """Figure 2C: index across layers, one line per category, one panel per network.
 
     With exactly two networks (e.g. trained and untrained) a third panel shows their
@@ -80,7 +101,7 @@ def plot_msvt_categories(tables, *, layer_key="name", chance_level=None, compari
 
     summaries = {label: summarize_msvt(table, by=(layer_key, "category")) for label, table in tables.items()}
     panels = [(label, summary, False) for label, summary in summaries.items()]
-    marks = None
+    marks: set[tuple[Any, Any]] | None = None
     if len(panels) == 2:
         (first, a, _), (second, b, _) = panels
         difference = a[["msvt_mean"]] - b[["msvt_mean"]]
@@ -130,7 +151,8 @@ def plot_msvt_categories(tables, *, layer_key="name", chance_level=None, compari
             ax.set_title(f"{label}\n(mean ± SEM over exemplars)", fontsize=9)
             ax.set_ylim(-1.05, 1.05)
             ax.set_ylabel("MSVT index")
-    handles, labels = [], []
+    handles: list[Any] = []
+    labels: list[str] = []
     for ax in axes[0]:
         more = ax.get_legend_handles_labels()
         handles, labels = handles + more[0], labels + more[1]

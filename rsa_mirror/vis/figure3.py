@@ -5,21 +5,33 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ._style import layer_axis, legend_outside, panel_letter
 
-MEASURE_STYLES = {"invariance": "-", "equivariance": "--"}
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.typing import LineStyleType
+
+    from .._typing import AxesSequence
 
 
-def _split_label(label) -> tuple:
+MEASURE_STYLES: dict[str, LineStyleType] = {"invariance": "-", "equivariance": "--"}
+
+
+def _split_label(label: object) -> tuple[str, str]:
     """``"<network>, <image set>"`` (``equivariance_study``'s labels) -> (network, image set)."""
     network, _, images = str(label).rpartition(", ")
     return (network, images) if network else (str(label), "")
 
 
-def plot_equivariance(tables, *, axes=None):
+def plot_equivariance(tables: Mapping[str, pd.DataFrame], *, axes: AxesSequence | None = None) -> Figure | SubFigure:
     """Figure 3: invariance (solid) and equivariance (dashed) across layers, one colour per transform.
 
     As the paper's Figure 3: one panel per (network, image set), image sets in rows (rendered
@@ -67,7 +79,7 @@ def plot_equivariance(tables, *, axes=None):
         order = [places[n, i] for i in image_sets for n in networks if (n, i) in parts]
         host, first_column = order[min(len(networks), len(order)) - 1], set(grid[:, 0])
     else:
-        panels = list(np.ravel(axes))
+        panels = list(np.asarray(axes).ravel())
         if len(panels) != len(labels):
             raise ValueError(f"plot_equivariance needs one axis per table ({len(labels)}), got {len(panels)}")
         order, host, first_column = panels, panels[-1], set(panels)
@@ -100,7 +112,7 @@ def plot_equivariance(tables, *, axes=None):
     return panels[0].figure
 
 
-def _plot_split(tables, axes):
+def _plot_split(tables: Mapping[str, pd.DataFrame], axes: npt.NDArray[Any]) -> Figure | SubFigure:
     """The two-panel rows (invariance, equivariance) of each label: the layout of earlier versions."""
     for row, (label, table) in zip(axes, tables.items(), strict=True):
         layers = list(dict.fromkeys(table["layer"]))

@@ -5,13 +5,28 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ._style import draw_chance, layer_axis, legend_outside, missing_layers
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure, SubFigure
 
-def plot_control_networks(tables, *, dashed=(), chance_level=None, axes=None):
+    from .._typing import AxesSequence
+
+
+def plot_control_networks(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    dashed: Collection[str] = (),
+    chance_level: float | None = None,
+    axes: AxesSequence | None = None,
+) -> Figure | SubFigure:
     """Figure 4: index across layers per category, one panel per trained network (regime).
 
     Args:
@@ -56,7 +71,9 @@ def plot_control_networks(tables, *, dashed=(), chance_level=None, axes=None):
     return axes[0].figure
 
 
-def plot_training_curves(histories, *, axes=None):
+def plot_training_curves(
+    histories: Mapping[str, pd.DataFrame], *, axes: AxesSequence | None = None
+) -> Figure | SubFigure:
     """Loss and validation accuracy per epoch, one line per network.
 
     Args:

@@ -5,16 +5,34 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ._style import legend_outside, panel_letter
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
+
+    from .._typing import RandomState
+    from ..stimuli.base import StimulusSet
+    from ..studies.figure5 import ImportanceResult
+
+
 ROWS = ("importance map", "deletion", "insertion", "shuffled")
 CURVES = {"original": "k-", "deletion": "C3-", "insertion": "C0-", "shuffled": "C2--"}
 
 
-def plot_importance_study(result, stimuli, *, objects=None, views=None, random_state=0):
+def plot_importance_study(
+    result: ImportanceResult,
+    stimuli: StimulusSet,
+    *,
+    objects: Sequence[Any] | None = None,
+    views: Sequence[float] | None = None,
+    random_state: RandomState = 0,
+) -> Figure:
     """Figure 5 from an ``ImportanceResult``, in the paper's layout.
 
     Panels A, B, ... (one per example object): rows of images over the object's views, the
@@ -58,7 +76,7 @@ def plot_importance_study(result, stimuli, *, objects=None, views=None, random_s
     all_views = [np.sort(yaw[names == obj]) for obj in objects]
     columns = max(len(v) for v in all_views) if views is None else len(views)
     fig = plt.figure(figsize=(1.05 * columns + 5.2, 4.3 * len(objects) + 3.0), layout="constrained")
-    parts = fig.subfigures(len(objects) + 1, 1, height_ratios=[4.3] * len(objects) + [3.0])
+    parts = np.asarray(fig.subfigures(len(objects) + 1, 1, height_ratios=[4.3] * len(objects) + [3.0]))
     rng = np.random.default_rng(random_state)
     for letter, part, obj in zip("ABCDEFGHIJKLMNOPQRSTUVWX", parts, objects, strict=False):
         rows = np.flatnonzero(names == obj)
@@ -113,7 +131,7 @@ def plot_importance_study(result, stimuli, *, objects=None, views=None, random_s
     return fig
 
 
-def _plot_shares_and_shuffle(result, part, *, letters):
+def _plot_shares_and_shuffle(result: ImportanceResult, part: SubFigure, *, letters: str) -> None:
     """Panels C (insertion / deletion r across shares) and D (index, insertion vs shuffled)."""
     c, d = part.subplots(1, 2, width_ratios=(1.4, 1.0))
     stats = result.similarity.groupby("threshold")[["r_insertion", "r_deletion"]].agg(["median", "std"])

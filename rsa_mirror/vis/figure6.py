@@ -5,14 +5,31 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ..pair_tests import versus_best
 from ._style import COMPONENT_COLORS, legend_outside
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
 
-def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percentile"):
+    from .._typing import AxesSequence
+    from ..inference import BootstrapResult, CeilingResult
+    from ..shapley import ShapleyResult
+
+
+def plot_alignment(
+    result: BootstrapResult,
+    *,
+    ceilings: Mapping[str, CeilingResult] | None = None,
+    axes: AxesSequence | None = None,
+    alpha: float = 0.05,
+    test: str = "percentile",
+) -> Figure | SubFigure:
     """Figure 6A: model-brain correlation per layer, one panel per brain RDM (patch).
 
     Args:
@@ -61,7 +78,8 @@ def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percen
         ax.set_title(brain, fontsize=10)
     built = "" if result.normalize is None else f", normalize={result.normalize}"
     axes[0].set_ylabel(f"model-brain RDM correlation\n({result.method}{built})")
-    handles, labels = [], []
+    handles: list[Any] = []
+    labels: list[str] = []
     for ax in axes:
         more = ax.get_legend_handles_labels()
         handles, labels = handles + more[0], labels + more[1]
@@ -69,7 +87,7 @@ def plot_alignment(result, *, ceilings=None, axes=None, alpha=0.05, test="percen
     return axes[0].figure
 
 
-def plot_shapley(result, *, axes=None):
+def plot_shapley(result: ShapleyResult, *, axes: AxesSequence | None = None) -> Figure | SubFigure:
     """Figure 6B: Shapley contributions of each component per layer, stacked, one panel per patch.
 
     Args:

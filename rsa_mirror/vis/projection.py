@@ -5,13 +5,27 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ._style import draw_chance, legend_outside
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
 
-def plot_projection_symmetry(result, *, key="category", chance_level=None, axes=None):
+    from .._typing import AxesSequence
+    from ..projection_symmetry import ProjectionSymmetryResult
+
+
+def plot_projection_symmetry(
+    result: ProjectionSymmetryResult,
+    *,
+    key: str = "category",
+    chance_level: float | None = None,
+    axes: AxesSequence | None = None,
+) -> Figure | SubFigure:
     """Best reflection-axis score per view (left) and the pixel-level index (right), per category.
 
     Args:

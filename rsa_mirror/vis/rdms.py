@@ -5,13 +5,30 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+    from rsatoolbox.rdm import RDMs
+
+    from .._typing import AxesSequence
+
 
 def plot_rdms(
-    rdms, *, titles=None, sort_by=("view_deg", "view", "identity"), group_by="view", axes=None, cmap="viridis"
-):
+    rdms: RDMs,
+    *,
+    titles: Sequence[str] | None = None,
+    sort_by: Sequence[str] = ("view_deg", "view", "identity"),
+    group_by: str | None = "view",
+    axes: AxesSequence | None = None,
+    cmap: str = "viridis",
+) -> Figure | SubFigure:
     """Heatmaps of RDMs side by side, patterns sorted (e.g. by view, then identity).
 
     Args:
@@ -36,8 +53,8 @@ def plot_rdms(
     sorted_rdms.reorder(order)
     titles = list(titles) if titles is not None else list(rdms.rdm_descriptors.get("name", range(rdms.n_rdm)))
     if axes is None:
-        fig, axes = plt.subplots(1, rdms.n_rdm, figsize=(4.2 * rdms.n_rdm, 4.0), squeeze=False, layout="constrained")
-        axes = axes[0]
+        _, grid = plt.subplots(1, rdms.n_rdm, figsize=(4.2 * rdms.n_rdm, 4.0), squeeze=False, layout="constrained")
+        axes = grid[0]
     if len(axes) != rdms.n_rdm or len(titles) != rdms.n_rdm:
         raise ValueError(
             f"plot_rdms needs one axis and one title per RDM ({rdms.n_rdm}), got {len(axes)} and {len(titles)}"
@@ -69,7 +86,15 @@ def plot_rdms(
     return fig
 
 
-def plot_view_rdms(view_rdms, *, objects, layers=None, msvt=None, layer_key="name", scale="shared"):
+def plot_view_rdms(
+    view_rdms: RDMs,
+    *,
+    objects: Sequence[Any],
+    layers: Sequence[Any] | None = None,
+    msvt: pd.DataFrame | None = None,
+    layer_key: str = "name",
+    scale: str = "shared",
+) -> Figure:
     """Figure 2A: per-object view RDMs across layers (rows: objects, columns: layers).
 
     Args:
@@ -146,7 +171,7 @@ def plot_view_rdms(view_rdms, *, objects, layers=None, msvt=None, layer_key="nam
     return fig
 
 
-def _view_labels(rdms) -> list:
+def _view_labels(rdms: RDMs) -> list[str]:
     """The views of the RDMs' patterns as tick labels: degrees when the descriptor is numeric."""
     patterns = {k: v for k, v in rdms.pattern_descriptors.items() if k != "index"}
     key = "view_deg" if "view_deg" in patterns else next(iter(patterns), None)
@@ -158,7 +183,7 @@ def _view_labels(rdms) -> list:
     return [str(v).replace("_", " ") for v in values]
 
 
-def _view_ticks(ax, views, *, bottom, left):
+def _view_ticks(ax: Axes, views: Sequence[str], *, bottom: bool, left: bool) -> None:
     """Ticks at every view; labels on every other one (the ends and the middle for 9 views)."""
     positions = np.arange(len(views))
     step = 2 if len(views) > 5 else 1

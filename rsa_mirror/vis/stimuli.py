@@ -5,11 +5,20 @@ Each function draws what an analysis already computed and returns the matplotlib
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
 
-def plot_contact_sheet(stimuli, *, n_objects=9):
+    from ..stimuli.base import StimulusSet
+
+
+def plot_contact_sheet(stimuli: StimulusSet, *, n_objects: int = 9) -> Figure:
     """A contact sheet: every view of up to ``n_objects`` objects spread over the set, one row per object.
 
     Args:
@@ -23,17 +32,17 @@ def plot_contact_sheet(stimuli, *, n_objects=9):
     descriptors = stimuli.descriptors
     objects = np.asarray(descriptors["object"])
     yaw = np.asarray(descriptors["view_deg"], dtype=float) if "view_deg" in descriptors else None
-    first = []
+    first: list[npt.NDArray[np.intp]] = []
     for obj in dict.fromkeys(objects):
         rows = np.flatnonzero(objects == obj)
         first.append(rows if yaw is None else rows[np.argsort(yaw[rows], kind="stable")])
-    rows = first[:: max(1, len(first) // n_objects)][:n_objects]
-    width = max(len(r) for r in rows)
+    chosen = first[:: max(1, len(first) // n_objects)][:n_objects]
+    width = max(len(r) for r in chosen)
     figure, axes = plt.subplots(
-        len(rows), width, figsize=(1.2 * width + 1.4, 1.2 * len(rows) + 0.4), squeeze=False, layout="constrained"
+        len(chosen), width, figsize=(1.2 * width + 1.4, 1.2 * len(chosen) + 0.4), squeeze=False, layout="constrained"
     )
     images = stimuli.images if stimuli.images.ndim == 3 else np.moveaxis(stimuli.images, 1, -1)
-    for row_axes, indices in zip(axes, rows, strict=True):
+    for row_axes, indices in zip(axes, chosen, strict=True):
         for ax, index in zip(row_axes, indices, strict=False):
             ax.imshow(images[index], cmap="gray", vmin=0, vmax=1)
         for ax in row_axes:
@@ -45,13 +54,13 @@ def plot_contact_sheet(stimuli, *, n_objects=9):
             ax.set_visible(False)
         row_axes[0].set_ylabel(_row_name(descriptors, indices[0]), fontsize=7, rotation=0, ha="right", va="center")
     if yaw is not None:
-        for ax, index in zip(axes[0], rows[0], strict=False):
+        for ax, index in zip(axes[0], chosen[0], strict=False):
             ax.set_title(f"{yaw[index]:+.4g}°" if yaw[index] else "0°", fontsize=8)
         figure.suptitle("view (yaw)", fontsize=8)
     return figure
 
 
-def _row_name(descriptors, index) -> str:
+def _row_name(descriptors: Mapping[str, Any], index: int) -> str:
     """The row name of the image at ``index``: "<category>, exemplar <n>" when the set has both, else its object."""
     if "category" in descriptors and "exemplar" in descriptors:
         return f"{descriptors['category'][index]}\nexemplar {descriptors['exemplar'][index]}"

@@ -7,19 +7,45 @@ legend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ._style import layer_axis, missing_layers
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure, SubFigure
 
-def _panels(n, *, width=4.2, height=3.4, axes=None):
+    from .._typing import AxesSequence
+    from ..studies.supplements import NormalizationResult, PoolingResult, ShiftResult
+    from ..studies.supplements_reflection import (
+        CategoryInvarianceResult,
+        EquivarianceDistributionResult,
+        WeightSymmetryResult,
+    )
+
+
+def _panels(n: int, *, width: float = 4.2, height: float = 3.4, axes: AxesSequence | None = None) -> list[Axes]:
     if axes is None:
         _, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False, layout="constrained")
-    return list(np.ravel(axes))
+    return list(np.asarray(axes).ravel())
 
 
-def _errorbar_lines(ax, table, *, x, hue, value="msvt", label_format="{}"):
+def _errorbar_lines(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    x: str,
+    hue: str | Sequence[str],
+    value: str = "msvt",
+    label_format: str = "{}",
+) -> None:
     """Mean ± SEM over rows of ``value`` per ``x`` (in order of appearance), one line per ``hue``.
 
     Every ``x`` keeps its tick; one with no finite value on any line reads "(n/a)" (a gap).
@@ -34,21 +60,29 @@ def _errorbar_lines(ax, table, *, x, hue, value="msvt", label_format="{}"):
     layer_axis(ax, names, missing_layers(np.column_stack(means), names), note="n/a: no finite value")
 
 
-def _violins(ax, groups, positions, color, label):
+def _violins(ax: Axes, groups: Sequence[npt.ArrayLike], positions: npt.NDArray[Any], color: str, label: str) -> None:
     """Violins of the values in ``groups`` at ``positions``, with the median (dot) and quartiles (bar)."""
-    groups = [np.asarray(g, dtype=float)[np.isfinite(g)] for g in groups]
-    shown = [(p, g) for p, g in zip(positions, groups, strict=True) if len(g) > 1]
+    finite = [np.asarray(g, dtype=float)[np.isfinite(g)] for g in groups]
+    shown = [(p, g) for p, g in zip(positions, finite, strict=True) if len(g) > 1]
     if shown:
         parts = ax.violinplot([g for _, g in shown], [p for p, _ in shown], widths=0.35, showextrema=False)
-        for body in parts["bodies"]:
+        for body in cast("list[PolyCollection]", parts["bodies"]):
             body.set_facecolor(color)
             body.set_alpha(0.3)
-    q1, median, q3 = (np.array([np.percentile(g, q) if len(g) else np.nan for g in groups]) for q in (25, 50, 75))
+    q1, median, q3 = (np.array([np.percentile(g, q) if len(g) else np.nan for g in finite]) for q in (25, 50, 75))
     ax.vlines(positions, q1, q3, color=color, linewidth=2)
     ax.scatter(positions, median, color=color, s=10, zorder=3, label=label)
 
 
-def _violins_by_layer(ax, rows, layers, hue, *, width, note="n/a: no finite value"):
+def _violins_by_layer(
+    ax: Axes,
+    rows: pd.DataFrame,
+    layers: Sequence[Any],
+    hue: str,
+    *,
+    width: float,
+    note: str = "n/a: no finite value",
+) -> None:
     """Violins of ``r`` per layer, one color per value of ``hue``, side by side; a zero line.
 
     A layer with no finite value keeps its tick, "(n/a)", explained by ``note``.
@@ -69,7 +103,9 @@ def _violins_by_layer(ax, rows, layers, hue, *, width, note="n/a: no finite valu
     ax.axhline(0.0, color="gray", linestyle="--", linewidth=0.5)
 
 
-def plot_pooling(result, *, network=None, axes=None):
+def plot_pooling(
+    result: PoolingResult, *, network: str | None = None, axes: AxesSequence | None = None
+) -> Figure | SubFigure:
     """Figure 2—figure supplement 6: each object's index after global average pooling against the fc layer's.
 
     Args:
@@ -99,7 +135,7 @@ def plot_pooling(result, *, network=None, axes=None):
     return axes[0].figure
 
 
-def plot_normalization(result, *, axes=None):
+def plot_normalization(result: NormalizationResult, *, axes: AxesSequence | None = None) -> Figure | SubFigure:
     """Figure 2—figure supplement 7: index across layers per category, z-scored units vs raw patterns.
 
     Args:
@@ -120,7 +156,9 @@ def plot_normalization(result, *, axes=None):
     return axes[0].figure
 
 
-def plot_shift(result, *, categories=None, axes=None):
+def plot_shift(
+    result: ShiftResult, *, categories: Sequence[str] | None = None, axes: AxesSequence | None = None
+) -> Figure | SubFigure:
     """Figure 2—figure supplement 8: index across layers for each offset of the objects.
 
     Args:
@@ -143,7 +181,9 @@ def plot_shift(result, *, categories=None, axes=None):
     return axes[0].figure
 
 
-def plot_equivariance_distribution(result, *, axes=None):
+def plot_equivariance_distribution(
+    result: EquivarianceDistributionResult, *, axes: AxesSequence | None = None
+) -> Figure | SubFigure:
     """Figure 3—figure supplement 1: per-image invariance and equivariance, violins per layer.
 
     Args:
@@ -170,7 +210,9 @@ def plot_equivariance_distribution(result, *, axes=None):
     return axes[0][0].figure
 
 
-def plot_category_invariance(result, *, axes=None):
+def plot_category_invariance(
+    result: CategoryInvarianceResult, *, axes: AxesSequence | None = None
+) -> Figure | SubFigure:
     """Figure 3—figure supplement 2: horizontal-reflection invariance per category, one panel per layer.
 
     Args:
@@ -190,7 +232,7 @@ def plot_category_invariance(result, *, axes=None):
     return axes[0].figure
 
 
-def plot_weight_symmetry(result, *, axes=None):
+def plot_weight_symmetry(result: WeightSymmetryResult, *, axes: AxesSequence | None = None) -> Figure | SubFigure:
     """Figure 5—figure supplement 1: each unit's weights correlated with their reflection, per layer.
 
     Args:
