@@ -80,19 +80,19 @@ def test_networks_trained_together_equal_each_trained_alone(pair, workers):
 def test_an_interrupted_pair_resumes_to_the_uninterrupted_result(tmp_path, pair, monkeypatch):
     jobs, alone = pair
     jobs = [{**job, "checkpoint": tmp_path / f"net{i}.pt"} for i, job in enumerate(jobs)]
-    original = _train_run._Run.epoch
+    original = _train_run.TrainRun.epoch
 
     def failing(run, epoch):  # the second network dies in its second epoch, after the first was written
         if epoch == 1 and run.plan.config["variant"] == "released":
             raise RuntimeError("killed")
         return original(run, epoch)
 
-    monkeypatch.setattr(_train_run._Run, "epoch", failing)
+    monkeypatch.setattr(_train_run.TrainRun, "epoch", failing)
     with pytest.raises(RuntimeError, match="killed") as caught:
         train_many(jobs, device="cpu", workers=2)
     assert any("jobs[1]" in note for note in getattr(caught.value, "__notes__", ["jobs[1]"]))
     assert len(torch.load(jobs[1]["checkpoint"], weights_only=True)["history"]) == 1
-    monkeypatch.setattr(_train_run._Run, "epoch", original)
+    monkeypatch.setattr(_train_run.TrainRun, "epoch", original)
     resumed = train_many(jobs, device="cpu", workers=2)
     for one, other in zip(alone, resumed, strict=True):
         assert_same_training(one, other)

@@ -1,9 +1,9 @@
 """One control network's training run, epoch by epoch: the loop that ``train`` and ``train_many`` share.
 
-``_Run`` builds a ``ControlNet`` from its seed, resumes it from a checkpoint of ``train``
+``TrainRun`` builds a ``ControlNet`` from its seed, resumes it from a checkpoint of ``train``
 (refused when the checkpoint's fingerprint differs), trains one epoch at a time (seeded shuffle
 and dropout, bfloat16 autocast on CUDA), validates, applies early stopping and writes the
-checkpoint atomically after every epoch. ``_Plan`` is a checked run (``training._plan``).
+checkpoint atomically after every epoch. ``TrainPlan`` is a checked run (``training._plan``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _LOSS = nn.CrossEntropyLoss()
 
 
 @dataclass
-class _Plan:
+class TrainPlan:
     """One checked run of ``train``: the regime's data on the device, its split, schedule and config."""
 
     data: ImageData
@@ -52,7 +52,7 @@ class _Plan:
     checkpoint: PathLike | None
 
 
-class _Run:
+class TrainRun:
     """One network's training, epoch by epoch: ``train`` runs one, ``training_many.train_many`` several.
 
     Built inside a fork of torch's global random state, which seeds the initial weights.
@@ -61,7 +61,7 @@ class _Run:
     network's dropout through it, so runs in parallel threads share no random state).
     """
 
-    def __init__(self, plan: _Plan, generator: torch.Generator | None = None) -> None:
+    def __init__(self, plan: TrainPlan, generator: torch.Generator | None = None) -> None:
         self.plan, self.generator = plan, generator
         schedule, config, device = plan.schedule, plan.config, plan.device
         _seed_torch(plan.seed, device)  # the initial weights

@@ -7,7 +7,7 @@ state is left as it was): the same seed, device type and thread count give bit-i
 weights (float rounding depends on how many CPU threads share a sum). It writes an atomic
 checkpoint every epoch and resumes exactly where a killed run stopped; the checkpoint's
 fingerprint (data, regime, variant, schedule, seed, torch version, device type, thread count)
-must match the resumed run. Its epoch loop is ``_train_run._Run``, which ``training_many``
+must match the resumed run. Its epoch loop is ``_train_run.TrainRun``, which ``training_many``
 shares to train many networks at once.
 
 ``variant="paper"`` (default) trains the network and schedule of the paper's Methods;
@@ -36,7 +36,7 @@ from .._utils import check_count, check_option, derive_seed, seed_sequence
 from ..errors import InvalidArgumentError
 from ..results import Result
 from ._train_checks import check_data, check_device, check_fraction, check_positive
-from ._train_run import _Plan, _Run, early_stop_epoch  # noqa: F401  (early_stop_epoch: public here)
+from ._train_run import TrainPlan, TrainRun, early_stop_epoch  # noqa: F401  (early_stop_epoch: public here)
 from .control import CONTROL_VARIANTS, ControlNet, control_net_from_state
 from .datasets import REGIMES, apply_regime
 from .models import INPUT_PATH, LoadedModel
@@ -215,7 +215,7 @@ def train(
         checkpoint=checkpoint,
     )
     with torch.random.fork_rng(devices=_devices(plan.device)):  # torch's global RNG is left as it was
-        run = _Run(plan)
+        run = TrainRun(plan)
         for epoch in tqdm(run.epochs(), total=run.epochs_left, desc=f"training {data.name}", disable=not verbose):
             run.epoch(epoch)
         return TrainResult(*run.finish())
@@ -226,7 +226,7 @@ def _plan(
     batch_size: int | None, optimizer: str | None, lr: float | None, halve_every: int | None,
     val_fraction: float, random_state: RandomState, device: str | torch.device, checkpoint: PathLike | None,
     cache: dict[tuple[str, int], Any] | None = None,
-) -> _Plan:  # fmt: skip
+) -> TrainPlan:  # fmt: skip
     """Check ``train``'s arguments and data and prepare the run.
 
     ``cache``: a dict that several plans share, so data that several runs train on is hashed
@@ -276,7 +276,7 @@ def _plan(
     n_val = int(round(val_fraction * len(data)))
     images, labels = (_cached(cache, "on device", t, lambda t: t.to(device)) for t in (data.images, data.labels))
     val, fit = order[:n_val].to(device), order[n_val:].to(device)
-    return _Plan(data, images, labels, fit, val, schedule, config, seed, device, checkpoint)
+    return TrainPlan(data, images, labels, fit, val, schedule, config, seed, device, checkpoint)
 
 
 def _devices(device: torch.device) -> list[int]:

@@ -2,7 +2,7 @@
 
 ``train_many(jobs, device=...)`` trains one ``ControlNet`` per job (a dict of ``train``'s
 arguments) and returns their ``TrainResult`` in the order of ``jobs``. Each network runs
-``train``'s own epoch loop (``_train_run._Run``) on a host thread of its own and, on CUDA, a
+``train``'s own epoch loop (``_train_run.TrainRun``) on a host thread of its own and, on CUDA, a
 CUDA stream of its own, so its operations are those of ``train`` alone, kernel for kernel; its
 dropout draws from a generator of its own seeded as ``train`` seeds torch's global one, so its
 random numbers are those of ``train`` alone. Checkpoints, resume, early stopping and the
@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 from .._utils import check_count
 from ..errors import InvalidArgumentError, InvalidTypeError, RsaMirrorError
 from ._train_checks import check_device
-from ._train_run import _Run
+from ._train_run import TrainRun
 from .training import TrainResult, _devices, _plan
 
 # A job's keys: train's arguments, less device and verbose (train_many's own).
@@ -149,12 +149,12 @@ def train_many(
         workers = min(len(jobs), os.cpu_count() or 1) if device.type == "cuda" else 1
     workers = min(check_count("workers", workers), len(jobs))
     cache: dict[tuple[str, int], Any] = {}
-    runs: list[_Run] = []
+    runs: list[TrainRun] = []
     with torch.random.fork_rng(devices=_devices(device)):  # each run seeds its initial weights; left as it was
         for index, job in enumerate(jobs):
             with _naming_the_job(index):
                 plan = _plan(**{**_DEFAULTS, **job}, device=device, cache=cache)
-                runs.append(_Run(plan, torch.Generator(device)))
+                runs.append(TrainRun(plan, torch.Generator(device)))
     bar = tqdm(total=sum(run.epochs_left for run in runs), desc=f"training {len(runs)} networks", disable=not verbose)
     lock, stop = threading.Lock(), threading.Event()
 
@@ -231,7 +231,7 @@ def _naming_the_job(index: int) -> Iterator[None]:
         raise type(error)(f"jobs[{index}]: {error}") from None
 
 
-def _train_one(run: _Run, advance: Callable[[], None], stop: threading.Event) -> TrainResult:
+def _train_one(run: TrainRun, advance: Callable[[], None], stop: threading.Event) -> TrainResult:
     """Train ``run`` to its end (or to the end of the epoch in which ``stop`` is set), its dropout on its generator."""
     network = run.network
     dropouts = {name: m for name, m in network.named_children() if isinstance(m, nn.Dropout)}
@@ -250,7 +250,7 @@ def _train_one(run: _Run, advance: Callable[[], None], stop: threading.Event) ->
 
 
 def _train_in_threads(
-    runs: Sequence[_Run], workers: int, advance: Callable[[], None], stop: threading.Event, device: torch.device
+    runs: Sequence[TrainRun], workers: int, advance: Callable[[], None], stop: threading.Event, device: torch.device
 ) -> list[TrainResult]:
     """Train ``runs`` on ``workers`` host threads (on CUDA each run on a stream of its own); errors stop the rest."""
     results: list[Any] = [None] * len(runs)  # each filled by its thread
