@@ -33,7 +33,7 @@ PREVIOUS_SHA256 = "c0b1e72fee2c4caee9ffc713a5495b139a0200377b598ffadc6d145c12d7d
 
 def test_bilateral_training_set_is_bit_identical_to_the_previous_version():
     data = render_training_set(n_per_class=30, random_state=7)
-    assert _fingerprint(data, torch.device("cpu"))["data_sha256"] == PREVIOUS_SHA256
+    assert _fingerprint(data, torch.device("cpu"), {})["data_sha256"] == PREVIOUS_SHA256
     assert data.name == "rendered" and data.elevation_deg.shape == (180,)
     assert float(data.elevation_deg.abs().max()) <= 25
 

@@ -12,11 +12,11 @@ from rsa_mirror.symmetry import equivariance, invariance
 
 
 @pytest.fixture
-def hub(tmp_path):
-    previous = torch.hub.get_dir()
-    torch.hub.set_dir(str(tmp_path / "hub"))
-    yield tmp_path / "hub"
-    torch.hub.set_dir(previous)
+def hub(tmp_path, monkeypatch):
+    # TORCH_HOME, not torch.hub.set_dir: set_dir pins the folder for the rest of the process
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert torch.hub.get_dir() == str(tmp_path / "hub")
+    return tmp_path / "hub"
 
 
 def test_untrained_weights_are_lecun_normal_and_seeded(alexnet):

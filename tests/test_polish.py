@@ -24,7 +24,7 @@ def test_bare_rsa_mirror_prints_help_listing_every_subcommand(capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage: rsa-mirror")
     _, by_name = build_parser()
-    assert len(by_name) == 13
+    assert len(by_name) == 15
     for name in by_name:
         assert re.search(rf"^    {re.escape(name)}\b", out, re.MULTILINE), name
 
