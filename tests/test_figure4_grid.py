@@ -204,12 +204,25 @@ def test_rerun_recomputes_only_the_missing_network(tiny_grid):
         figure4_grid(settings.replaced(epochs=2), out, verbose=False)
 
 
+def test_training_together_gives_the_networks_of_the_tasks(tiny_grid, tmp_path):
+    settings, _, apart = tiny_grid
+    together = figure4_grid(settings, tmp_path, together=True, verbose=False)
+    assert sorted(together.computed) == sorted(apart.computed)
+    timing = ["train_seconds", "task_seconds"]
+    pd.testing.assert_frame_equal(together.networks.drop(columns=timing), apart.networks.drop(columns=timing))
+    pd.testing.assert_frame_equal(together.tests, apart.tests)
+    again = figure4_grid(settings, tmp_path, together=True, verbose=False)  # nothing left to train
+    assert again.computed == [] and len(again.networks) == len(apart.networks)
+    log = (tmp_path / "grid_log.csv").read_text().splitlines()
+    assert len(log) == len(apart.networks) and all(",True," in line for line in log)
+
+
 def test_cli_runs_a_tiny_grid_and_resumes(tmp_path, capsys):
     from rsa_mirror.cli.main import main
 
     argv = ["figure4", "--grid", "--out", str(tmp_path), "--seeds", "0", "--cells", "bilateral:original"]
     argv += ["chiral:original", "--n-per-class", "12", "--epochs", "1", "--test-exemplars", "1", "--quiet"]
-    assert main(argv) == 0
+    assert main([*argv, "--together"]) == 0  # trained at once; the rerun below, as tasks, finds them done
     for stem in ("networks", "summary", "tests", "mirror_match"):
         assert (tmp_path / f"grid_{stem}.csv").is_file()
     assert (tmp_path / "figure4_grid.png").is_file()

@@ -1,5 +1,6 @@
 """rsa-mirror reproduce: cached, resumable steps, failures reported, one self-contained report.html."""
 
+import hashlib
 import json
 import os
 import re
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -121,9 +123,60 @@ def test_the_key_hashes_name_settings_version_device_and_inputs(monkeypatch):
         runner.step_key("alpha", {"n": 3, "m": [1, 2]}, {"mesh": "abd"}, "cpu"),
         runner.step_key("alpha", {"n": 3, "m": [1, 2]}, {"mesh": "abc"}, "cuda"),
     ]
+    monkeypatch.setattr(runner, "code_hash", lambda: "another source")
+    others.append(runner.step_key("alpha", {"n": 3, "m": [1, 2]}, {"mesh": "abc"}, "cpu"))
     monkeypatch.setattr(runner, "__version__", "0.0.0-other")
     others.append(runner.step_key("alpha", {"n": 3, "m": [1, 2]}, {"mesh": "abc"}, "cpu"))
-    assert len({key, *others}) == 6
+    assert len({key, *others}) == 7
+
+
+def test_the_source_hash_follows_every_python_file_and_nothing_else(tmp_path):
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    first = runner.source_hash([package])
+    digest = hashlib.sha256()
+    for name, text in (("package/a.py", "x = 1\n"), ("package/sub/b.py", "y = 2\n")):
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    assert first == digest.hexdigest()
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "a.cpython.pyc").write_bytes(b"compiled")
+    (package / "notes.txt").write_text("not code")
+    assert runner.source_hash([package]) == first
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    assert runner.source_hash([package]) != first
+    assert runner.code_hash() == runner.code_hash() and re.fullmatch(r"[0-9a-f]{64}", runner.code_hash())
+
+
+@pytest.mark.parametrize(
+    "harm, reason",
+    [
+        (lambda folder: (folder / "table.csv").write_text("x,y\n0,0\n"), "table.csv changed"),
+        (lambda folder: (folder / "figure.png").unlink(), "figure.png is missing"),
+        (lambda folder: (folder / "extra.csv").write_text("a\n"), "extra.csv was added"),
+        (lambda folder: (folder / "step.json").write_text("{not json"), "step.json cannot be read"),
+    ],
+)
+def test_a_damaged_step_folder_is_computed_again(tmp_path, harm, reason):
+    first = _run(tmp_path)
+    files = _files(tmp_path)
+    folder = tmp_path / first.records["alpha"]["folder"]
+    harm(folder)
+    with pytest.warns(UserWarning, match=f"step alpha: .* is computed again: .*{reason}"):
+        second = _run(tmp_path)
+    assert second.records["alpha"]["status"] == "computed" and reason in second.records["alpha"]["recomputed_because"]
+    assert (
+        second.records["beta"]["status"] == "reused" and second.records["alpha"]["key"] == first.records["alpha"]["key"]
+    )
+    kept = {k: v for k, v in _files(tmp_path).items() if not k.endswith(("step.json", "log.txt"))}
+    assert kept == {k: v for k, v in files.items() if not k.endswith(("step.json", "log.txt"))}
+    manifest = json.loads(second.manifest.read_text())
+    assert reason in manifest["steps"]["alpha"]["recomputed_because"] and manifest["code_sha256"] == runner.code_hash()
+    assert re.search(f"computed again in this run: [^)]*{reason}", second.report.read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [r["status"] for r in _run(tmp_path).records.values()] == ["reused", "reused"]
 
 
 def test_unknown_steps_and_profiles_are_refused(tmp_path):

@@ -36,6 +36,12 @@ def add_parser(command, parents):
     sub.add_argument(
         "--tables-only", action="store_true", help="train nothing: the tables of the networks finished so far"
     )
+    sub.add_argument(
+        "--together",
+        action="store_true",
+        help="train the missing networks at once in this process (train_many; on a GPU one CUDA stream each); "
+        "the same networks as tasks",
+    )
     smaller = "(default: the scale's; other values depart from the plan)"
     sub.add_argument("--n-per-class", type=int, default=None, help=f"training images per category {smaller}")
     sub.add_argument("--epochs", type=int, default=None, help=f"training epochs {smaller}")
@@ -54,8 +60,6 @@ def run_figure4(args) -> int:
     matplotlib.use("Agg")
     from .._utils import check_count
     from ..studies.figure4_grid import collect_grid, figure4_grid, grid_settings
-    from ..symmetry import msvt_chance_level
-    from ..vis import plot_figure4_grid
 
     n_jobs, threads = check_count("n_jobs", args.n_jobs), check_count("threads", args.threads)
     changes = {"device": args.device, "threads": threads}
@@ -72,13 +76,9 @@ def run_figure4(args) -> int:
     if args.tables_only:
         result = collect_grid(settings, out)
     else:
-        result = figure4_grid(settings, out, n_jobs=n_jobs, scheduler=args.scheduler, verbose=not args.quiet)
-    write.write_csv(result.networks, out / "grid_networks.csv", index=False)
-    write.write_csv(result.summary, out / "grid_summary.csv", index=False)
-    write.write_csv(result.tests, out / "grid_tests.csv", index=False)
-    write.write_csv(result.mirror_match, out / "grid_mirror_match.csv", index=False)
-    chance = msvt_chance_level(len(settings.test_views))
-    write.save_figure(plot_figure4_grid(result, chance_level=chance), out / "figure4_grid.png")
+        options = {"n_jobs": n_jobs, "scheduler": args.scheduler, "together": args.together}
+        result = figure4_grid(settings, out, verbose=not args.quiet, **options)
+    write_grid(out, result)
     computed = len(result.computed)
     planned = len(settings.cells) * len(settings.seeds)
     done = f"{len(result.networks)} of {planned} networks"
@@ -91,3 +91,17 @@ def run_figure4(args) -> int:
     )
     write.write_mat(args.mat, result)
     return 0
+
+
+def write_grid(out, result):
+    """The grid's four tables and its figure into the folder ``out`` (the module docstring's files)."""
+    from ..symmetry import msvt_chance_level
+    from ..vis import plot_figure4_grid
+
+    out = Path(out)
+    write.write_csv(result.networks, out / "grid_networks.csv", index=False)
+    write.write_csv(result.summary, out / "grid_summary.csv", index=False)
+    write.write_csv(result.tests, out / "grid_tests.csv", index=False)
+    write.write_csv(result.mirror_match, out / "grid_mirror_match.csv", index=False)
+    chance = msvt_chance_level(len(result.settings["test_views"]))
+    write.save_figure(plot_figure4_grid(result, chance_level=chance), out / "figure4_grid.png")

@@ -7,15 +7,18 @@ exit status is 0 when every step finished, 1 when any failed (after the others f
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..reproduce.profiles import PROFILES, STEP_NAMES
 
 HELP = "reproduce the paper: every figure and supplement study, cached and resumable, into one report.html"
 
 
-def add_parser(command, parents):
+def add_parser(command: Callable[..., argparse.ArgumentParser], parents: Any) -> argparse.ArgumentParser:
     """The ``reproduce`` subcommand (``command`` is ``main.build_parser``'s helper)."""
     sub = command("reproduce", run_reproduce, HELP, parents)
     sub.add_argument("--profile", choices=tuple(PROFILES), default="smoke", help="scale of every step")
@@ -33,7 +36,7 @@ def add_parser(command, parents):
     return sub
 
 
-def run_reproduce(args) -> int:
+def run_reproduce(args: argparse.Namespace) -> int:
     """``rsa-mirror reproduce``: run the steps, write manifest.json and report.html."""
     from ..reproduce.runner import reproduce
 
@@ -56,7 +59,7 @@ def run_reproduce(args) -> int:
     return 0
 
 
-def _command(args) -> list:
+def _command(args: argparse.Namespace) -> list[str]:
     """The command line that reproduces this run (every option spelled out)."""
     command = ["rsa-mirror", "reproduce", "--profile", args.profile, "--out", str(args.out)]
     if args.steps:

@@ -1,22 +1,26 @@
 """The registry of ``rsa-mirror reproduce``: every step in report order, its heading, the paper's finding, its inputs.
 
-``STEPS`` maps a step's name to its ``Step``; ``steps`` holds the functions. Another step (the
-Figure 4 grid, say) is one more entry: ``Step("figure4_grid", "Figure 4 grid: ...", finding,
-run_figure4_grid, ("control_network",))`` placed where its section belongs, with its settings
-under the same name in ``profiles._profile`` (the profiles give the order of ``--steps``; a test
-checks the two agree). A step's ``run(settings, out, context)`` writes its files into ``out``
-and returns its caption (see ``steps``).
+``STEPS`` maps a step's name to its ``Step``; ``steps`` holds the functions. Another step (a
+new supplement, say) is one more entry, ``Step(name, title, finding, run, inputs)``, placed
+where its section belongs, with its settings under the same name in ``profiles._profile`` (the
+profiles give the order of ``--steps``; a test checks the two agree). A step's
+``run(settings, out, context)`` writes its files into ``out`` and returns its caption (see
+``steps``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .steps import (
     SupplementStep,
     run_figure2,
     run_figure3,
     run_figure4,
+    run_figure4_grid,
     run_figure5,
     run_figure6,
     run_projection_symmetry,
@@ -39,11 +43,11 @@ class Step:
     name: str
     title: str
     finding: str
-    run: object = field(repr=False)
-    inputs: tuple = ()
+    run: Callable[[dict[str, Any], Path, dict[str, Any]], dict[str, Any]] = field(repr=False)
+    inputs: tuple[str, ...] = ()
 
 
-def _paper(text) -> str:
+def _paper(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -73,6 +77,12 @@ STEPS = {
                     "for faces in layers fc1 and fc2”; SVHN and asymSVHN networks showed low levels, symSVHN "
                     "reproduced CIFAR-10's (Figure 4B–C)."),
              run_figure4, ("control_network",)),
+        Step("figure4_grid", "Figure 4 grid: object geometry x label regime (the analysis plan)",
+             _paper("Not a figure of the paper: a test of its claim that “learning to discriminate among bilaterally "
+                    "symmetric object categories induces reflection-equivariant intermediate representations” "
+                    "(Figure 4), with chiral training objects, four label regimes and several seeds per cell, by the "
+                    "plan written before any grid network trained (the documentation's Figure 4 plan)."),
+             run_figure4_grid),
         Step("figure5", "Figure 5: local features drive mirror-symmetric tuning",
              _paper("“Across all threshold levels, the response to insertion images was more similar to the response "
                     "to unmodified images than the response to deletion images”, and “the shuffled images largely "

@@ -11,12 +11,18 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .._utils import atomic_path
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
+    from .registry import Step
 
 MAX_ROWS = 60
 STYLE = """
@@ -32,7 +38,7 @@ td, th { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
 """
 
 
-def write_report(out, manifest, registry) -> Path:
+def write_report(out: PathLike, manifest: dict[str, Any], registry: Mapping[str, Step]) -> Path:
     """Write ``out/report.html`` from the step folders named in ``manifest``; returns its path."""
     out = Path(out)
     failed = [name for name, record in manifest["steps"].items() if record["status"] == "failed"]
@@ -65,7 +71,7 @@ def write_report(out, manifest, registry) -> Path:
     return path
 
 
-def _contents(manifest, registry) -> str:
+def _contents(manifest: dict[str, Any], registry: Mapping[str, Step]) -> str:
     rows = "".join(
         f"<tr><td style='text-align:left'><a href='#{name}'>{html.escape(registry[name].title)}</a></td>"
         f"<td>{record['status']}</td><td>{_seconds(record.get('seconds'))}</td></tr>"
@@ -78,7 +84,7 @@ def _contents(manifest, registry) -> str:
     )
 
 
-def _section(out, name, record, step) -> str:
+def _section(out: Path, name: str, record: dict[str, Any], step: Step) -> str:
     title = html.escape(step.title)
     finding = f'<div class="paper"><b>The paper</b><p>{html.escape(step.finding)}</p></div>'
     if record["status"] == "failed":
@@ -91,6 +97,8 @@ def _section(out, name, record, step) -> str:
     images = "".join(_image(folder / figure, figure) for figure in caption.get("figures", []))
     tables = "".join(_table(folder / csv, text) for csv, text in caption.get("tables", []))
     how = "computed in this run" if record["status"] == "computed" else "reused from an earlier run (same key)"
+    if record.get("recomputed_because"):
+        how = f"computed again in this run: {html.escape(record['recomputed_because'])}"
     seeds = ", ".join(f"{key} {value}" for key, value in marker["settings"].items() if "seed" in key) or "none"
     text = (
         f"<b>Networks:</b> {html.escape('; '.join(caption.get('networks', [])))}. "
@@ -104,12 +112,12 @@ def _section(out, name, record, step) -> str:
     return f'<section id="{name}"><h2>{title}</h2><div class="row">{main}{finding}</div></section>'
 
 
-def _image(path, name) -> str:
+def _image(path: Path, name: str) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(name)}">'
 
 
-def _table(path, text) -> str:
+def _table(path: Path, text: str) -> str:
     frame = pd.read_csv(path)
     frame = frame.rename(columns=lambda c: "" if str(c).startswith("Unnamed:") else c)  # an unnamed index
     more = f" (first {MAX_ROWS} of {len(frame)} rows; all in {Path(path).name})" if len(frame) > MAX_ROWS else ""
@@ -117,7 +125,7 @@ def _table(path, text) -> str:
     return f"<p class='caption'><b>{html.escape(text)}</b>{html.escape(more)}</p>{shown}"
 
 
-def _seconds(value) -> str:
+def _seconds(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"

@@ -17,12 +17,24 @@ its heading and the paper's finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..cli import write
 from ..cli.supplements import SUPPLEMENTS, supplement_result, write_supplement
 from ..symmetry import msvt_chance_level
+
+if TYPE_CHECKING:
+    from neural_data import Recordings
+
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
+
+#: A step's settings, its context (``device``, ``imagenet``, ``scratch``) and its caption.
+Settings = dict[str, Any]
+Caption = dict[str, Any]
 
 NETWORK_NOTES = {
     "AlexNet, imagenet": "AlexNet, torchvision's ImageNet weights (IMAGENET1K_V1)",
@@ -32,7 +44,7 @@ NETWORK_NOTES = {
 }
 
 
-def network_pair(context, seed) -> dict:
+def network_pair(context: Settings, seed: int) -> dict[str, LoadedModel]:
     """A trained network and an untrained one of the same architecture (module docstring)."""
     from ..networks.models import load_model
 
@@ -44,17 +56,19 @@ def network_pair(context, seed) -> dict:
     return control_pair(seed)
 
 
-def control_pair(seed) -> dict:
+def control_pair(seed: int) -> dict[str, LoadedModel]:
     """The shipped control network and an untrained control network (``untrained_control``)."""
     from ..networks.files import load_shipped_network
     from ..studies.supplements_reflection import untrained_control
 
-    trained = load_shipped_network().loaded()
-    untrained = untrained_control(n_classes=trained.module.fc3.out_features, random_state=seed)
+    shipped = load_shipped_network()
+    trained = shipped.loaded()
+    n_classes = int(shipped.network.state_dict()["fc3.weight"].shape[0])
+    untrained = untrained_control(n_classes=n_classes, random_state=seed)
     return {"control network, shipped": trained, "control network, untrained": untrained}
 
 
-def alexnet(context, seed):
+def alexnet(context: Settings, seed: int) -> tuple[str, LoadedModel]:
     """(label, AlexNet): ImageNet weights when cached, else untrained."""
     from ..networks.models import load_model
 
@@ -63,17 +77,17 @@ def alexnet(context, seed):
     return "AlexNet, untrained", load_model("alexnet", weights="untrained", random_state=seed)
 
 
-def _notes(labels, seed) -> list:
+def _notes(labels: Any, seed: int) -> list[str]:
     return [NETWORK_NOTES.get(label, label).format(seed=seed) for label in labels]
 
 
-def _objects(settings):
+def _objects(settings: Settings) -> StimulusSet:
     from ..stimuli.objects import render_objects
 
     return render_objects(n_exemplars=settings["n_exemplars"], size=settings["size"], random_state=settings["seed"])
 
 
-def _objects_text(settings) -> str:
+def _objects_text(settings: Settings) -> str:
     n = settings["n_exemplars"]
     return (
         f"rendered objects, {n} exemplar{'s' * (n > 1)} x 9 categories x 9 views (−90° to 90°), "
@@ -81,7 +95,7 @@ def _objects_text(settings) -> str:
     )
 
 
-def run_figure2(settings, out, context) -> dict:
+def run_figure2(settings: Settings, out: Path, context: Settings) -> Caption:
     """Figure 2: the index per layer and category, the trained network against the untrained one."""
     from ..studies.figure2 import msvt_study
 
@@ -102,7 +116,7 @@ def run_figure2(settings, out, context) -> dict:
     }
 
 
-def run_projection_symmetry(settings, out, context) -> dict:
+def run_projection_symmetry(settings: Settings, out: Path, context: Settings) -> Caption:
     """Figure 2—figure supplement 1: the symmetry of each image's 2-D projection; the pixels' index."""
     from ..projection_symmetry import projection_symmetry
 
@@ -120,7 +134,7 @@ def run_projection_symmetry(settings, out, context) -> dict:
     }
 
 
-def run_figure3(settings, out, context) -> dict:
+def run_figure3(settings: Settings, out: Path, context: Settings) -> Caption:
     """Figure 3: invariance and equivariance per layer on rendered objects, natural and noise images."""
     from ..studies.figure3 import equivariance_study, figure3_images
 
@@ -140,7 +154,7 @@ def run_figure3(settings, out, context) -> dict:
     }
 
 
-def run_figure4(settings, out, context) -> dict:
+def run_figure4(settings: Settings, out: Path, context: Settings) -> Caption:
     """Figure 4: control networks trained here (a small ``control_experiment``) and the shipped one, on objects."""
     import torch
 
@@ -185,7 +199,42 @@ def run_figure4(settings, out, context) -> dict:
     }  # fmt: skip
 
 
-def run_figure5(settings, out, context) -> dict:
+def run_figure4_grid(settings: Settings, out: Path, context: Settings) -> Caption:
+    """The Figure 4 grid: object geometry x label regime, several seeds per cell, the planned tests.
+
+    ``settings``: ``scale`` (a ``GRID_SCALES`` preset) and the preset's fields to change
+    (``seeds``, ``n_per_class``, ``epochs``, ...), plus ``together`` (train the networks with
+    ``train_many``). The networks train into the step's scratch folder, so a killed step resumes
+    with the networks it had finished.
+    """
+    from ..cli.figure4_grid import write_grid
+    from ..studies.figure4_grid import figure4_grid, grid_settings
+
+    changes = {key: value for key, value in settings.items() if key not in ("scale", "together")}
+    changes = {key: tuple(value) if isinstance(value, list) else value for key, value in changes.items()}
+    grid = grid_settings(settings["scale"], device=context["device"], **changes)
+    scratch = context.get("scratch") or out / "grid"
+    result = figure4_grid(grid, scratch, together=settings.get("together", False), verbose=False)
+    write_grid(out, result)
+    networks = result.networks
+    accuracy = networks.groupby("n_classes")["val_accuracy"].agg(["min", "max"]).round(2)
+    trained = "; ".join(f"{k}-class regimes: val accuracy {row['min']}–{row['max']}" for k, row in accuracy.iterrows())
+    return {
+        "networks": [f"{len(networks)} control networks trained here: {len(grid.cells)} cells (bilateral or chiral "
+                     f"training objects x original, mirror_invariant, mirror_sensitive, class_split labels) x seeds "
+                     f"{list(grid.seeds)}; {trained}"],
+        "stimuli": f"{grid.n_per_class} rendered training images per category (6 categories, 32 px), "
+        f"{grid.n_heldout} held out; test objects {grid.test_exemplars} exemplar(s) x 9 categories x "
+        f"{len(grid.test_views)} views, {grid.test_size} px, seed {grid.test_seed} (never trained on)",
+        "scale": f"{grid.epochs} epoch{'s' * (grid.epochs > 1)} per network; the plan's {grid.scale} preset"
+        + ("" if not changes else ", changed: " + ", ".join(f"{k} {v}" for k, v in sorted(changes.items()))),
+        "tables": [["grid_summary.csv", "Per cell and metric: mean and 95% t-interval over seeds"],
+                   ["grid_tests.csv", "The planned permutation tests of the face index (exact, BH q over all)"]],
+        "figures": ["figure4_grid.png"],
+    }  # fmt: skip
+
+
+def run_figure5(settings: Settings, out: Path, context: Settings) -> Caption:
     """Figure 5: RISE maps of mirror-symmetric units, insertion, deletion and shuffled images."""
     from ..stimuli.objects import render_objects
     from ..studies.figure5 import importance_network, importance_study
@@ -217,7 +266,7 @@ def run_figure5(settings, out, context) -> dict:
     }  # fmt: skip
 
 
-def _face_patches(settings):
+def _face_patches(settings: Settings) -> tuple[Recordings, StimulusSet]:
     """Simulated MLMF, AL, AM recordings (mirror-paired views) and FIV-like faces for their rows."""
     from neural_data import simulate_face_patches
 
@@ -228,7 +277,7 @@ def _face_patches(settings):
     return recordings, faces
 
 
-def run_figure6(settings, out, context) -> dict:
+def run_figure6(settings: Settings, out: Path, context: Settings) -> Caption:
     """Figure 6: every layer against every simulated face patch; bootstrap, ceilings, Shapley split."""
     from ..studies.figure6 import alignment_study
     from ..studies.patches import patch_study
@@ -270,13 +319,14 @@ class SupplementStep:
 
     name: str
 
-    def __call__(self, settings, out, context) -> dict:
+    def __call__(self, settings: Settings, out: Path, context: Settings) -> Caption:
         """Run the supplement's study on ``network_pair`` and write its table, summary and figure."""
         from ..studies.figure3 import figure3_images
 
         name, seed = self.name, settings.get("seed", 0)
         networks = network_pair(context, seed)
         options = {"device": context["device"], "verbose": False}
+        stimuli: StimulusSet | dict[str, StimulusSet] | None
         if name == "weight-symmetry":
             stimuli, text = None, "none (the weights)"
         elif name == "equivariance-distribution":
@@ -300,7 +350,7 @@ class SupplementStep:
         }
 
 
-def run_recovery(settings, out, context) -> dict:
+def run_recovery(settings: Settings, out: Path, context: Settings) -> Caption:
     """Recovery: patches read out from a known AlexNet layer, traced back by Figure 6's alignment."""
     from ..networks.activations import extract_activations
     from ..studies.recovery import recovery_study

@@ -209,48 +209,83 @@ def grid_network(cell, seed, settings, out_dir) -> dict:
     """
     import torch
 
-    from ..networks.files import save_network
+    from ..networks.training import train
 
     began = time.perf_counter()
-    cell = tuple(cell)
-    folder = Path(out_dir) / "networks" / task_name(cell, seed)
+    folder = Path(out_dir) / "networks" / task_name(tuple(cell), seed)
     done = folder / "metrics.json"
     if done.is_file():
         return json.loads(done.read_text())
     threads = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
     try:
-        metrics = _train_and_measure(cell, seed, settings, folder)
+        job = _training_job(cell, seed, settings, out_dir)
+        result = train(device=settings.device, **job)
+        return _finish(cell, seed, settings, out_dir, result, time.perf_counter() - began)
     finally:
         torch.set_num_threads(threads)  # as it was (a task run in the calling process)
-    metrics["task_seconds"] = time.perf_counter() - began
-    save_network(folder / "network.pt", metrics.pop("_result"))
-    with atomic_path(done) as tmp:
+
+
+def _training_job(cell, seed, settings, out_dir) -> dict:
+    """``train``'s arguments for one network of the grid (its data, regime, epochs, seed, checkpoint)."""
+    folder = Path(out_dir) / "networks" / task_name(tuple(cell), seed)
+    data = training_images(settings, cell[0], cell_yaw_range(cell), out_dir=out_dir)
+    return {"data": data, "regime": cell[1], "epochs": settings.epochs, "random_state": seed,
+            "checkpoint": folder / "checkpoint.pt"}  # fmt: skip
+
+
+def _finish(cell, seed, settings, out_dir, result, seconds) -> dict:
+    """Measure a trained network, write ``network.pt`` then ``metrics.json``, remove the checkpoint."""
+    from ..networks.files import save_network
+    from .grid_metrics import network_metrics
+
+    began = time.perf_counter()
+    geometry, regime = cell = tuple(cell)
+    yaw_range = cell_yaw_range(cell)
+    folder = Path(out_dir) / "networks" / task_name(cell, seed)
+    heldout = training_images(settings, geometry, yaw_range, heldout=True, out_dir=out_dir)
+    stimuli = test_objects(settings, out_dir)
+    metrics = {"geometry": geometry, "regime": regime, "seed": int(seed), "yaw_low": yaw_range[0]}
+    metrics.update(yaw_high=yaw_range[1], n_classes=int(result.network.fc3.out_features))
+    metrics.update(network_metrics(result, stimuli, heldout, regime, device=settings.device))
+    metrics.update(epochs=len(result.history), train_seconds=float(result.history["seconds"].sum()))
+    metrics.update(settings=settings.to_dict(), task_seconds=seconds + time.perf_counter() - began)
+    save_network(folder / "network.pt", result)
+    with atomic_path(folder / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=1, allow_nan=True))
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     return metrics
 
 
-def _train_and_measure(cell, seed, settings, folder) -> dict:
-    """The work of ``grid_network``: its metrics, the ``TrainResult`` under ``"_result"``."""
-    from ..networks.training import train
-    from .grid_metrics import network_metrics
+def train_grid_together(todo, settings, out_dir, *, verbose=True) -> list:
+    """Train the networks of ``todo`` (``grid_network``'s task dicts) at once with ``train_many``, then measure each.
 
-    out_dir = folder.parent.parent
-    geometry, regime = cell
-    yaw_range = cell_yaw_range(cell)
-    data = training_images(settings, geometry, yaw_range, out_dir=out_dir)
-    heldout = training_images(settings, geometry, yaw_range, heldout=True, out_dir=out_dir)
-    stimuli = test_objects(settings, out_dir)
-    checkpoint = folder / "checkpoint.pt"
-    options = {"regime": regime, "epochs": settings.epochs, "random_state": seed, "device": settings.device}
-    result = train(data, checkpoint=checkpoint, **options)
-    metrics = {"geometry": geometry, "regime": regime, "seed": int(seed), "yaw_low": yaw_range[0]}
-    metrics.update(yaw_high=yaw_range[1], n_classes=int(result.network.fc3.out_features))
-    metrics.update(network_metrics(result, stimuli, heldout, regime, device=settings.device))
-    metrics.update(epochs=len(result.history), train_seconds=float(result.history["seconds"].sum()))
-    metrics.update(settings=settings.to_dict(), _result=result)
-    return metrics
+    Each network is bit-identical to ``grid_network``'s (``train_many`` runs ``train``'s loop),
+    so the metrics are the same; on a GPU the networks share it, one CUDA stream each. Their
+    checkpoints are ``train``'s: a killed call resumes every network where it was.
+
+    Returns:
+        ``TaskOutcome`` per task, in order (``raise_failures`` reads them).
+    """
+    import torch
+
+    from ..networks.training_many import train_many
+    from ..tasks import TaskOutcome
+
+    began, threads = time.perf_counter(), torch.get_num_threads()
+    torch.set_num_threads(settings.threads)  # as each task sets it: the same CPU arithmetic
+    try:
+        jobs = [_training_job(task["cell"], task["seed"], settings, out_dir) for task in todo]
+        results = train_many(jobs, device=settings.device, verbose=verbose)
+        seconds = (time.perf_counter() - began) / max(len(todo), 1)  # each network's share of the training
+        outcomes = []
+        for task, result in zip(todo, results, strict=True):
+            metrics = _finish(task["cell"], task["seed"], settings, out_dir, result, seconds)
+            outcomes.append(TaskOutcome(task, metrics, seconds=metrics["task_seconds"]))
+            _log(out_dir, outcomes[-1])
+    finally:
+        torch.set_num_threads(threads)
+    return outcomes
 
 
 @dataclass(repr=False)
@@ -295,7 +330,7 @@ class GridResult(Result):
         return f"{self.settings.get('scale')} grid, {len(self.networks)} networks"
 
 
-def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, verbose=True) -> GridResult:
+def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, together=False, verbose=True) -> GridResult:
     """Run every missing network of the grid (one task each), then its tables and tests.
 
     Args:
@@ -305,6 +340,9 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, verbose=True) -
         n_jobs: worker processes (joblib; each task sets ``settings.threads`` torch threads).
         scheduler: None (joblib), ``"local"`` (a LocalCluster of ``n_jobs`` workers) or a dask
             scheduler's address (``tasks.run_tasks``).
+        together: train the missing networks at once in this process (``train_grid_together``:
+            ``train_many``, one CUDA stream each on a GPU) rather than as tasks; the same
+            networks and metrics. ``n_jobs`` and ``scheduler`` then have no effect.
         verbose: progress bars.
 
     Returns:
@@ -332,8 +370,11 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, verbose=True) -
         for geometry, yaw_range in dict.fromkeys((t["cell"][0], cell_yaw_range(t["cell"])) for t in todo):
             for heldout in (False, True):
                 training_images(settings, geometry, yaw_range, heldout=heldout, out_dir=out_dir)
-    options = {"n_jobs": n_jobs, "scheduler": scheduler, "description": "grid networks", "verbose": verbose}
-    outcomes = run_tasks(grid_network, todo, on_done=lambda i, outcome: _log(out_dir, outcome), **options)
+    if together:
+        outcomes = train_grid_together(todo, settings, out_dir, verbose=verbose) if todo else []
+    else:
+        options = {"n_jobs": n_jobs, "scheduler": scheduler, "description": "grid networks", "verbose": verbose}
+        outcomes = run_tasks(grid_network, todo, on_done=lambda i, outcome: _log(out_dir, outcome), **options)
     raise_failures(outcomes, what="grid network")
     return collect_grid(settings, out_dir, computed=[task_name(t["cell"], t["seed"]) for t in todo])
 
