@@ -159,7 +159,12 @@ def load_freiwald_tsao(
 
 def _folder_patches(folder: Path, patches: Iterable[str] | None) -> tuple[dict[str, _Patch], StimulusLayout | None]:
     files = sorted(folder.glob("neural_vecs_*.mat"))
-    found = {re.fullmatch(r"neural_vecs_(.+)\.mat", f.name).group(1): f for f in files}  # type: ignore[union-attr]
+    unnamed = [f for f in files if f.name == "neural_vecs_.mat"]
+    if unnamed:
+        raise RecordingFormatError(
+            f"{unnamed[0]}: the file name names no patch; expected neural_vecs_<PATCH>.mat (e.g. neural_vecs_AL.mat)"
+        )
+    found = {f.name[len("neural_vecs_") : -len(".mat")]: f for f in files}
     found = dict(sorted(found.items(), key=lambda item: (_hierarchy_rank(item[0]), item[0])))
     if not found:
         raise FileNotFoundError(f"no neural_vecs_<PATCH>.mat files in {folder}")

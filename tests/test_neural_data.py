@@ -235,6 +235,13 @@ def test_missing_paths_files_and_variables(tmp_path):
         load_freiwald_tsao(single, patches=["AL"])
 
 
+def test_a_file_named_for_no_patch_is_refused(tmp_path):
+    write_mat(tmp_path / "neural_vecs_AL.mat", neural_vecs=responses())
+    write_mat(tmp_path / "neural_vecs_.mat", neural_vecs=responses())
+    with pytest.raises(RecordingFormatError, match=r"neural_vecs_\.mat: the file name names no patch; expected "):
+        load_freiwald_tsao(tmp_path)
+
+
 def test_unreadable_files(tmp_path):
     (tmp_path / "neural_vecs_AL.mat").write_bytes(b"this is not a mat file at all" * 10)
     with pytest.raises(RecordingFormatError, match="neural_vecs_AL.mat"):

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from .._typing import RandomState
 
 # Photographs shipped inside scikit-image's and scikit-learn's wheels (no download).
-MAT_LAYOUTS = ("released", "objects_x_views")  # see load_stimuli
 NATURAL_SCENES = (
     "astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "moon", "coins",
     "hubble_deep_field", "retina", "immunohistochemistry", "china.jpg", "flower.jpg",
