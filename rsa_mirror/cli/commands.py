@@ -6,8 +6,10 @@ and prints; nothing here is analysis.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -16,8 +18,12 @@ from ..symmetry import msvt_chance_level
 from . import write
 from .recordings import load_recordings, mirror_views, simulated_recordings
 
+if TYPE_CHECKING:
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
 
-def run_demo(args) -> int:
+
+def run_demo(args: argparse.Namespace) -> int:
     """``rsa-mirror demo``: the default study (see the package's command-line docstring)."""
     matplotlib.use("Agg")
     from neural_data import load_freiwald_tsao
@@ -68,14 +74,14 @@ def run_demo(args) -> int:
     return 0
 
 
-def run_render(args) -> int:
+def run_render(args: argparse.Namespace) -> int:
     """``rsa-mirror render``: a stimulus set to ``out/stimuli.npz`` with a contact sheet ``out/stimuli.png``."""
     matplotlib.use("Agg")
     from ..stimuli.faces import render_faces
     from ..stimuli.objects import render_objects
     from ..vis import plot_contact_sheet
 
-    options = {"size": args.size, "random_state": args.seed, "verbose": True}
+    options: dict[str, Any] = {"size": args.size, "random_state": args.seed, "verbose": True}
     if args.set == "faces":
         stimuli = render_faces(n_identities=args.n_exemplars, **options)
     else:
@@ -86,11 +92,12 @@ def run_render(args) -> int:
     return 0
 
 
-def _stimuli(args):
+def _stimuli(args: argparse.Namespace) -> StimulusSet:
     """The stimulus set of ``--stimuli``, a .mat one read with ``--stimuli-layout`` and ``--stimuli-names``."""
     from ..errors import FileFormatError
     from ..stimuli.io import load_stimuli
 
+    options: dict[str, Any]
     if args.stimuli_layout is None and args.stimuli_names is None:
         options = {}
     elif Path(args.stimuli).suffix.lower() != ".mat":
@@ -104,7 +111,7 @@ def _stimuli(args):
         raise FileFormatError(text) from error
 
 
-def run_projection_symmetry(args) -> int:
+def run_projection_symmetry(args: argparse.Namespace) -> int:
     """``rsa-mirror projection-symmetry``: Figure 2—figure supplement 1 and the pixel-level index."""
     matplotlib.use("Agg")
     from ..projection_symmetry import projection_symmetry
@@ -121,7 +128,7 @@ def run_projection_symmetry(args) -> int:
     return 0
 
 
-def run_fetch_face_mesh(args) -> int:
+def run_fetch_face_mesh(args: argparse.Namespace) -> int:
     """``rsa-mirror fetch-face-mesh``: the menpo3d template face into the package's data folder."""
     from ..stimuli.faces import fetch_face_mesh
 
@@ -129,7 +136,7 @@ def run_fetch_face_mesh(args) -> int:
     return 0
 
 
-def _networks(args) -> dict:
+def _networks(args: argparse.Namespace) -> dict[str, LoadedModel]:
     """The network the options name and, unless it is untrained, an untrained one of the same kind."""
     from ..networks.models import load_model
 
@@ -139,7 +146,7 @@ def _networks(args) -> dict:
     return {f"{args.model}, {network.weights}": network for network in networks}
 
 
-def run_msvt(args) -> int:
+def run_msvt(args: argparse.Namespace) -> int:
     """``rsa-mirror msvt``: Figure 2, the network and an untrained one."""
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE
@@ -163,7 +170,7 @@ def run_msvt(args) -> int:
     return 0
 
 
-def run_equivariance(args) -> int:
+def run_equivariance(args: argparse.Namespace) -> int:
     """``rsa-mirror equivariance``: Figure 3, the network and an untrained one."""
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE
@@ -178,13 +185,13 @@ def run_equivariance(args) -> int:
         kind: figure3_images(kind, args.n_images, size=size, color=args.color, random_state=args.seed) for kind in kinds
     }
     print(", ".join(f"{len(stimuli)} images ({kind})" for kind, stimuli in image_sets.items()))
-    options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
+    options: dict[str, Any] = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
     result = equivariance_study(networks, image_sets, **options)
     write.write_mat(args.mat, {"equivariance": write.write_equivariance(args.out, result)})
     return 0
 
 
-def run_align(args) -> int:
+def run_align(args: argparse.Namespace) -> int:
     """``rsa-mirror align``: Figure 6 for one model against recorded or simulated patches."""
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE, check_weights, load_model
@@ -209,7 +216,7 @@ def run_align(args) -> int:
     return 0
 
 
-def run_sweep(args) -> int:
+def run_sweep(args: argparse.Namespace) -> int:
     """``rsa-mirror sweep``: every preset layer of several networks against every patch; 3 if some network failed.
 
     Each network's RDMs are kept in ``out/rdms`` as its task ends; a rerun computes only the others.
@@ -246,12 +253,12 @@ def run_sweep(args) -> int:
     return 0
 
 
-def _cli_words(text) -> str:
+def _cli_words(text: str) -> str:
     """A task's error in command-line words (the weights' options as ``--weights``)."""
     return text.replace("weights=PATH", "--weights FILE").replace("weights='untrained'", "--weights untrained")
 
 
-def run_train(args) -> int:
+def run_train(args: argparse.Namespace) -> int:
     """``rsa-mirror train``: one control network, its history and its index per layer."""
     matplotlib.use("Agg")
     from ..networks.datasets import load_dataset
@@ -267,7 +274,12 @@ def run_train(args) -> int:
         args.dataset, root=args.root, download=args.download, n_per_class=args.n_per_class, random_state=args.seed
     )
     objects = render_objects(n_exemplars=3, size=64, random_state=args.seed)
-    options = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "device": args.device}
+    options: dict[str, Any] = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "device": args.device,
+    }
     options.update(regime=args.regime, variant=args.variant, patience=args.patience, random_state=args.seed)
     options.update(checkpoint=out / "checkpoint.pt", verbose=True)
     result = control_network_study(data, objects, **options)
@@ -289,7 +301,7 @@ def run_train(args) -> int:
     return 0
 
 
-def run_importance(args) -> int:
+def run_importance(args: argparse.Namespace) -> int:
     """``rsa-mirror importance``: Figure 5 on rendered objects (resumable)."""
     matplotlib.use("Agg")
     from ..stimuli.objects import render_objects
@@ -298,7 +310,7 @@ def run_importance(args) -> int:
     out = Path(args.out)
     model = importance_network(args.model, weights=args.weights, random_state=args.seed)
     size = args.size or (64 if args.model == "control" else 227)
-    objects = {"categories": args.categories, "n_exemplars": args.n_exemplars, "size": size}
+    objects: dict[str, Any] = {"categories": args.categories, "n_exemplars": args.n_exemplars, "size": size}
     stimuli = render_objects(**objects, random_state=args.seed)
     result = importance_study(
         model,
@@ -325,7 +337,7 @@ def run_importance(args) -> int:
     return 0
 
 
-def run_export_mat(args) -> int:
+def run_export_mat(args: argparse.Namespace) -> int:
     """``rsa-mirror export-mat``: patch RDMs (every row, or the mirror-paired views) to a .mat file."""
     from matlab_bridge import save_rdms
 
@@ -344,7 +356,7 @@ def run_export_mat(args) -> int:
     return 0
 
 
-def run_import_mat(args) -> int:
+def run_import_mat(args: argparse.Namespace) -> int:
     """``rsa-mirror import-mat``: RDMs of a MATLAB .mat file to rsatoolbox's HDF5 format."""
     from matlab_bridge import load_rdms
 

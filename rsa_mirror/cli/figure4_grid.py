@@ -10,14 +10,23 @@ networks and their metrics stay under ``--out/networks``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 from . import write
 
+if TYPE_CHECKING:
+    import argparse
 
-def add_parser(command, parents):
+    from .._typing import PathLike
+    from ..studies.figure4_grid import GridResult
+    from .main import AddCommand
+
+
+def add_parser(command: AddCommand, parents: Sequence[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The ``figure4`` subcommand (``command`` is ``main.build_parser``'s helper)."""
     sub = command(
         "figure4", run_figure4, "Figure 4 grid: object geometry x label regime, seeds, planned tests", parents
@@ -55,14 +64,14 @@ def add_parser(command, parents):
     return sub
 
 
-def run_figure4(args) -> int:
+def run_figure4(args: argparse.Namespace) -> int:
     """``rsa-mirror figure4 --grid``: the grid, then its tables, tests and figure."""
     matplotlib.use("Agg")
     from .._utils import check_count
     from ..studies.figure4_grid import collect_grid, figure4_grid, grid_settings
 
     n_jobs, threads = check_count("n_jobs", args.n_jobs), check_count("threads", args.threads)
-    changes = {"device": args.device, "threads": threads}
+    changes: dict[str, Any] = {"device": args.device, "threads": threads}
     if args.seeds is not None:
         changes["seeds"] = tuple(args.seeds)
     if args.cells is not None:
@@ -93,7 +102,7 @@ def run_figure4(args) -> int:
     return 0
 
 
-def write_grid(out, result):
+def write_grid(out: PathLike, result: GridResult) -> None:
     """The grid's four tables and its figure into the folder ``out`` (the module docstring's files)."""
     from ..symmetry import msvt_chance_level
     from ..vis import plot_figure4_grid

@@ -31,7 +31,9 @@ import contextlib
 import copy
 import sys
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, Protocol, TextIO
 
 from .._utils import check_count
 from .._version import __version__
@@ -54,7 +56,7 @@ QUIET_HELP = "no progress bars (the results are still printed)"
 CONTROL_MODEL = ("importance", "supplement")
 # Figure 3's rendered objects come in whole exemplars: 9 categories x 9 views.
 OBJECT_IMAGES_PER_EXEMPLAR = 81
-NORMALIZE = {
+NORMALIZE: dict[str, Any] = {
     "choices": ("none", "zscore"),
     "default": "none",
     "help": "Figure 6 RDMs: none = plain 1 - Pearson (the paper's, default); zscore = units z-scored within "
@@ -62,7 +64,21 @@ NORMALIZE = {
 }
 
 
-def main(argv=None) -> int:
+class AddCommand(Protocol):
+    """``build_parser``'s helper: the subcommand ``name`` running ``run``, with the options of ``parents``."""
+
+    def __call__(
+        self,
+        name: str,
+        run: Callable[[argparse.Namespace], int],
+        help: str,
+        parents: Sequence[argparse.ArgumentParser] = (),
+    ) -> argparse.ArgumentParser:
+        """Add the subcommand; returns its parser."""
+        ...
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rsa-mirror``; returns the exit status."""
     parser, commands_by_name = build_parser()
     args = parser.parse_args(argv)
@@ -97,7 +113,7 @@ def main(argv=None) -> int:
         return 1
 
 
-def build_parser() -> tuple:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """(the ``rsa-mirror`` parser, subcommand name -> its parser); each subcommand's ``run`` is a default."""
     description = __doc__.split("\n\n")[0].replace("``", "")
     parser = argparse.ArgumentParser(prog="rsa-mirror", description=description, formatter_class=HelpFormatter)
@@ -134,7 +150,12 @@ def build_parser() -> tuple:
     source.add_argument("--neural", type=Path, help="folder of neural_vecs_<PATCH>.mat files (or one .mat)")
     source.add_argument("--simulate", action="store_true", help="simulated MLMF/AL/AM recordings (seed --seed)")
 
-    def command(name, run, help, parents=()):
+    def command(
+        name: str,
+        run: Callable[[argparse.Namespace], int],
+        help: str,
+        parents: Sequence[argparse.ArgumentParser] = (),
+    ) -> argparse.ArgumentParser:
         sub = subparsers.add_parser(
             name, parents=[*parents, every], help=help, description=help, formatter_class=HelpFormatter
         )
@@ -341,14 +362,14 @@ def build_parser() -> tuple:
     return parser, dict(subparsers.choices)
 
 
-def _option(*flags, **options) -> argparse.ArgumentParser:
+def _option(*flags: str, **options: Any) -> argparse.ArgumentParser:
     """A parent parser holding one option (argparse ``parents=``)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(*flags, **options)
     return parent
 
 
-def _parent(*options) -> argparse.ArgumentParser:
+def _parent(*options: tuple[str, dict[str, Any]]) -> argparse.ArgumentParser:
     """A parent parser holding several options, each (flag, keyword arguments)."""
     parent = argparse.ArgumentParser(add_help=False)
     for flag, keywords in options:
@@ -356,13 +377,13 @@ def _parent(*options) -> argparse.ArgumentParser:
     return parent
 
 
-def _check_counts(args):
+def _check_counts(args: argparse.Namespace) -> None:
     for name, minimum in COUNTS.items():
         if getattr(args, name, None) is not None:
             check_count(name, getattr(args, name), minimum=minimum)
 
 
-def _with_options(message, command) -> str:
+def _with_options(message: str, command: argparse.ArgumentParser) -> str:
     """A library message in command-line words: "Invalid value for 'n_masks'" gains "(--n-masks)"."""
     for action in command._actions:
         if action.option_strings and action.dest != "help":
@@ -373,7 +394,7 @@ def _with_options(message, command) -> str:
 class HelpFormatter(argparse.HelpFormatter):
     """argparse's help with each option's default, "(default: X)", unless its help already gives one."""
 
-    def _format_action(self, action):
+    def _format_action(self, action: argparse.Action) -> str:
         default, text = action.default, action.help or ""
         if action.option_strings and all(default is not v for v in (None, False, argparse.SUPPRESS)):
             if "default" not in text:
@@ -383,7 +404,7 @@ class HelpFormatter(argparse.HelpFormatter):
         return super()._format_action(action)
 
 
-def _check_model(args):
+def _check_model(args: argparse.Namespace) -> None:
     """An unknown ``--model`` is refused before any work, listing the names the command takes."""
     model = getattr(args, "model", None)
     names = MODEL_NAMES + (("control",) if args.command in CONTROL_MODEL else ())
@@ -391,7 +412,7 @@ def _check_model(args):
         raise ValueError(f"Invalid value for 'name' (--model): expected one of {', '.join(names)}, got {model!r}")
 
 
-def _check_n_images(args):
+def _check_n_images(args: argparse.Namespace) -> None:
     """``--n-images`` of the rendered objects must be whole exemplars (81 images each), else refused."""
     uses = args.command == "equivariance" or getattr(args, "name", None) == "equivariance-distribution"
     images = getattr(args, "images", None)
@@ -406,13 +427,20 @@ def _check_n_images(args):
         )
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """A warning as one line, without the source file and line it was raised in."""
     print(f"rsa-mirror: warning: {message}", file=sys.stderr if file is None else file)
 
 
 @contextlib.contextmanager
-def _cli_warnings():
+def _cli_warnings() -> Iterator[None]:
     """Warnings printed as ``rsa-mirror: warning: ...`` while a command runs (the library's format is left alone)."""
     with warnings.catch_warnings():  # restores warnings.showwarning on the way out
         warnings.showwarning = _show_warning
@@ -420,7 +448,7 @@ def _cli_warnings():
 
 
 @contextlib.contextmanager
-def _progress_bars(show):
+def _progress_bars(show: bool) -> Iterator[None]:
     """With ``show`` False (``--quiet``), every tqdm progress bar of the command is disabled."""
     if show:
         yield
@@ -429,7 +457,7 @@ def _progress_bars(show):
 
     original, init = vars(std.tqdm)["__init__"], std.tqdm.__init__
 
-    def quiet(self, *bar_args, **options):
+    def quiet(self: Any, *bar_args: Any, **options: Any) -> None:
         init(self, *bar_args, **{**options, "disable": True})
 
     std.tqdm.__init__ = quiet  # tqdm.auto's class derives from tqdm.std.tqdm

@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from neural_data import StimulusLayout, load_freiwald_tsao, simulate_face_patches
 from neural_data.io import ORIENTATIONS
 from neural_data.layout import DEFAULT_SOURCE
+
+if TYPE_CHECKING:
+    from neural_data import Recordings
 
 
 def recordings_options() -> argparse.ArgumentParser:
@@ -45,7 +49,7 @@ def recordings_options() -> argparse.ArgumentParser:
     return parent
 
 
-def stated_layout(args):
+def stated_layout(args: argparse.Namespace) -> StimulusLayout | None:
     """The layout the options state, or None (the files' metadata, else the FIV default)."""
     grid = {"--order": args.order, "--n-identities": args.n_identities, "--views": args.views}
     given = {flag: value for flag, value in grid.items() if value is not None}
@@ -65,7 +69,7 @@ def stated_layout(args):
     return dataclasses.replace(layout, source=f"the options {words}")
 
 
-def load_recordings(command, args):
+def load_recordings(command: str, args: argparse.Namespace) -> Recordings:
     """Recordings from --neural with the layout options, the layout said in one line."""
     recordings = load_freiwald_tsao(
         args.neural, patches=args.patches, layout=stated_layout(args), orientation=args.orientation
@@ -77,7 +81,7 @@ def load_recordings(command, args):
     return recordings
 
 
-def simulated_recordings(command, args):
+def simulated_recordings(command: str, args: argparse.Namespace) -> Recordings:
     """The simulated MLMF/AL/AM recordings of --seed (the layout options go with --neural only)."""
     if any(getattr(args, key) is not None for key in ("layout", "order", "n_identities", "views", "patches")) or (
         args.orientation != "auto"
@@ -90,7 +94,7 @@ def simulated_recordings(command, args):
     return recordings
 
 
-def mirror_views(command, recordings, purpose):
+def mirror_views(command: str, recordings: Recordings, purpose: str) -> Recordings:
     """The recordings' mirror-paired views, saying which views are left out and why."""
     unpaired = recordings.unpaired_views()
     if unpaired:

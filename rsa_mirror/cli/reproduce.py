@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..reproduce.profiles import PROFILES, STEP_NAMES
+
+if TYPE_CHECKING:
+    from .main import AddCommand
 
 HELP = "reproduce the paper: every figure and supplement study, cached and resumable, into one report.html"
 
 
-def add_parser(command: Callable[..., argparse.ArgumentParser], parents: Any) -> argparse.ArgumentParser:
+def add_parser(command: AddCommand, parents: Sequence[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The ``reproduce`` subcommand (``command`` is ``main.build_parser``'s helper)."""
     sub = command("reproduce", run_reproduce, HELP, parents)
     sub.add_argument("--profile", choices=tuple(PROFILES), default="smoke", help="scale of every step")

@@ -8,11 +8,26 @@ median, quartiles per group) and ``<name>.png``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
 
 from . import commands, write
+
+if TYPE_CHECKING:
+    import argparse
+
+    import pandas as pd
+    import torch
+    from matplotlib.figure import Figure, SubFigure
+
+    from .._typing import PathLike
+    from ..networks.models import LoadedModel
+    from ..stimuli.base import StimulusSet
+    from ..studies.supplements import SupplementResult
+    from .main import AddCommand
 
 # command-line name -> (paper's figure, file stem)
 SUPPLEMENTS = {
@@ -25,7 +40,7 @@ SUPPLEMENTS = {
 }
 
 
-def add_parser(command, parents):
+def add_parser(command: AddCommand, parents: Sequence[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The ``supplement`` subcommand (``command`` is ``main.build_parser``'s helper)."""
     sub = command("supplement", run_supplement, "the paper's supplementary analyses (pooling, shift, ...)", parents)
     sub.add_argument("name", choices=tuple(SUPPLEMENTS), help="which supplement")
@@ -44,7 +59,7 @@ def add_parser(command, parents):
     return sub
 
 
-def _networks(args) -> dict:
+def _networks(args: argparse.Namespace) -> dict[str, LoadedModel]:
     """The network the options name and an untrained one of the same architecture."""
     from ..studies.figure5 import importance_network
     from ..studies.supplements_reflection import untrained_control
@@ -52,11 +67,22 @@ def _networks(args) -> dict:
     if args.model != "control":
         return commands._networks(args)
     trained = importance_network("control", weights=None if args.weights == "imagenet" else args.weights)
-    untrained = untrained_control(n_classes=trained.module.fc3.out_features, random_state=args.seed)
+    untrained = untrained_control(
+        n_classes=cast("torch.nn.Linear", trained.module.fc3).out_features, random_state=args.seed
+    )
     return {f"control, {trained.weights}": trained, f"control, {untrained.weights}": untrained}
 
 
-def supplement_result(name, networks, *, stimuli=None, offsets=(), fill="background", method="full", **options):
+def supplement_result(
+    name: str,
+    networks: Mapping[str, LoadedModel],
+    *,
+    stimuli: StimulusSet | Mapping[str, StimulusSet] | None = None,
+    offsets: Sequence[Sequence[int]] = (),
+    fill: str = "background",
+    method: str = "full",
+    **options: Any,
+) -> tuple[SupplementResult, Figure | SubFigure]:
     """One supplement's study on ``networks`` and its figure: (result, ``Figure``).
 
     Args:
@@ -74,25 +100,27 @@ def supplement_result(name, networks, *, stimuli=None, offsets=(), fill="backgro
     from ..studies import supplements_reflection as s35
 
     if name == "weight-symmetry":
-        result = s35.weight_symmetry_study(networks, transforms=("hflip", "vflip"), method=method)
-        return result, vis.plot_weight_symmetry(result)
+        symmetry = s35.weight_symmetry_study(networks, transforms=("hflip", "vflip"), method=method)
+        return symmetry, vis.plot_weight_symmetry(symmetry)
     if name == "equivariance-distribution":
-        result = s35.equivariance_distribution_study(networks, stimuli, **options)
-        return result, vis.plot_equivariance_distribution(result)
+        image_sets = cast("Mapping[str, StimulusSet]", stimuli)
+        distribution = s35.equivariance_distribution_study(networks, image_sets, **options)
+        return distribution, vis.plot_equivariance_distribution(distribution)
+    objects = cast("StimulusSet", stimuli)
     if name == "pooling":
-        result = s2.pooling_study(networks, stimuli, **options)
-        return result, vis.plot_pooling(result)
+        pooling = s2.pooling_study(networks, objects, **options)
+        return pooling, vis.plot_pooling(pooling)
     if name == "normalization":
-        result = s2.normalization_study(networks, stimuli, **options)
-        return result, vis.plot_normalization(result)
+        normalization = s2.normalization_study(networks, objects, **options)
+        return normalization, vis.plot_normalization(normalization)
     if name == "shift":
-        result = s2.shift_study(networks, stimuli, offsets=list(offsets), fill=fill, **options)
-        return result, vis.plot_shift(result)
-    result = s35.category_invariance_study(networks, stimuli, **options)
-    return result, vis.plot_category_invariance(result)
+        shift = s2.shift_study(networks, objects, offsets=list(offsets), fill=fill, **options)
+        return shift, vis.plot_shift(shift)
+    invariance = s35.category_invariance_study(networks, objects, **options)
+    return invariance, vis.plot_category_invariance(invariance)
 
 
-def write_supplement(out, name, result, figure):
+def write_supplement(out: PathLike, name: str, result: SupplementResult, figure: Figure | SubFigure) -> pd.DataFrame:
     """``<stem>.csv``, ``<stem>_summary.csv`` and ``<stem>.png`` of one supplement; returns the summary."""
     title, stem = SUPPLEMENTS[name]
     out = Path(out)
@@ -104,7 +132,7 @@ def write_supplement(out, name, result, figure):
     return summary
 
 
-def run_supplement(args) -> int:
+def run_supplement(args: argparse.Namespace) -> int:
     """``rsa-mirror supplement NAME``: the study, ``<name>.csv``, ``<name>_summary.csv``, ``<name>.png``."""
     matplotlib.use("Agg")
     from ..networks.models import INPUT_SIZE
@@ -116,6 +144,7 @@ def run_supplement(args) -> int:
     networks = _networks(args)
     size = args.size or (64 if args.model == "control" else INPUT_SIZE.get(args.model, 224))
     options = {"device": args.device, "batch_size": args.batch_size, "verbose": True}
+    stimuli: StimulusSet | dict[str, StimulusSet] | None
     if args.name == "weight-symmetry":
         stimuli = None
     elif args.name == "equivariance-distribution":

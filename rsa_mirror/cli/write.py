@@ -5,41 +5,65 @@ One writer per study result, so that a command is: parse, call the study, call i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .._utils import atomic_path
+from ..errors import InvalidTypeError
 from ..symmetry import msvt_chance_level
 from ..vis import plot_alignment, plot_msvt_by_layer, plot_rdms, plot_shapley
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
+
+    from neural_data import Recordings
+
+    from .._typing import PathLike
+    from ..networks.models import LoadedModel
+    from ..projection_symmetry import ProjectionSymmetryResult
+    from ..results import Result
+    from ..stimuli.base import StimulusSet
+    from ..studies.figure2 import MsvtResult
+    from ..studies.figure3 import EquivarianceResult
+    from ..studies.figure5 import ImportanceResult
+    from ..studies.figure6 import AlignmentResult
+    from ..studies.patches import PatchResult
+    from ..studies.sweep import SweepResult
 
 # The demo's table of each network's index per layer.
 DEMO_LAYER_TABLES = {"AlexNet": "msvt_by_layer.csv", "control network": "msvt_by_layer_control.csv"}
 
 
-def write_csv(frame, path, **options):
+def write_csv(frame: pd.DataFrame, path: PathLike, **options: Any) -> None:
     """``frame`` to ``path`` as CSV, atomically."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, **options)
 
 
-def save_figure(figure, path):
+def save_figure(figure: Figure | SubFigure, path: PathLike) -> None:
     """``figure`` to ``path`` (150 dpi), atomically, then closed."""
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if not isinstance(figure, Figure):  # a SubFigure is saved as part of the figure holding it
+        raise InvalidTypeError(f"Invalid type for 'figure': expected a matplotlib Figure, got {type(figure).__name__}")
 
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=150)
     plt.close(figure)
 
 
-def write_npz(path, **arrays):
+def write_npz(path: PathLike, **arrays: Any) -> None:
     """Arrays to a compressed .npz file, atomically."""
     with atomic_path(path) as tmp, open(tmp, "wb") as file:
         np.savez_compressed(file, **arrays)
 
 
-def write_mat(path, result):
+def write_mat(path: PathLike | None, result: Result | pd.DataFrame | Mapping[str, Any]) -> None:
     """Write the results of a command to ``path`` (when --mat was given)."""
     if path is None:
         return
@@ -49,13 +73,13 @@ def write_mat(path, result):
     print(f"Wrote {path} (MATLAB/Octave: r = rsa_mirror_load('{path}'))")
 
 
-def write_layout(recordings, path):
+def write_layout(recordings: Recordings, path: PathLike) -> None:
     """The descriptors of every row used, one row per stimulus (StimulusLayout.from_table reads it)."""
     rows = recordings[recordings.patches[0]].obs_descriptors
     write_csv(pd.DataFrame({k: np.asarray(v) for k, v in rows.items()}), path, index=False)
 
 
-def write_patches(out, result):
+def write_patches(out: Path, result: PatchResult) -> None:
     """A ``PatchResult``: msvt_by_identity.csv, msvt_summary.csv, patch_rdms.png, and the summary printed."""
     summary, n_views = result.summary, result.n_views
     write_csv(result.by_identity, out / "msvt_by_identity.csv", index=False)
@@ -71,7 +95,7 @@ def write_patches(out, result):
     print(f"Wrote {out / 'patch_rdms.png'}, {out / 'msvt_summary.csv'}, {out / 'msvt_by_identity.csv'}, layout.csv")
 
 
-def write_layers(out, result, faces, *, title):
+def write_layers(out: Path, result: MsvtResult, faces: StimulusSet, *, title: str) -> None:
     """The demo's ``MsvtResult`` (faces, object = identity): one table per network, msvt_by_layer.png."""
     import matplotlib.pyplot as plt
 
@@ -94,7 +118,7 @@ def write_layers(out, result, faces, *, title):
     print(f"Wrote {out / 'msvt_by_layer.png'}, {', '.join(str(csv) for csv in csvs)}")
 
 
-def write_alignment(out, result, model):
+def write_alignment(out: PathLike, result: AlignmentResult, model: LoadedModel) -> None:
     """An ``AlignmentResult``: alignment.csv, bootstrap_samples.npz, alignment_figure6.png, best layers printed."""
     import matplotlib.pyplot as plt
 
@@ -131,7 +155,7 @@ def write_alignment(out, result, model):
     print(f"Wrote {out / 'alignment.csv'}, {out / 'alignment_figure6.png'}, {out / 'bootstrap_samples.npz'}")
 
 
-def write_sweep(out, result):
+def write_sweep(out: PathLike, result: SweepResult) -> None:
     """A ``SweepResult``: sweep.csv, sweep_samples.npz, sweep.png, each network's best layer per patch printed."""
     from ..vis import plot_sweep
 
@@ -161,7 +185,7 @@ def write_sweep(out, result):
     print(f"Wrote {out / 'sweep.csv'}, {out / 'sweep.png'}, {out / 'sweep_samples.npz'}")
 
 
-def write_msvt(out, result, stimuli):
+def write_msvt(out: PathLike, result: MsvtResult, stimuli: StimulusSet) -> dict[str, pd.DataFrame]:
     """An ``MsvtResult`` (Figure 2): msvt_by_object.csv, msvt_comparison.csv (two networks), two figures.
 
     Returns:
@@ -173,7 +197,9 @@ def write_msvt(out, result, stimuli):
     out = Path(out)
     combined = result.combined()
     write_csv(combined, out / "msvt_by_object.csv", index=False)
-    comparison = result.compare() if len(result.tables) == 2 else False  # Figure 2-figure supplement 2B
+    comparison: pd.DataFrame | Literal[False] = (
+        result.compare() if len(result.tables) == 2 else False
+    )  # Figure 2-figure supplement 2B
     tables = {"msvt_by_object": combined}
     if comparison is not False:
         write_csv(comparison, out / "msvt_comparison.csv", index=False)
@@ -198,7 +224,7 @@ def write_msvt(out, result, stimuli):
     return tables
 
 
-def write_equivariance(out, result):
+def write_equivariance(out: PathLike, result: EquivarianceResult) -> pd.DataFrame:
     """An ``EquivarianceResult`` (Figure 3): equivariance.csv and equivariance_figure3.png; returns the table."""
     from ..vis import plot_equivariance
 
@@ -210,7 +236,9 @@ def write_equivariance(out, result):
     return combined
 
 
-def write_projection(out, result, stimuli):
+def write_projection(
+    out: PathLike, result: ProjectionSymmetryResult, stimuli: StimulusSet
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A ``ProjectionSymmetryResult`` (Figure 2—S1): four tables and projection_symmetry.png; returns by_view, index."""
     from ..vis import plot_projection_symmetry
 
@@ -233,7 +261,7 @@ def write_projection(out, result, stimuli):
     return by_view, pixel_index
 
 
-def write_importance(out, result, stimuli):
+def write_importance(out: PathLike, result: ImportanceResult, stimuli: StimulusSet) -> dict[str, pd.DataFrame]:
     """An ``ImportanceResult`` (Figure 5): summary, tuning, similarity, msvt CSVs, maps, figure5.png.
 
     Returns:

@@ -10,8 +10,9 @@ it; ``control_experiment`` does so for several datasets, label regimes and seeds
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,20 @@ from ..results import Result
 from ..stimuli.base import StimulusSet
 from ..symmetry import msvt_by_object
 
+if TYPE_CHECKING:
+    import torch
 
-def control_msvt(network, stimuli, *, device="auto", batch_size=256) -> pd.DataFrame:
+    from .._typing import PathLike, RandomState
+    from ..networks.datasets import ImageData
+
+
+def control_msvt(
+    network: TrainResult | LoadedModel,
+    stimuli: StimulusSet,
+    *,
+    device: str | torch.device = "auto",
+    batch_size: int = 256,
+) -> pd.DataFrame:
     """Mirror-symmetric viewpoint tuning index of every layer of a control network, per object.
 
     Args:
@@ -61,7 +74,7 @@ def control_msvt(network, stimuli, *, device="auto", batch_size=256) -> pd.DataF
         )
     batch_size = check_count("batch_size", batch_size)
     loaded = network.loaded() if isinstance(network, TrainResult) else network
-    tables = []
+    tables: list[pd.DataFrame] = []
     for layer in loaded.layers:  # one pass per layer, so a dead layer does not stop the others
         try:
             view_rdms = model_view_rdms(loaded, stimuli, [layer], device=device, batch_size=batch_size)
@@ -87,7 +100,7 @@ class ControlResult(Result):
         msvt: ``control_msvt``'s table (object, category, layer, msvt, ...).
     """
 
-    NESTED: ClassVar[dict] = {"training": TrainResult}
+    NESTED: ClassVar[dict[str, type[Result]]] = {"training": TrainResult}
 
     training: TrainResult
     msvt: pd.DataFrame
@@ -97,19 +110,19 @@ class ControlResult(Result):
 
 
 def control_network_study(
-    data,
-    test_objects,
+    data: ImageData,
+    test_objects: StimulusSet,
     *,
-    regime="original",
-    variant="paper",
-    patience=None,
-    random_state=0,
-    device="auto",
-    epochs=None,
-    batch_size=None,
-    lr=None,
-    checkpoint=None,
-    verbose=False,
+    regime: str = "original",
+    variant: str = "paper",
+    patience: int | None = None,
+    random_state: RandomState = 0,
+    device: str | torch.device = "auto",
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    checkpoint: PathLike | None = None,
+    verbose: bool = False,
 ) -> ControlResult:
     """Train a control network on ``data`` under ``regime`` and measure its index on ``test_objects``.
 
@@ -130,7 +143,13 @@ def control_network_study(
     Returns:
         ``ControlResult``.
     """
-    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "variant": variant, "patience": patience}
+    options: dict[str, Any] = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "variant": variant,
+        "patience": patience,
+    }
     result = train(
         data, regime=regime, random_state=random_state, device=device, checkpoint=checkpoint, verbose=verbose, **options
     )
@@ -147,19 +166,27 @@ class ControlExperiment(Result):
         networks: ``"<dataset>, <regime>, seed <seed>"`` -> ``TrainResult``.
     """
 
-    NESTED_DICTS: ClassVar[dict] = {"networks": TrainResult}
+    NESTED_DICTS: ClassVar[dict[str, type[Result]]] = {"networks": TrainResult}
 
     msvt: pd.DataFrame
     histories: pd.DataFrame
-    networks: dict
+    networks: dict[str, TrainResult]
 
     def _title(self) -> str:
         return f"{len(self.networks)} networks"
 
 
 def control_experiment(
-    datasets, test_objects, *, runs, seeds, variant="paper", device="auto", epochs=None, on_network=None
-):
+    datasets: Mapping[str, ImageData],
+    test_objects: StimulusSet,
+    *,
+    runs: Iterable[tuple[str, str]],
+    seeds: Sequence[int],
+    variant: str = "paper",
+    device: str | torch.device = "auto",
+    epochs: int | None = None,
+    on_network: Callable[[str, str, int, ControlResult], None] | None = None,
+) -> ControlExperiment:
     """Train and measure one control network per (dataset, regime) in ``runs`` and seed in ``seeds``.
 
     Args:
@@ -176,10 +203,18 @@ def control_experiment(
     Returns:
         ``ControlExperiment``.
     """
-    tables, histories, networks = [], [], {}
+    tables: list[pd.DataFrame] = []
+    histories: list[pd.DataFrame] = []
+    networks: dict[str, TrainResult] = {}
     for dataset, regime in runs:
         for seed in seeds:
-            options = {"regime": regime, "variant": variant, "random_state": seed, "device": device, "epochs": epochs}
+            options: dict[str, Any] = {
+                "regime": regime,
+                "variant": variant,
+                "random_state": seed,
+                "device": device,
+                "epochs": epochs,
+            }
             result = control_network_study(datasets[dataset], test_objects, **options)
             labels = {"dataset": dataset, "regime": regime, "seed": seed}
             tables.append(result.msvt.assign(**labels))
@@ -190,7 +225,7 @@ def control_experiment(
     return ControlExperiment(pd.concat(tables, ignore_index=True), pd.concat(histories, ignore_index=True), networks)
 
 
-def faces_in_fc(msvt, *, layers=("fc1", "fc2")) -> pd.DataFrame:
+def faces_in_fc(msvt: pd.DataFrame, *, layers: Iterable[str] = ("fc1", "fc2")) -> pd.DataFrame:
     """The faces' index in the fully connected layers, per dataset and regime: mean and 95% interval over seeds.
 
     Args:

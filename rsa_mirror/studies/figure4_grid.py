@@ -22,8 +22,10 @@ import dataclasses
 import json
 import time
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import pandas as pd
 
@@ -32,6 +34,15 @@ from ..errors import InvalidArgumentError
 from ..results import Result
 from ..stimuli.objects import PAPER_VIEWS_DEG
 from . import grid_statistics
+
+if TYPE_CHECKING:
+    import torch
+
+    from .._typing import PathLike
+    from ..networks.datasets import ImageData
+    from ..networks.training import TrainResult
+    from ..stimuli.base import StimulusSet
+    from ..tasks import TaskOutcome
 
 GRID_GEOMETRIES = ("bilateral", "chiral")
 GRID_REGIMES = ("original", "mirror_invariant", "mirror_sensitive", "class_split")
@@ -48,7 +59,15 @@ METRICS = (
     "face_conv4_gap",
 )
 # Settings that decide a network and its metrics: a folder's finished tasks must share them.
-_DECISIVE = ("n_per_class", "epochs", "n_heldout", "test_exemplars", "test_views", "test_seed", "test_size")
+_DECISIVE: tuple[str, ...] = (
+    "n_per_class",
+    "epochs",
+    "n_heldout",
+    "test_exemplars",
+    "test_views",
+    "test_seed",
+    "test_size",
+)
 _DECISIVE += ("data_seed", "heldout_seed", "threads")
 
 
@@ -77,11 +96,11 @@ class GridSettings:
     scale: str
     n_per_class: int
     epochs: int
-    seeds: tuple = (0, 1, 2, 3, 4)
-    cells: tuple = GRID_CELLS
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    cells: tuple[tuple[str, str], ...] = GRID_CELLS
     n_heldout: int = 50
     test_exemplars: int = 25
-    test_views: tuple = PAPER_VIEWS_DEG
+    test_views: tuple[float, ...] = PAPER_VIEWS_DEG
     test_seed: int = 2025
     test_size: int = 64
     data_seed: int = 0
@@ -90,7 +109,7 @@ class GridSettings:
     match_exemplars: int = 5
     device: str = "auto"
 
-    def replaced(self, **changes) -> GridSettings:
+    def replaced(self, **changes: Any) -> GridSettings:
         """A copy with ``changes`` (e.g. ``seeds=(0, 1)``), checked."""
         settings = dataclasses.replace(self, **changes)
         for name in ("n_per_class", "epochs", "n_heldout", "test_exemplars", "test_size", "threads", "match_exemplars"):
@@ -98,14 +117,14 @@ class GridSettings:
         seeds = tuple(check_count("seeds", seed, minimum=0) for seed in settings.seeds)
         if not seeds or len(set(seeds)) < len(seeds):
             raise InvalidArgumentError(f"Invalid value for 'seeds': expected distinct seeds, got {settings.seeds!r}")
-        cells = tuple(tuple(cell) for cell in settings.cells)
+        cells = cast("tuple[tuple[str, str], ...]", tuple(tuple(cell) for cell in settings.cells))
         for cell in cells:
             if cell not in GRID_CELLS:
                 raise InvalidArgumentError(f"Invalid value for 'cells': {cell!r} is not one of {GRID_CELLS}")
         views = tuple(float(v) for v in settings.test_views)
         return dataclasses.replace(settings, seeds=seeds, cells=cells, test_views=views)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The settings as plain values (lists for tuples)."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
@@ -116,25 +135,32 @@ GRID_SCALES = {
 }
 
 
-def grid_settings(scale="reduced", **changes) -> GridSettings:
+def grid_settings(scale: str = "reduced", **changes: Any) -> GridSettings:
     """The preset ``scale`` (``"reduced"`` or ``"full"``) with ``changes``, checked."""
     check_option("scale", scale, tuple(GRID_SCALES))
     return GRID_SCALES[scale].replaced(**changes)
 
 
-def cell_yaw_range(cell) -> tuple:
+def cell_yaw_range(cell: Sequence[str]) -> tuple[float, float]:
     """Training yaw range (degrees) of a cell: [0, 180) in bilateral x mirror_sensitive, else [-180, 180)."""
     if tuple(cell) not in GRID_CELLS:
         raise InvalidArgumentError(f"Invalid value for 'cell': {cell!r} is not one of {GRID_CELLS}")
     return (0.0, 180.0) if tuple(cell) == ("bilateral", "mirror_sensitive") else (-180.0, 180.0)
 
 
-def task_name(cell, seed) -> str:
+def task_name(cell: Sequence[str], seed: int) -> str:
     """The folder of one network under ``out_dir/networks``, e.g. ``bilateral_original_seed0``."""
     return f"{cell[0]}_{cell[1]}_seed{seed}"
 
 
-def training_images(settings, geometry, yaw_range, *, heldout=False, out_dir=None):
+def training_images(
+    settings: GridSettings,
+    geometry: str,
+    yaw_range: tuple[float, float],
+    *,
+    heldout: bool = False,
+    out_dir: PathLike | None = None,
+) -> ImageData:
     """The training (or held-out) ``ImageData`` of a geometry and yaw range, rendered once and cached.
 
     The cache file (``out_dir/data/*.pt``, tensors only) is named by every setting that
@@ -145,7 +171,7 @@ def training_images(settings, geometry, yaw_range, *, heldout=False, out_dir=Non
     from ..networks.datasets import ImageData, render_training_set
 
     n, seed = (settings.n_heldout, settings.heldout_seed) if heldout else (settings.n_per_class, settings.data_seed)
-    options = {"n_per_class": n, "geometry": geometry, "yaw_range": yaw_range, "random_state": seed}
+    options: dict[str, Any] = {"n_per_class": n, "geometry": geometry, "yaw_range": yaw_range, "random_state": seed}
     if out_dir is None:
         return render_training_set(**options)
     low, high = yaw_range
@@ -166,7 +192,7 @@ def training_images(settings, geometry, yaw_range, *, heldout=False, out_dir=Non
     return data
 
 
-def test_objects(settings, out_dir=None):
+def test_objects(settings: GridSettings, out_dir: PathLike | None = None) -> StimulusSet:
     """The test objects: ``render_objects`` of 9 categories x ``test_exemplars`` x views, cached as .npz."""
     from ..stimuli.io import load_stimuli
     from ..stimuli.objects import render_objects
@@ -188,7 +214,7 @@ def test_objects(settings, out_dir=None):
     return stimuli
 
 
-def grid_network(cell, seed, settings, out_dir) -> dict:
+def grid_network(cell: Sequence[str], seed: int, settings: GridSettings, out_dir: PathLike) -> dict[str, Any]:
     """One task of the grid: train one network of ``cell`` and seed, measure it, write its files.
 
     In ``out_dir/networks/<task_name>/``: ``checkpoint.pt`` while training (a killed task
@@ -226,7 +252,7 @@ def grid_network(cell, seed, settings, out_dir) -> dict:
         torch.set_num_threads(threads)  # as it was (a task run in the calling process)
 
 
-def _training_job(cell, seed, settings, out_dir) -> dict:
+def _training_job(cell: Sequence[str], seed: int, settings: GridSettings, out_dir: PathLike) -> dict[str, Any]:
     """``train``'s arguments for one network of the grid (its data, regime, epochs, seed, checkpoint)."""
     folder = Path(out_dir) / "networks" / task_name(tuple(cell), seed)
     data = training_images(settings, cell[0], cell_yaw_range(cell), out_dir=out_dir)
@@ -234,19 +260,21 @@ def _training_job(cell, seed, settings, out_dir) -> dict:
             "checkpoint": folder / "checkpoint.pt"}  # fmt: skip
 
 
-def _finish(cell, seed, settings, out_dir, result, seconds) -> dict:
+def _finish(
+    cell: Sequence[str], seed: int, settings: GridSettings, out_dir: PathLike, result: TrainResult, seconds: float
+) -> dict[str, Any]:
     """Measure a trained network, write ``network.pt`` then ``metrics.json``, remove the checkpoint."""
     from ..networks.files import save_network
     from .grid_metrics import network_metrics
 
     began = time.perf_counter()
-    geometry, regime = cell = tuple(cell)
+    geometry, regime = cell
     yaw_range = cell_yaw_range(cell)
     folder = Path(out_dir) / "networks" / task_name(cell, seed)
     heldout = training_images(settings, geometry, yaw_range, heldout=True, out_dir=out_dir)
     stimuli = test_objects(settings, out_dir)
-    metrics = {"geometry": geometry, "regime": regime, "seed": int(seed), "yaw_low": yaw_range[0]}
-    metrics.update(yaw_high=yaw_range[1], n_classes=int(result.network.fc3.out_features))
+    metrics: dict[str, Any] = {"geometry": geometry, "regime": regime, "seed": int(seed), "yaw_low": yaw_range[0]}
+    metrics.update(yaw_high=yaw_range[1], n_classes=int(cast("torch.nn.Linear", result.network.fc3).out_features))
     metrics.update(network_metrics(result, stimuli, heldout, regime, device=settings.device))
     metrics.update(epochs=len(result.history), train_seconds=float(result.history["seconds"].sum()))
     metrics.update(settings=settings.to_dict(), task_seconds=seconds + time.perf_counter() - began)
@@ -257,7 +285,9 @@ def _finish(cell, seed, settings, out_dir, result, seconds) -> dict:
     return metrics
 
 
-def train_grid_together(todo, settings, out_dir, *, verbose=True) -> list:
+def train_grid_together(
+    todo: Sequence[dict[str, Any]], settings: GridSettings, out_dir: PathLike, *, verbose: bool = True
+) -> list[TaskOutcome]:
     """Train the networks of ``todo`` (``grid_network``'s task dicts) at once with ``train_many``, then measure each.
 
     Each network is bit-identical to ``grid_network``'s (``train_many`` runs ``train``'s loop),
@@ -278,11 +308,11 @@ def train_grid_together(todo, settings, out_dir, *, verbose=True) -> list:
         jobs = [_training_job(task["cell"], task["seed"], settings, out_dir) for task in todo]
         results = train_many(jobs, device=settings.device, verbose=verbose)
         seconds = (time.perf_counter() - began) / max(len(todo), 1)  # each network's share of the training
-        outcomes = []
+        outcomes: list[TaskOutcome] = []
         for task, result in zip(todo, results, strict=True):
             metrics = _finish(task["cell"], task["seed"], settings, out_dir, result, seconds)
             outcomes.append(TaskOutcome(task, metrics, seconds=metrics["task_seconds"]))
-            _log(out_dir, outcomes[-1])
+            _log(Path(out_dir), outcomes[-1])
     finally:
         torch.set_num_threads(threads)
     return outcomes
@@ -307,17 +337,17 @@ class GridResult(Result):
         computed: the tasks (``task_name``) trained in this call; the others were read back.
     """
 
-    UNITS = {"train_seconds": "seconds", "task_seconds": "seconds"}
+    UNITS: ClassVar[dict[str, str]] = {"train_seconds": "seconds", "task_seconds": "seconds"}
 
     networks: pd.DataFrame
     summary: pd.DataFrame
     tests: pd.DataFrame
     mirror_match: pd.DataFrame
-    settings: dict
-    computed: list
+    settings: dict[str, Any]
+    computed: list[str]
 
     @classmethod
-    def from_dict(cls, data) -> GridResult:
+    def from_dict(cls, data: dict[str, Any]) -> GridResult:
         """A ``GridResult`` from ``to_dict()``'s mapping (settings read from a .mat file as arrays become lists)."""
         data = dict(data)
         if isinstance(data.get("settings"), dict):
@@ -330,7 +360,10 @@ class GridResult(Result):
         return f"{self.settings.get('scale')} grid, {len(self.networks)} networks"
 
 
-def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, together=False, verbose=True) -> GridResult:
+def figure4_grid(
+    settings: GridSettings, out_dir: PathLike, *, n_jobs: int = 1, scheduler: str | None = None,
+    together: bool = False, verbose: bool = True,
+) -> GridResult:  # fmt: skip
     """Run every missing network of the grid (one task each), then its tables and tests.
 
     Args:
@@ -359,7 +392,7 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, together=False,
     settings = settings.replaced()
     out_dir = Path(out_dir)
     _check_folder(settings, out_dir)
-    todo = [
+    todo: list[dict[str, Any]] = [
         {"cell": cell, "seed": seed, "settings": settings, "out_dir": str(out_dir)}
         for seed in settings.seeds  # seed by seed: an interrupted grid has every cell at fewer seeds
         for cell in settings.cells
@@ -373,13 +406,14 @@ def figure4_grid(settings, out_dir, *, n_jobs=1, scheduler=None, together=False,
     if together:
         outcomes = train_grid_together(todo, settings, out_dir, verbose=verbose) if todo else []
     else:
-        options = {"n_jobs": n_jobs, "scheduler": scheduler, "description": "grid networks", "verbose": verbose}
+        options: dict[str, Any] = {"n_jobs": n_jobs, "scheduler": scheduler, "description": "grid networks"}
+        options["verbose"] = verbose
         outcomes = run_tasks(grid_network, todo, on_done=lambda i, outcome: _log(out_dir, outcome), **options)
     raise_failures(outcomes, what="grid network")
     return collect_grid(settings, out_dir, computed=[task_name(t["cell"], t["seed"]) for t in todo])
 
 
-def collect_grid(settings, out_dir, *, computed=()) -> GridResult:
+def collect_grid(settings: GridSettings, out_dir: PathLike, *, computed: Iterable[str] = ()) -> GridResult:
     """The tables and tests of the finished networks in ``out_dir`` (nothing is trained).
 
     ``figure4_grid`` ends with it; called on its own it reports a grid that is still running
@@ -408,7 +442,7 @@ def collect_grid(settings, out_dir, *, computed=()) -> GridResult:
     return GridResult(networks, summary, tests, match, settings.to_dict(), list(computed))
 
 
-def _check_folder(settings, out_dir):
+def _check_folder(settings: GridSettings, out_dir: Path) -> None:
     """Record the deciding settings in ``out_dir/grid_settings.json``; refuse a folder made with others."""
     file = out_dir / "grid_settings.json"
     now = {key: settings.to_dict()[key] for key in _DECISIVE}
@@ -426,7 +460,7 @@ def _check_folder(settings, out_dir):
         tmp.write_text(json.dumps(now, indent=1))
 
 
-def _log(out_dir, outcome):
+def _log(out_dir: Path, outcome: TaskOutcome) -> None:
     """One line per finished task in ``out_dir/grid_log.csv`` (task, ok, seconds, error)."""
     name = task_name(outcome.task["cell"], outcome.task["seed"])
     line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')},{name},{outcome.ok},{outcome.seconds:.1f},{outcome.error or ''}\n"

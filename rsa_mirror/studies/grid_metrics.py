@@ -10,7 +10,10 @@ conv4 after global average pooling of z-scores (``supplements.pooled_maps``, as 
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import torch
@@ -22,10 +25,28 @@ from ..networks.datasets import apply_regime
 from ..symmetry import msvt_by_object
 from .supplements import pooled_maps, raw_view_rdms
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    from ..networks.datasets import ImageData
+    from ..networks.training import TrainResult
+    from ..stimuli.base import StimulusSet
+
+_T = TypeVar("_T")
+
 _REGIME_STREAM = 1  # the held-out set's mirrored half: seed_sequence(seed, 1), as in train
 
 
-def network_metrics(result, stimuli, heldout, regime, *, device="cpu", batch_size=256) -> dict:
+def network_metrics(
+    result: TrainResult,
+    stimuli: StimulusSet,
+    heldout: ImageData,
+    regime: str,
+    *,
+    device: str | torch.device = "cpu",
+    batch_size: int = 256,
+) -> dict[str, float]:
     """Every per-network metric of the grid plan.
 
     Args:
@@ -48,11 +69,11 @@ def network_metrics(result, stimuli, heldout, regime, *, device="cpu", batch_siz
     loaded = result.loaded()
     descriptors = stimuli.descriptors
     values = extract_activations(loaded, stimuli, ["conv4", "fc1", "fc2"], device=device, batch_size=batch_size)
-    metrics = {}
+    metrics: dict[str, float] = {}
     for layer in ("fc1", "fc2"):
         flat = values[layer].reshape(len(stimuli), -1)
         metrics[f"active_{layer}"] = int((flat != 0).any(axis=0).sum())
-        table = _indexed(lambda layer=layer: msvt_by_object({layer: values[layer]}, descriptors=descriptors), layer)
+        table = _indexed(functools.partial(msvt_by_object, {layer: values[layer]}, descriptors=descriptors), layer)
         by_category = {} if table is None else table.groupby("category", sort=False).msvt.mean().to_dict()
         metrics[f"face_{layer}"] = float(by_category.get("face", np.nan))
         for category in dict.fromkeys(descriptors["category"]):
@@ -72,7 +93,15 @@ def network_metrics(result, stimuli, heldout, regime, *, device="cpu", batch_siz
 
 
 @torch.no_grad()
-def heldout_accuracy(network, heldout, regime, seed, *, device="cpu", batch_size=256) -> float:
+def heldout_accuracy(
+    network: torch.nn.Module,
+    heldout: ImageData,
+    regime: str,
+    seed: int,
+    *,
+    device: str | torch.device = "cpu",
+    batch_size: int = 256,
+) -> float:
     """Share of the held-out images (under ``regime``, its mirrored half from ``seed``) classified right."""
     from ..networks.devices import resolve_device
 
@@ -87,7 +116,7 @@ def heldout_accuracy(network, heldout, regime, seed, *, device="cpu", batch_size
     return correct / len(data)
 
 
-def _indexed(compute, what):
+def _indexed(compute: Callable[[], _T], what: str) -> _T | None:
     """``compute()``, or None with a warning when its layer has no defined value (silent units)."""
     try:
         return compute()
@@ -98,13 +127,13 @@ def _indexed(compute, what):
         return None
 
 
-def _gap_index(maps, descriptors):
+def _gap_index(maps: npt.ArrayLike, descriptors: Mapping[str, npt.ArrayLike]) -> pd.DataFrame:
     """Index per object of conv4's maps pooled as ``pooling_study``'s "GAP of z-scores" (plain RDMs after)."""
     pooled = pooled_maps(maps, pooling="zscore_average")
     return msvt_by_object(raw_view_rdms({"conv4 GAP of z-scores": pooled}, descriptors))
 
 
-def _pick(table, layer, measure) -> float:
+def _pick(table: pd.DataFrame | None, layer: str, measure: str) -> float:
     if table is None:
         return np.nan
     rows = table[(table.layer == layer) & (table.measure == measure)]

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from math import comb
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,12 @@ from scipy import stats
 from ..pair_tests import fdr
 from ..stimuli.mesh import render_mesh
 from ..stimuli.objects import CATEGORIES, build_object
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import FloatArray
+    from ..stimuli.mesh import Mesh
 
 # (cell a, cell b): the difference a - b of the mean face index is tested, in fc1 and in fc2.
 PLANNED_COMPARISONS = (
@@ -33,21 +41,21 @@ TESTED_METRICS = {"fc1": "face_fc1", "fc2": "face_fc2"}
 MATCH_CATEGORIES = ("car", "boat", "chair", "airplane", "animal", "tool")  # the training categories
 
 
-def t_interval(values, level=0.95) -> tuple:
+def t_interval(values: npt.ArrayLike, level: float = 0.95) -> tuple[float, float, float, int]:
     """(mean, low, high, n) of the finite ``values``: mean -+ t_{(1+level)/2, n-1} sd / sqrt(n); NaN bounds if n < 2."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    n = len(values)
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    n = len(finite)
     if n == 0:
         return np.nan, np.nan, np.nan, 0
-    mean = float(values.mean())
+    mean = float(finite.mean())
     if n < 2:
         return mean, np.nan, np.nan, n
-    half = stats.t.ppf((1 + level) / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    half = stats.t.ppf((1 + level) / 2, n - 1) * finite.std(ddof=1) / np.sqrt(n)
     return mean, float(mean - half), float(mean + half), n
 
 
-def cell_summary(networks, metrics) -> pd.DataFrame:
+def cell_summary(networks: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:
     """Per (geometry, regime) and metric: ``mean``, ``ci_low``, ``ci_high`` (95% t), ``n`` over seeds."""
     rows = []
     for (geometry, regime), group in networks.groupby(["geometry", "regime"], sort=False):
@@ -57,7 +65,7 @@ def cell_summary(networks, metrics) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["geometry", "regime", "metric", "mean", "ci_low", "ci_high", "n"])
 
 
-def permutation_p(a, b) -> tuple:
+def permutation_p(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[float, int]:
     """(p, number of splits): exact two-sided permutation test of mean(a) - mean(b).
 
     Every assignment of the pooled values to groups of len(a) and len(b) is enumerated
@@ -67,24 +75,27 @@ def permutation_p(a, b) -> tuple:
     null distribution is symmetric and this equals the share with |difference| >= |observed|).
     NaN with fewer than two values in a group.
     """
-    a, b = (np.asarray(x, dtype=float) for x in (a, b))
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if len(a) < 2 or len(b) < 2:
+    first, second = (np.asarray(x, dtype=float) for x in (a, b))
+    first, second = first[np.isfinite(first)], second[np.isfinite(second)]
+    if len(first) < 2 or len(second) < 2:
         return np.nan, 0
     result = stats.permutation_test(
-        (a, b),
+        (first, second),
         lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
         permutation_type="independent",
         alternative="two-sided",
         n_resamples=np.inf,
         vectorized=True,
     )
-    return float(result.pvalue), comb(len(a) + len(b), len(a))
+    return float(result.pvalue), comb(len(first) + len(second), len(first))
 
 
-def planned_tests(networks, comparisons=PLANNED_COMPARISONS) -> pd.DataFrame:
+def planned_tests(
+    networks: pd.DataFrame,
+    comparisons: Iterable[tuple[tuple[str, str], tuple[str, str]]] = PLANNED_COMPARISONS,
+) -> pd.DataFrame:
     """The planned comparisons of the face fc1 and fc2 index, with BH q over every test with a p."""
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for layer, metric in TESTED_METRICS.items():
         for cell_a, cell_b in comparisons:
             a, b = (_values(networks, cell, metric) for cell in (cell_a, cell_b))
@@ -101,12 +112,12 @@ def planned_tests(networks, comparisons=PLANNED_COMPARISONS) -> pd.DataFrame:
     return table
 
 
-def _values(networks, cell, metric) -> np.ndarray:
+def _values(networks: pd.DataFrame, cell: Sequence[str], metric: str) -> FloatArray:
     rows = networks[(networks.geometry == cell[0]) & (networks.regime == cell[1])]
     return rows[metric].to_numpy(dtype=float)
 
 
-def mirror_r(mesh, yaw_deg, *, size=64) -> float:
+def mirror_r(mesh: Mesh, yaw_deg: float, *, size: int = 64) -> float:
     """The mirror test of one mesh: Pearson r of its image at +yaw with the flipped image at -yaw."""
     plus, _ = render_mesh(mesh, yaw_deg, size=size)
     minus, _ = render_mesh(mesh, -yaw_deg, size=size)
@@ -114,7 +125,12 @@ def mirror_r(mesh, yaw_deg, *, size=64) -> float:
 
 
 def mirror_match(
-    categories=MATCH_CATEGORIES, *, n_exemplars=5, yaws_deg=(22.5, 45.0, 67.5), size=64, random_state=0
+    categories: Iterable[str] = MATCH_CATEGORIES,
+    *,
+    n_exemplars: int = 5,
+    yaws_deg: Iterable[float] = (22.5, 45.0, 67.5),
+    size: int = 64,
+    random_state: int = 0,
 ) -> pd.DataFrame:
     """The mirror test of each category's exemplars, bilateral and chiral.
 

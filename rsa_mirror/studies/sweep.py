@@ -25,11 +25,11 @@ import contextlib
 import dataclasses
 import hashlib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import joblib
 import numpy as np
@@ -46,6 +46,11 @@ from ..resampling import METHODS, check_n_jobs, pattern_dict
 from ..results import Result
 from ..stimuli.base import StimulusSet
 from ..tasks import TaskOutcome, dask_client, raise_failures, run_tasks
+
+if TYPE_CHECKING:
+    from rsatoolbox.data import Dataset
+
+    from .._typing import PathLike, RandomState
 
 # The networks of the registry (networks.models.PRESETS), in the order the sweep runs them.
 SWEEP_MODELS = ("alexnet", "vgg16", "resnet50", "convnext_tiny", "vit_b_16")
@@ -64,15 +69,15 @@ class SweepResult(Result):
         failures: network -> its task's inputs and error, for the networks left out.
     """
 
-    NESTED: ClassVar[dict] = {"comparison": BootstrapResult}
+    NESTED: ClassVar[dict[str, type[Result]]] = {"comparison": BootstrapResult}
 
     comparison: BootstrapResult
-    networks: list
-    layers: list
-    weights: dict = field(default_factory=dict)
-    failures: dict = field(default_factory=dict)
+    networks: list[str]
+    layers: list[str]
+    weights: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
 
-    def summary(self, test="percentile") -> pd.DataFrame:
+    def summary(self, test: str = "percentile") -> pd.DataFrame:
         """One row per (patch, network, layer), patch by patch, the layers in network order.
 
         Columns: patch, model, layer, depth (the layer's position in its network, 0-based),
@@ -129,7 +134,16 @@ class SweepResult(Result):
         )
 
 
-def model_rdms(model, *, weights, stimuli, random_state=0, device="auto", batch_size=32, threads=None) -> dict:
+def model_rdms(
+    model: str,
+    *,
+    weights: PathLike,
+    stimuli: StimulusSet,
+    random_state: RandomState = 0,
+    device: str = "auto",
+    batch_size: int = 32,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """One network's task: its plain 1 - Pearson RDMs of ``stimuli`` at every preset layer.
 
     Args:
@@ -171,7 +185,14 @@ def model_rdms(model, *, weights, stimuli, random_state=0, device="auto", batch_
 
 
 def compare_layers(
-    model_rdms, recordings, *, n_bootstrap=1000, n_splits=100, method="pearson", random_state=None, n_jobs=None
+    model_rdms: RDMs,
+    recordings: Mapping[str, Dataset],
+    *,
+    n_bootstrap: int = 1000,
+    n_splits: int = 100,
+    method: str = "pearson",
+    random_state: RandomState = None,
+    n_jobs: int | None = None,
 ) -> BootstrapResult:
     """Every model RDM against every patch on shared stimulus resamples, with split-half ceilings.
 
@@ -230,22 +251,22 @@ def compare_layers(
 
 
 def sweep_study(
-    recordings,
-    stimuli,
-    models=SWEEP_MODELS,
+    recordings: Mapping[str, Dataset],
+    stimuli: StimulusSet,
+    models: Sequence[str] = SWEEP_MODELS,
     *,
-    weights="untrained",
-    n_bootstrap=1000,
-    n_splits=100,
-    method="pearson",
-    random_state=0,
-    device="auto",
-    batch_size=32,
-    threads=None,
-    scheduler=None,
-    n_jobs=1,
-    cache_dir=None,
-    verbose=True,
+    weights: PathLike = "untrained",
+    n_bootstrap: int = 1000,
+    n_splits: int = 100,
+    method: str = "pearson",
+    random_state: int = 0,
+    device: str = "auto",
+    batch_size: int = 32,
+    threads: int | None = None,
+    scheduler: str | None = None,
+    n_jobs: int = 1,
+    cache_dir: PathLike | None = None,
+    verbose: bool = True,
 ) -> SweepResult:
     """Every preset layer of every network in ``models`` against every patch of ``recordings``.
 
@@ -304,17 +325,25 @@ def sweep_study(
     if not isinstance(stimuli, StimulusSet):
         raise InvalidTypeError(f"Invalid type for 'stimuli': expected a StimulusSet, got {type(stimuli).__name__}")
     stimuli = stimuli.aligned_to(next(iter(recordings.values())).obs_descriptors)
-    tasks = [{"model": model, "weights": weights, "random_state": random_state} for model in models]
-    shared = {"stimuli": stimuli, "device": device, "batch_size": batch_size, "threads": threads}
-    options = {"n_bootstrap": n_bootstrap, "n_splits": n_splits, "method": method, "random_state": random_state}
-    files = [None if cache_dir is None else _cache_file(cache_dir, task, shared) for task in tasks]
+    tasks: list[dict[str, Any]] = [
+        {"model": model, "weights": weights, "random_state": random_state} for model in models
+    ]
+    shared: dict[str, Any] = {"stimuli": stimuli, "device": device, "batch_size": batch_size, "threads": threads}
+    options: dict[str, Any] = {
+        "n_bootstrap": n_bootstrap,
+        "n_splits": n_splits,
+        "method": method,
+        "random_state": random_state,
+    }
+    files: list[Path | None] = [None if cache_dir is None else _cache_file(cache_dir, task, shared) for task in tasks]
     outcomes = [_cached(task, file) for task, file in zip(tasks, files, strict=True)]
     missing = [i for i, outcome in enumerate(outcomes) if outcome is None]
 
-    def keep(index, outcome):  # in this process, as each network ends
+    def keep(index: int, outcome: TaskOutcome) -> None:  # in this process, as each network ends
         outcomes[missing[index]] = outcome
-        if outcome.ok and files[missing[index]] is not None:
-            _write_cache(files[missing[index]], outcome.value)
+        file = files[missing[index]]
+        if outcome.ok and file is not None:
+            _write_cache(file, _value(outcome))
 
     with contextlib.ExitStack() as stack:
         client = None if scheduler is None or not missing else stack.enter_context(dask_client(scheduler, n_jobs))
@@ -328,29 +357,35 @@ def sweep_study(
             on_done=keep,
             verbose=verbose,
         )
-        finished = [outcome for outcome in outcomes if outcome.ok]
+        ended = cast("list[TaskOutcome]", outcomes)  # run_tasks has filled in every missing one
+        finished = [outcome for outcome in ended if outcome.ok]
         if not finished:
-            raise_failures(outcomes, what="network task")
-        names = [f"{o.task['model']}/{layer}" for o in finished for layer in o.value["rdms"].rdm_descriptors["name"]]
-        vectors = np.concatenate([o.value["rdms"].dissimilarities for o in finished])
+            raise_failures(ended, what="network task")
+        names = [f"{o.task['model']}/{layer}" for o in finished for layer in _value(o)["rdms"].rdm_descriptors["name"]]
+        vectors = np.concatenate([_value(o)["rdms"].dissimilarities for o in finished])
         rdms = RDMs(vectors, rdm_descriptors={"name": names})
         if client is not None:
             stack.enter_context(joblib.parallel_config(backend="dask"))
         comparison = compare_layers(rdms, recordings, n_jobs=-1 if client is not None else n_jobs, **options)
     return SweepResult(
         comparison=comparison,
-        networks=[o.task["model"] for o in finished for _ in o.value["rdms"].rdm_descriptors["name"]],
-        layers=[layer for o in finished for layer in o.value["rdms"].rdm_descriptors["name"]],
-        weights={o.task["model"]: o.value["weights"] for o in finished},
-        failures={o.task["model"]: f"{_inputs(o.task)}: {o.error}" for o in outcomes if not o.ok},
+        networks=[o.task["model"] for o in finished for _ in _value(o)["rdms"].rdm_descriptors["name"]],
+        layers=[layer for o in finished for layer in _value(o)["rdms"].rdm_descriptors["name"]],
+        weights={o.task["model"]: _value(o)["weights"] for o in finished},
+        failures={o.task["model"]: f"{_inputs(o.task)}: {o.error}" for o in ended if not o.ok},
     )
 
 
-def _inputs(task) -> str:
+def _value(outcome: TaskOutcome) -> dict[str, Any]:
+    """What a network's task returned (``model_rdms``): ``rdms`` and ``weights``."""
+    return cast("dict[str, Any]", outcome.value)
+
+
+def _inputs(task: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in task.items())
 
 
-def _cache_file(cache_dir, task, shared) -> Path:
+def _cache_file(cache_dir: PathLike, task: Mapping[str, Any], shared: Mapping[str, Any]) -> Path:
     """Where a network's RDMs are kept: ``<network>-<16 hex digits of the inputs' SHA-256>.npz``."""
     if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
         raise InvalidArgumentError(f"Invalid value for 'cache_dir': {cache_dir} is a file, not a folder")
@@ -372,7 +407,7 @@ def _cache_file(cache_dir, task, shared) -> Path:
     return Path(cache_dir) / f"{task['model']}-{digest.hexdigest()[:16]}.npz"
 
 
-def _cached(task, file):
+def _cached(task: dict[str, Any], file: Path | None) -> TaskOutcome | None:
     """The outcome kept in ``file`` (None when there is none, or it cannot be read: then a warning)."""
     if file is None or not file.exists():
         return None
@@ -389,7 +424,7 @@ def _cached(task, file):
     return TaskOutcome(task, {"rdms": rdms, "weights": weights})
 
 
-def _write_cache(file, value):
+def _write_cache(file: Path, value: Mapping[str, Any]) -> None:
     rdms = value["rdms"]
     with atomic_path(file) as tmp, open(tmp, "wb") as handle:
         layers = np.array(rdms.rdm_descriptors["name"])

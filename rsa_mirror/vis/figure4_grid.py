@@ -5,14 +5,28 @@ Draws what ``studies.figure4_grid`` computed (its ``GridResult``) and returns th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
+
+    from .._typing import AxesSequence
+    from ..studies.figure4_grid import GridResult
 
 _LAYERS = {"fc1": "face_fc1", "fc2": "face_fc2"}
 _COLORS = {"bilateral": "C0", "chiral": "C3"}
 
 
-def plot_figure4_grid(result, *, chance_level=None, level=0.95, axes=None):
+def plot_figure4_grid(
+    result: GridResult,
+    *,
+    chance_level: float | None = None,
+    level: float = 0.95,
+    axes: AxesSequence | None = None,
+) -> Figure | SubFigure:
     """One panel per fc layer: every cell's mean face index, its t-interval, and each network.
 
     Args:

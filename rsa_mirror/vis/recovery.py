@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
-def plot_recovery(summary, *, ax=None):
+
+def plot_recovery(summary: pd.DataFrame, *, ax: Axes | None = None) -> Figure | SubFigure:
     """Recovery rate and not-different rate against the noise level, one line per source layer.
 
     Args:

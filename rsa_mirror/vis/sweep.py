@@ -5,10 +5,20 @@ Draws what ``SweepResult.summary`` already holds and returns the matplotlib ``Fi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
 
-def plot_sweep(result, *, axes=None, alpha=0.05, test="percentile"):
+    from .._typing import AxesSequence
+    from ..studies.sweep import SweepResult
+
+
+def plot_sweep(
+    result: SweepResult, *, axes: AxesSequence | None = None, alpha: float = 0.05, test: str = "percentile"
+) -> Figure | SubFigure:
     """One panel per patch: r of every layer of every network, against the layer's relative depth.
 
     Args:
