@@ -170,6 +170,28 @@ def test_tiny_grid_tables(tiny_grid):
     pd.testing.assert_frame_equal(restored.networks, networks)
 
 
+def test_the_figure_counts_the_networks_with_an_index_and_marks_a_cell_without(tiny_grid):
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from rsa_mirror.studies import grid_statistics
+    from rsa_mirror.vis import plot_figure4_grid
+
+    result = tiny_grid[2]
+    networks = result.networks.copy()
+    silent = (networks.geometry == "chiral") & (networks.regime == "class_split")
+    networks.loc[silent, "face_fc1"] = np.nan  # as when fc1 is silent on every face
+    networks.loc[(networks.regime == "original") & (networks.seed == 0), "face_fc1"] = np.nan
+    summary = grid_statistics.cell_summary(networks, METRICS)
+    figure = plot_figure4_grid(dataclasses.replace(result, networks=networks, summary=summary), chance_level=-0.125)
+    fc1, fc2 = figure.axes[:2]
+    assert [t.get_text() for t in fc1.texts] == ["n = 1/2", "n = 2/2", "n = 0/2", "no index"]
+    assert [t.get_text() for t in fc2.texts] == ["n = 2/2"] * 3
+    assert fc1.get_ylabel().startswith("mirror-symmetric viewpoint") and fc1.get_xlabel()
+    plt.close(figure)
+
+
 def test_grid_result_round_trips_through_a_mat_file(tiny_grid, tmp_path):
     from matlab_bridge import load_results, save_results
 

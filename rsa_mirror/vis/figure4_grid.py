@@ -1,6 +1,8 @@
 """The Figure 4 grid: the face index of fc1 and fc2 per cell, with t-intervals and each seed.
 
 Draws what ``studies.figure4_grid`` computed (its ``GridResult``) and returns the ``Figure``.
+Under each cell, "n = k/N" says how many of its N networks have an index in that layer (a
+layer silent on the faces has none); a cell with none says "no index" where its mean would be.
 """
 
 from __future__ import annotations
@@ -55,13 +57,18 @@ def plot_figure4_grid(
             seeds = networks[(networks["geometry"] == geometry) & (networks["regime"] == regime)][metric]
             jitter = np.linspace(-0.12, 0.12, len(seeds)) if len(seeds) > 1 else np.zeros(len(seeds))
             ax.scatter(i + 0.25 + jitter, seeds, s=12, color=color, alpha=0.6, zorder=2)
+            n = int(np.isfinite(seeds.to_numpy(dtype=float)).sum())
+            ax.text(i, 0.02, f"n = {n}/{len(seeds)}", transform=ax.get_xaxis_transform(), ha="center", fontsize=6)
+            if n == 0:
+                ax.text(i, 0.5, "no index", transform=ax.get_xaxis_transform(), ha="center", rotation=90,
+                        fontsize=7, color=color)  # fmt: skip
         if chance_level is not None:
             ax.axhline(chance_level, color="gray", linestyle=":", linewidth=1)
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set_xticks(x, [f"{g}\n{r.replace('_', ' ')}" for g, r in cells], fontsize=7, rotation=30, ha="right")
         ax.set_title(f"faces in {layer}")
         ax.set_xlabel("training geometry and label regime")
-    axes[0].set_ylabel("mirror-symmetric viewpoint tuning index (mean over faces)")
+    axes[0].set_ylabel("mirror-symmetric viewpoint\ntuning index (mean over faces)")
     handles = [
         plt.Line2D([], [], color="C0", marker="o", linestyle="", label=f"bilateral: mean, {level:.0%} t-interval"),
         plt.Line2D([], [], color="C3", marker="o", linestyle="", label=f"chiral: mean, {level:.0%} t-interval"),
