@@ -41,7 +41,7 @@ docs: $(DOCS_STAMP)
 		$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
 
-# mypy on the annotated modules ([tool.mypy] in pyproject.toml lists them)
+# mypy on every module of the three packages ([tool.mypy] in pyproject.toml)
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 

@@ -16,7 +16,8 @@ and never copied whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from rsatoolbox.data import Dataset
@@ -29,18 +30,26 @@ from .correlations import _raise_not_finite as raise_not_finite
 from .correlations import as_matrix, pattern_correlations
 from .errors import DataError, InvalidTypeError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._typing import BoolArray, FloatArray, IntArray
+
+#: What ``compute_rdms`` reads: name -> activations (n_stimuli, ...) or rsatoolbox ``Dataset``.
+_Entries: TypeAlias = "Mapping[str, npt.ArrayLike | Dataset]"
+
 DEFAULT_CHUNK_BYTES = 32 * 2**20
 NORMALIZATIONS = ("zscore", "none")
 
 
 def compute_rdms(
-    activations,
+    activations: _Entries | Dataset,
     *,
-    descriptors=None,
-    normalize="zscore",
-    chunk_bytes=DEFAULT_CHUNK_BYTES,
-    flat_patterns="raise",
-    verbose=False,
+    descriptors: Mapping[str, npt.ArrayLike] | None = None,
+    normalize: str = "zscore",
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    flat_patterns: str = "raise",
+    verbose: bool = False,
 ) -> RDMs:
     """Correlation-distance RDMs, one per layer or patch.
 
@@ -91,7 +100,7 @@ def compute_rdms(
     n_stimuli = _common_n_stimuli(entries)
     patterns = _pattern_descriptors(entries, descriptors, n_stimuli)
     vectors = np.empty((len(entries), n_stimuli * (n_stimuli - 1) // 2))
-    n_units = []
+    n_units: list[int] = []
     for i, (name, matrix) in enumerate(tqdm(entries.items(), desc="RDMs", disable=not verbose)):
         if normalize == "zscore":
             r, kept = pattern_correlations(name, matrix, chunk_bytes=chunk_bytes, flat_patterns=flat_patterns)
@@ -108,7 +117,9 @@ def compute_rdms(
     )
 
 
-def _plain_correlations(name, values, chunk_bytes, flat_patterns) -> tuple:
+def _plain_correlations(
+    name: str, values: npt.ArrayLike | Dataset, chunk_bytes: int, flat_patterns: str
+) -> tuple[FloatArray, int]:
     """(Pearson r across all units between stimuli, n_units) of the raw patterns, in float64.
 
     Two passes over column chunks: the stimuli's means across units, then the Gram matrix of the
@@ -153,13 +164,13 @@ def _plain_correlations(name, values, chunk_bytes, flat_patterns) -> tuple:
 
 
 def compute_view_rdms(
-    activations,
+    activations: _Entries | Dataset,
     *,
-    descriptors=None,
-    object_key="object",
-    view_key="view_deg",
-    chunk_bytes=DEFAULT_CHUNK_BYTES,
-    verbose=False,
+    descriptors: Mapping[str, npt.ArrayLike] | None = None,
+    object_key: str = "object",
+    view_key: str = "view_deg",
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    verbose: bool = False,
 ) -> RDMs:
     """Per-object view RDMs (the n_views x n_views matrices of the mirror-symmetry index).
 
@@ -199,7 +210,8 @@ def compute_view_rdms(
         entries = {name: as_matrix(name, matrix)[kept] for name, matrix in entries.items()}
         patterns = {key: values[kept] for key, values in patterns.items()}
     order, objects, views = _object_view_order(patterns, object_key, view_key, left_out)
-    correlations, n_units = {}, {}
+    correlations: dict[str, FloatArray] = {}
+    n_units: dict[str, int] = {}
     for name, matrix in tqdm(entries.items(), desc="view RDMs", disable=not verbose):
         correlations[name], n_units[name] = pattern_correlations(
             name, matrix, chunk_bytes=chunk_bytes, order=order, block=len(views)
@@ -226,18 +238,26 @@ class StreamedViewRDMs:
         DataError: as in ``compute_view_rdms``.
     """
 
-    def __init__(self, descriptors, n_stimuli, *, object_key="object", view_key="view_deg"):
+    def __init__(
+        self,
+        descriptors: Mapping[str, npt.ArrayLike],
+        n_stimuli: int,
+        *,
+        object_key: str = "object",
+        view_key: str = "view_deg",
+    ) -> None:
         self.patterns = _pattern_descriptors({}, descriptors, n_stimuli)
         self.order, self.objects, self.views = _object_view_order(self.patterns, object_key, view_key)
         self.view_key = view_key
-        self._blocks, self._n_units = {}, {}
+        self._blocks: dict[str, list[FloatArray]] = {}
+        self._n_units: dict[str, int] = {}
 
     @property
     def n_views(self) -> int:
         """Views per object (a batch of ``add`` holds a multiple of it)."""
         return len(self.views)
 
-    def add(self, name, values, units):
+    def add(self, name: str, values: npt.ArrayLike, units: tuple[FloatArray, FloatArray]) -> None:
         """One batch of entry ``name``: (k * n_views, ...) activations of the next k objects, in ``order``.
 
         ``units`` is the pair (mean, sd) of float64 arrays (n_units,) over the whole set (sd =
@@ -248,7 +268,7 @@ class StreamedViewRDMs:
         )
         self._blocks.setdefault(name, []).append(r)
 
-    def add_correlations(self, name, r, n_units):
+    def add_correlations(self, name: str, r: npt.ArrayLike, n_units: int) -> None:
         """One batch of entry ``name`` as correlations computed elsewhere (e.g. on a GPU).
 
         ``r``: (k, n_views, n_views) Pearson r of the next k objects' views, in ``order``, with
@@ -265,7 +285,9 @@ class StreamedViewRDMs:
         )
 
 
-def _unpaired_views(patterns, object_key, view_key):
+def _unpaired_views(
+    patterns: Mapping[str, np.ndarray], object_key: str, view_key: str
+) -> tuple[list[str], IntArray | None]:
     """The views without a mirror view, and the rows to keep (None when every view is paired).
 
     Views are named by a ``view`` descriptor when there is one (e.g. 'up', 'down'), else by
@@ -280,12 +302,21 @@ def _unpaired_views(patterns, object_key, view_key):
     return [str(v) for v in dict.fromkeys(names.tolist())], np.flatnonzero(paired)
 
 
-def _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, view_key, left_out=()) -> RDMs:
+def _assemble_view_rdms(
+    correlations: Mapping[str, FloatArray],
+    n_units: Mapping[str, int],
+    patterns: Mapping[str, np.ndarray],
+    order: IntArray,
+    objects: Sequence[Any],
+    views: FloatArray,
+    view_key: str,
+    left_out: Sequence[str] = (),
+) -> RDMs:
     """RDMs of per-object view correlations (name -> (n_objects, n_views, n_views) in ``order``)."""
     n_objects, n_views = len(objects), len(views)
     upper = np.triu_indices(n_views, k=1)
     vectors = [1.0 - r[:, upper[0], upper[1]] for r in correlations.values()]
-    rdm_descriptors = {
+    rdm_descriptors: dict[str, list[Any]] = {
         "name": [name for name in correlations for _ in range(n_objects)],
         "n_units": [n_units[name] for name in correlations for _ in range(n_objects)],
     }
@@ -304,7 +335,7 @@ def _assemble_view_rdms(correlations, n_units, patterns, order, objects, views, 
     )
 
 
-def _as_entries(activations) -> dict:
+def _as_entries(activations: _Entries | Dataset) -> dict[str, npt.ArrayLike | Dataset]:
     if isinstance(activations, Dataset):
         activations = {activations.descriptors.get("name", "dataset"): activations}
     if not isinstance(activations, Mapping) or not activations:
@@ -315,7 +346,7 @@ def _as_entries(activations) -> dict:
     return dict(activations)
 
 
-def _common_n_stimuli(entries) -> int:
+def _common_n_stimuli(entries: _Entries) -> int:
     counts = {name: np.shape(v.measurements if isinstance(v, Dataset) else v)[0] for name, v in entries.items()}
     if len(set(counts.values())) != 1:
         raise DataError(f"all activations must have the same number of stimuli, got {counts}")
@@ -325,7 +356,9 @@ def _common_n_stimuli(entries) -> int:
     return n
 
 
-def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
+def _pattern_descriptors(
+    entries: _Entries, descriptors: Mapping[str, npt.ArrayLike] | None, n_stimuli: int
+) -> dict[str, np.ndarray]:
     if descriptors is None:
         datasets = [v for v in entries.values() if isinstance(v, Dataset)]
         if not datasets:
@@ -341,7 +374,7 @@ def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
             f"Invalid type for 'descriptors': expected a mapping name -> {n_stimuli} values (one per stimulus), "
             f"got {type(descriptors).__name__}"
         )
-    patterns = {}
+    patterns: dict[str, np.ndarray] = {}
     for key, values in descriptors.items():
         values = np.asarray(values)
         if values.shape[:1] != (n_stimuli,):
@@ -351,7 +384,7 @@ def _pattern_descriptors(entries, descriptors, n_stimuli) -> dict:
     return patterns
 
 
-def _same_values(a, b) -> bool:
+def _same_values(a: npt.ArrayLike, b: npt.ArrayLike) -> bool:
     """Equal descriptor arrays, NaN equal to NaN (up/down views have no yaw)."""
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype.kind in "fc" and b.dtype.kind in "fc":
@@ -359,7 +392,7 @@ def _same_values(a, b) -> bool:
     return np.array_equal(a, b)
 
 
-def mirror_paired(view_deg) -> np.ndarray:
+def mirror_paired(view_deg: npt.ArrayLike) -> BoolArray:
     """Which stimuli show a view whose mirror view is in the set too.
 
     Args:
@@ -375,7 +408,9 @@ def mirror_paired(view_deg) -> np.ndarray:
     return np.isfinite(yaw) & np.isin(-yaw, present)
 
 
-def _object_view_order(patterns, object_key, view_key, left_out=()):
+def _object_view_order(
+    patterns: Mapping[str, np.ndarray], object_key: str, view_key: str, left_out: Sequence[str] = ()
+) -> tuple[IntArray, list[Any], FloatArray]:
     """Row order grouping stimuli by object, views ascending; checks the design is complete."""
     for key in (object_key, view_key):
         if key not in patterns:
@@ -397,7 +432,7 @@ def _object_view_order(patterns, object_key, view_key, left_out=()):
         )
     if not np.allclose(views, -views[::-1]):
         raise DataError(f"views must come in mirror pairs (+v and -v) to be reflected, got {views.tolist()}")
-    order = []
+    order: list[IntArray] = []
     for obj in objects:
         rows = np.flatnonzero(objects_per_row == obj)
         if len(rows) != len(views) or not np.array_equal(np.sort(views_per_row[rows]), views):

@@ -21,11 +21,17 @@ paper's 9 views (``msvt_chance_level``). "Near zero" in the paper means near thi
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from rsatoolbox.data import Dataset
 from rsatoolbox.rdm import RDMs
 
+from ._symmetry_checks import check_statistics, float_copy
+from ._typing import BoolArray, FloatArray
 from ._utils import check_count, check_option, check_share, format_indices
 from .errors import DataError, InvalidArgumentError, InvalidTypeError
 from .rdm import DEFAULT_CHUNK_BYTES, compute_view_rdms
@@ -34,7 +40,7 @@ from .stimuli.base import TRANSFORMS, transform_maps
 MSVT_TESTS = ("ranksums", "mannwhitneyu")  # compare_msvt's rank-sum tests
 
 
-def msvt_index(rdm) -> float:
+def msvt_index(rdm: npt.ArrayLike | RDMs) -> float:
     """Mirror-symmetric viewpoint tuning index of one view RDM.
 
     Args:
@@ -92,7 +98,7 @@ def msvt_index(rdm) -> float:
     return float(np.clip((x @ y) / denominator, -1.0, 1.0))
 
 
-def msvt_chance_level(n_views) -> float:
+def msvt_chance_level(n_views: int) -> float:
     """Index of a view-invariant representation: -1 / (n_views - 1).
 
     Derivation: with the central column removed (odd n) the two vectors have N = n(n-1) cells,
@@ -109,7 +115,12 @@ def msvt_chance_level(n_views) -> float:
 
 
 def msvt_by_object(
-    activations, *, descriptors=None, object_key="object", view_key="view_deg", chunk_bytes=DEFAULT_CHUNK_BYTES
+    activations: Mapping[str, npt.ArrayLike | Dataset] | Dataset | RDMs,
+    *,
+    descriptors: Mapping[str, npt.ArrayLike] | None = None,
+    object_key: str = "object",
+    view_key: str = "view_deg",
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> pd.DataFrame:
     """Index per object and per layer (or patch), as a tidy table.
 
@@ -146,7 +157,7 @@ def msvt_by_object(
     return table
 
 
-def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
+def summarize_msvt(table: pd.DataFrame, *, by: str | Sequence[str] = ("name",)) -> pd.DataFrame:
     """Mean, standard error of the mean and count of the index over objects.
 
     Args:
@@ -191,7 +202,13 @@ def summarize_msvt(table, *, by=("name",)) -> pd.DataFrame:
 
 
 def compare_msvt(
-    first, second, *, by=("name", "category"), test="ranksums", alternative="two-sided", alpha=0.05
+    first: pd.DataFrame,
+    second: pd.DataFrame,
+    *,
+    by: str | Sequence[str] = ("name", "category"),
+    test: str = "ranksums",
+    alternative: str = "two-sided",
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Figure 2-figure supplement 2B: one network's index against another's, per layer and category.
 
@@ -233,7 +250,7 @@ def compare_msvt(
     check_option("alternative", alternative, ("two-sided", "greater", "less"))
     alpha = check_share("alpha", alpha)
     by = [by] if isinstance(by, str) else list(by)
-    groups = []
+    groups: list[dict[tuple[Any, ...], FloatArray]] = []
     for name, table in (("first", first), ("second", second)):
         try:
             summarize_msvt(table, by=by)  # the same checks of the table and of ``by``
@@ -245,14 +262,14 @@ def compare_msvt(
                 for key, g in table.groupby(by, sort=False)
             }
         )
-    only = []
+    only: list[str] = []
     for label, mine, other in (("first", *groups), ("second", *groups[::-1])):
         if set(mine) - set(other):
             only.append(f"{label} alone has {', '.join(map(str, sorted(set(mine) - set(other), key=str)[:5]))}")
     if only:
         raise DataError(f"the two tables must hold the same {' x '.join(by)} cells: {'; '.join(only)}")
     run = stats.ranksums if test == "ranksums" else stats.mannwhitneyu
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for key, a in groups[0].items():
         a, b = a[np.isfinite(a)], groups[1][key][np.isfinite(groups[1][key])]
         statistic = p = np.nan
@@ -272,7 +289,14 @@ def compare_msvt(
     return table
 
 
-def invariance(original, transformed, transform, *, spatial=None, statistics=None) -> np.ndarray:
+def invariance(
+    original: npt.ArrayLike,
+    transformed: npt.ArrayLike,
+    transform: str,
+    *,
+    spatial: bool | None = None,
+    statistics: Sequence[Sequence[npt.ArrayLike]] | None = None,
+) -> FloatArray:
     """Eq. 2 per image: Pearson r across units between f(x) and f(g(x)).
 
     Each unit is z-scored within each set (over the originals, and over the transformed
@@ -302,7 +326,13 @@ def invariance(original, transformed, transform, *, spatial=None, statistics=Non
     return _rowwise_pearson(a[:, keep], b[:, keep])
 
 
-def equivariance(original, transformed, transform, *, statistics=None) -> np.ndarray:
+def equivariance(
+    original: npt.ArrayLike,
+    transformed: npt.ArrayLike,
+    transform: str,
+    *,
+    statistics: Sequence[Sequence[npt.ArrayLike]] | None = None,
+) -> FloatArray:
     """Eq. 3 per image: Pearson r across units between f(g(x)) and g(f(x)).
 
     The same z-scoring as ``invariance``; g acts on the (H, W) axes of the z-scored maps of
@@ -331,7 +361,9 @@ def equivariance(original, transformed, transform, *, statistics=None) -> np.nda
     return _rowwise_pearson(b[:, keep], transform_maps(a, transform)[:, keep])
 
 
-def kept_units(measure, transform, informative_a, informative_b, *, spatial=True) -> np.ndarray:
+def kept_units(
+    measure: str, transform: str, informative_a: BoolArray, informative_b: BoolArray, *, spatial: bool = True
+) -> BoolArray:
     """Boolean mask of the unit shape: the units Eq. 2 (``"invariance"``) or Eq. 3 (``"equivariance"``) use.
 
     ``informative_a`` / ``informative_b``: boolean arrays of the unit shape, False for the units
@@ -349,10 +381,15 @@ def kept_units(measure, transform, informative_a, informative_b, *, spatial=True
     return keep & _off_fixed_points(keep.shape[-2:], transform) if spatial else keep
 
 
-def _zscored_pair(original, transformed, transform, statistics=None):
+def _zscored_pair(
+    original: npt.ArrayLike,
+    transformed: npt.ArrayLike,
+    transform: str,
+    statistics: Sequence[Sequence[npt.ArrayLike]] | None = None,
+) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray]:
     """Each set z-scored (a copy), by its own statistics unless ``statistics`` gives them."""
     check_option("transform", transform, TRANSFORMS)
-    a, b = _float_copy("original", original), _float_copy("transformed", transformed)
+    a, b = float_copy("original", original), float_copy("transformed", transformed)
     if a.shape != b.shape:
         raise DataError(f"original and transformed activations differ in shape: {a.shape} vs {b.shape}")
     if a.ndim < 2:
@@ -362,40 +399,16 @@ def _zscored_pair(original, transformed, transform, statistics=None):
             bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
             raise DataError(f"{name} activations hold NaN or Inf for images {format_indices(bad)}")
     if statistics is None:
-        statistics = [unit_statistics(values) for values in (a, b)]
+        pairs = [unit_statistics(values) for values in (a, b)]
     else:
-        statistics = _check_statistics(statistics, a.shape[1:])
-    for values, (mean, sd) in zip((a, b), statistics, strict=True):
+        pairs = check_statistics(statistics, a.shape[1:])
+    for values, (mean, sd) in zip((a, b), pairs, strict=True):
         values -= mean
         values /= sd  # inf for constant units: their z-scores become 0 and they are masked out
-    return a, b, np.isfinite(statistics[0][1]), np.isfinite(statistics[1][1])
+    return a, b, np.isfinite(pairs[0][1]), np.isfinite(pairs[1][1])
 
 
-def _float_copy(name, values) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidTypeError(
-            f"Invalid type for {name!r}: expected a numeric array, got {type(values).__name__}"
-        ) from None
-
-
-def _check_statistics(statistics, unit_shape) -> list:
-    """``statistics`` as [(mean, sd), (mean, sd)] float64 arrays of ``unit_shape``, else raise."""
-    try:
-        pairs = [tuple(np.asarray(v, dtype=np.float64) for v in pair) for pair in statistics]
-    except (TypeError, ValueError):
-        pairs = []
-    shapes = [tuple(v.shape for v in pair) for pair in pairs]
-    if len(pairs) != 2 or any(shape != (unit_shape, unit_shape) for shape in shapes):
-        raise InvalidArgumentError(
-            f"Invalid value for 'statistics': expected ((mean, sd) of the originals, (mean, sd) of the transformed "
-            f"images), each of the unit shape {unit_shape}, got shapes {shapes or type(statistics).__name__}"
-        )
-    return pairs
-
-
-def unit_statistics(values):
+def unit_statistics(values: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """(mean, sd) of each unit over the first axis; sd = inf for units that never change."""
     values = np.asarray(values)
     sd = values.std(axis=0, dtype=np.float64)
@@ -403,11 +416,11 @@ def unit_statistics(values):
     return values.mean(axis=0, dtype=np.float64), sd
 
 
-def _is_spatial(array, spatial) -> bool:
+def _is_spatial(array: np.ndarray, spatial: bool | None) -> bool:
     return array.ndim == 4 if spatial is None else bool(spatial)
 
 
-def _off_fixed_points(shape, transform) -> np.ndarray:
+def _off_fixed_points(shape: tuple[int, ...], transform: str) -> BoolArray:
     """(H, W) mask, False where ``transform`` maps a position onto itself.
 
     Only odd sizes have such positions: column W//2 (``hflip``, odd W), row H//2 (``vflip``,
@@ -424,7 +437,7 @@ def _off_fixed_points(shape, transform) -> np.ndarray:
     return keep
 
 
-def _rowwise_pearson(a, b) -> np.ndarray:
+def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> FloatArray:
     a = a.reshape(len(a), -1)
     b = b.reshape(len(b), -1)
     a = a - a.mean(axis=1, keepdims=True)

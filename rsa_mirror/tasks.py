@@ -26,13 +26,19 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import joblib
 from tqdm.auto import tqdm
 
 from ._utils import check_count, optional_import
 from .errors import InvalidArgumentError, InvalidTypeError, RsaMirrorError
+
+if TYPE_CHECKING:
+    from distributed import Client, Worker
+    from typing_extensions import TypeIs
 
 
 @dataclass
@@ -47,8 +53,8 @@ class TaskOutcome:
         seconds: the task's wall time in seconds.
     """
 
-    task: dict
-    value: object = None
+    task: dict[str, Any]
+    value: Any = None
     error: str | None = None
     details: str = field(default="", repr=False)
     seconds: float = 0.0
@@ -63,9 +69,20 @@ class TaskError(RsaMirrorError):
     """One or more tasks failed; the message lists each with its inputs and error."""
 
 
+_Outcomes = TypeVar("_Outcomes", bound=Sequence[TaskOutcome])
+
+
 def run_tasks(
-    function, tasks, *, shared=None, n_jobs=1, scheduler=None, description="tasks", on_done=None, verbose=True
-):
+    function: Callable[..., Any],
+    tasks: Iterable[dict[str, Any]],
+    *,
+    shared: dict[str, Any] | None = None,
+    n_jobs: int = 1,
+    scheduler: str | Client | None = None,
+    description: str = "tasks",
+    on_done: Callable[[int, TaskOutcome], object] | None = None,
+    verbose: bool = True,
+) -> list[TaskOutcome]:
     """``function(**shared, **task)`` for every task, each failure kept apart from the others.
 
     Args:
@@ -113,10 +130,10 @@ def run_tasks(
             "Invalid value for 'scheduler': expected None, 'local', a scheduler address or a distributed.Client, "
             f"got {scheduler!r}"
         )
-    outcomes = [None] * len(tasks)
+    outcomes: list[TaskOutcome | None] = [None] * len(tasks)
     bar = tqdm(total=len(tasks), desc=description, disable=not verbose or not tasks)
 
-    def done(index, outcome):
+    def done(index: int, outcome: TaskOutcome) -> None:
         outcomes[index] = outcome
         bar.update()
         if on_done is not None:
@@ -134,10 +151,10 @@ def run_tasks(
                 done(index, outcome)
     finally:
         bar.close()
-    return outcomes
+    return cast("list[TaskOutcome]", outcomes)  # every task is done
 
 
-def raise_failures(outcomes, *, what="task"):
+def raise_failures(outcomes: _Outcomes, *, what: str = "task") -> _Outcomes:
     """Raise ``TaskError`` listing every failed outcome (its inputs and error); return the outcomes otherwise."""
     failed = [outcome for outcome in outcomes if not outcome.ok]
     if failed:
@@ -146,11 +163,11 @@ def raise_failures(outcomes, *, what="task"):
     return outcomes
 
 
-def _describe(task) -> str:
+def _describe(task: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in task.items())
 
 
-def _call(function, task, shared=None) -> TaskOutcome:
+def _call(function: Callable[..., Any], task: dict[str, Any], shared: Mapping[str, Any] | None = None) -> TaskOutcome:
     began = time.perf_counter()
     try:
         value = function(**(shared or {}), **task)
@@ -161,7 +178,7 @@ def _call(function, task, shared=None) -> TaskOutcome:
 
 
 @contextlib.contextmanager
-def dask_client(scheduler="local", n_jobs=1):
+def dask_client(scheduler: str = "local", n_jobs: int = 1) -> Iterator[Client]:
     """An open ``distributed.Client``, closed (with the cluster it started) on the way out.
 
     Args:
@@ -195,13 +212,20 @@ def dask_client(scheduler="local", n_jobs=1):
             cluster.close()
 
 
-def _is_client(scheduler) -> bool:
+def _is_client(scheduler: object) -> TypeIs[Client]:
     """True for a ``distributed.Client`` (without importing distributed when it is not loaded)."""
     distributed = sys.modules.get("distributed")
     return distributed is not None and isinstance(scheduler, distributed.Client)
 
 
-def _run_on_dask(function, tasks, shared, n_jobs, scheduler, done):
+def _run_on_dask(
+    function: Callable[..., Any],
+    tasks: Sequence[dict[str, Any]],
+    shared: Mapping[str, Any],
+    n_jobs: int,
+    scheduler: str | Client,
+    done: Callable[[int, TaskOutcome], None],
+) -> None:
     if not _is_client(scheduler):
         with dask_client(scheduler, n_jobs) as client:
             _run_on_dask(function, tasks, shared, n_jobs, client, done)
@@ -216,7 +240,7 @@ def _run_on_dask(function, tasks, shared, n_jobs, scheduler, done):
         done(index_of[future.key], future.result())
 
 
-def _visible_gpus() -> list:
+def _visible_gpus() -> list[str]:
     """The CUDA devices this process may use, without initializing CUDA (empty without torch)."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
@@ -228,7 +252,7 @@ def _visible_gpus() -> list:
     return [str(i) for i in range(torch.cuda.device_count())]
 
 
-def _pin_gpu(gpus, dask_worker=None):
+def _pin_gpu(gpus: Sequence[str], dask_worker: Worker) -> None:
     """Run on each worker of a LocalCluster (before any task): worker i sees only GPU i mod len(gpus)."""
     position = int(dask_worker.name) if str(dask_worker.name).isdigit() else 0
     os.environ["CUDA_VISIBLE_DEVICES"] = gpus[position % len(gpus)]

@@ -177,9 +177,8 @@ def compare_zscored(
     Returns:
         (estimate (n_brain, n_model) on all stimuli, samples (n_brain, n_model, n_resamples)).
     """
-    options = {"normalize": "zscore", "flat_patterns": flat_patterns}
-    model_vectors = compute_rdms(dict(models), **options).dissimilarities
-    brain_vectors = compute_rdms(dict(brains), **options).dissimilarities
+    model_vectors = compute_rdms(dict(models), normalize="zscore", flat_patterns=flat_patterns).dissimilarities
+    brain_vectors = compute_rdms(dict(brains), normalize="zscore", flat_patterns=flat_patterns).dissimilarities
     n = indices.shape[1]
     with threadpool_limits(1, user_api="blas"):
         estimate = _correlate(np.ones((1, n), dtype=np.int64), model_vectors, brain_vectors, method)[0]

@@ -17,7 +17,9 @@ has fired.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -32,22 +34,35 @@ from ..stimuli.base import TRANSFORMS, StimulusSet
 from .device_statistics import EquivarianceStatistics, ViewStatistics, resolve_statistics_on
 from .devices import autocast, compute_dtype, resolve_device
 from .forward import as_loaded, run_layers
-from .models import PRESETS
+from .models import PRESETS, LoadedModel
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from rsatoolbox.rdm import RDMs
+
+    from .._typing import PathLike
+
+#: What a forward pass reads: a ``StimulusSet``, or model input (n, C, H, W) as a tensor or array.
+_Stimuli: TypeAlias = "StimulusSet | torch.Tensor | npt.ArrayLike"
+
+#: ``consume(layer name, image indices (batch,), values)``: values are a float32 NumPy array, or the
+#: layer's output tensor as it is (``as_numpy=False``).
+_Consumer: TypeAlias = "Callable[[str, np.ndarray, Any], object]"
 
 
 def stream_activations(
-    model,
-    stimuli,
-    layers,
-    consume,
+    model: LoadedModel | torch.nn.Module,
+    stimuli: _Stimuli,
+    layers: str | Iterable[str],
+    consume: _Consumer,
     *,
-    device="auto",
-    batch_size=32,
-    dtype=None,
-    order=None,
-    as_numpy=True,
-    verbose=False,
-):
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    dtype: torch.dtype | None = None,
+    order: npt.ArrayLike | None = None,
+    as_numpy: bool = True,
+    verbose: bool = False,
+) -> None:
     """Run batches through the network and hand each layer's output to ``consume`` at once.
 
     ``consume(name, rows, values)`` is called from the layer's forward hook, before the next
@@ -88,9 +103,9 @@ def stream_activations(
     visit = _visit_order(order, len(stimuli))
     device = resolve_device(device)
     network = loaded.module.to(device).eval()
-    rows = None
+    rows = visit[:0]  # the image indices of the batch being run (set before each forward pass)
 
-    def hand_on(name, output):
+    def hand_on(name: str, output: torch.Tensor) -> None:
         # bfloat16 crosses to the host as it is (half the bytes) and is widened there
         consume(name, rows, output.detach().cpu().float().numpy() if as_numpy else output.detach())
 
@@ -107,8 +122,16 @@ def stream_activations(
 
 
 def extract_activations(
-    model, stimuli, layers, *, device="auto", batch_size=32, dtype=None, cache_dir=None, verbose=False
-) -> dict:
+    model: LoadedModel | torch.nn.Module,
+    stimuli: _Stimuli,
+    layers: str | Iterable[str],
+    *,
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    dtype: torch.dtype | None = None,
+    cache_dir: PathLike | None = None,
+    verbose: bool = False,
+) -> dict[str, np.ndarray]:
     """Activations of every image at each layer, held in memory (or memory-mapped from a cache).
 
     Use ``model_view_rdms`` instead when the layers are too large to hold for all images.
@@ -141,15 +164,15 @@ def extract_activations(
     batch_size = check_count("batch_size", batch_size)
     stimuli = _checked_stimuli(stimuli, loaded)
     n_images = len(stimuli)
-    options = {"device": device, "batch_size": batch_size, "dtype": dtype, "verbose": verbose}
+    options: dict[str, Any] = {"device": device, "batch_size": batch_size, "dtype": dtype, "verbose": verbose}
     if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
         raise InvalidArgumentError(f"Invalid value for 'cache_dir': {cache_dir} is a file, not a folder")
     files = {} if cache_dir is None else _cache_files(loaded, stimuli, layers, cache_dir, **options)
-    result = {}
+    result: dict[str, np.ndarray] = {}
     for name, file in files.items():
         values = load_cached_array(
             file,
-            fits=lambda a, n=n_images: a.ndim >= 2 and len(a) == n,
+            fits=lambda a: a.ndim >= 2 and len(a) == n_images,
             expected=f"float32 ({n_images}, *unit_shape)",
             what="activation cache entry",
         )
@@ -157,9 +180,9 @@ def extract_activations(
             result[name] = values
     missing = [name for name in names if name not in result]
     if missing:
-        computed = {}
+        computed: dict[str, np.ndarray] = {}
 
-        def keep(name, rows, values):
+        def keep(name: str, rows: np.ndarray, values: np.ndarray) -> None:
             if name not in computed:
                 computed[name] = np.empty((n_images, *values.shape[1:]), dtype=np.float32)
             computed[name][rows] = values
@@ -173,7 +196,7 @@ def extract_activations(
     return {name: result[name] for name in names}
 
 
-def _checked_stimuli(stimuli, loaded):
+def _checked_stimuli(stimuli: _Stimuli, loaded: LoadedModel) -> StimulusSet | torch.Tensor | np.ndarray:
     """The stimuli as given (StimulusSet, tensor) or as an array, checked: numbers, one image at least."""
     if isinstance(stimuli, StimulusSet):
         return stimuli
@@ -200,7 +223,7 @@ def _checked_stimuli(stimuli, loaded):
     return stimuli
 
 
-def _visit_order(order, n) -> np.ndarray:
+def _visit_order(order: npt.ArrayLike | None, n: int) -> np.ndarray:
     """Image indices to visit: all in order, or ``order`` checked (whole numbers in [0, n))."""
     if order is None:
         return np.arange(n)
@@ -218,7 +241,17 @@ def _visit_order(order, n) -> np.ndarray:
     return visit
 
 
-def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype, verbose) -> dict:
+def _cache_files(
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet | torch.Tensor | np.ndarray,
+    layers: str | Iterable[str],
+    cache_dir: PathLike,
+    *,
+    device: str | torch.device,
+    batch_size: int,
+    dtype: torch.dtype | None,
+    verbose: bool,
+) -> dict[str, Path]:
     """Cache path per layer; the key covers everything the activations depend on."""
     loaded = as_loaded(model)
     device = resolve_device(device)
@@ -233,7 +266,7 @@ def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype
     digest.update(repr((type(stimuli).__name__, images.shape, str(images.dtype))).encode())
     digest.update(np.ascontiguousarray(images).data)
     folder = Path(cache_dir)
-    files = {}
+    files: dict[str, Path] = {}
     for name, path in loaded.resolve_layers(layers).items():
         key = hashlib.sha256(digest.digest() + path.encode()).hexdigest()[:24]
         files[name] = folder / f"{name.replace('/', '_')}-{key}.npy"
@@ -241,19 +274,19 @@ def _cache_files(model, stimuli, layers, cache_dir, *, device, batch_size, dtype
 
 
 def model_view_rdms(
-    model,
-    stimuli,
-    layers,
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet,
+    layers: str | Iterable[str],
     *,
-    object_key="object",
-    view_key="view_deg",
-    device="auto",
-    batch_size=32,
-    dtype=None,
-    normalize="zscore",
-    statistics_on="auto",
-    verbose=False,
-):
+    object_key: str = "object",
+    view_key: str = "view_deg",
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    dtype: torch.dtype | None = None,
+    normalize: str = "zscore",
+    statistics_on: str = "auto",
+    verbose: bool = False,
+) -> RDMs:
     """Per-object view RDMs of each layer, streamed: two forward passes, no stored activations.
 
     Pass 1 accumulates every unit's mean, variance (Chan's parallel update, float64) and range;
@@ -293,7 +326,7 @@ def model_view_rdms(
     on_device = resolve_statistics_on(statistics_on, resolve_device(device)) == "device"
     view_rdms = StreamedViewRDMs(stimuli.descriptors, len(stimuli), object_key=object_key, view_key=view_key)
     streamed = ViewStatistics(view_rdms, on_device=on_device)
-    options = {"device": device, "dtype": dtype, "verbose": verbose, "as_numpy": not on_device}
+    options: dict[str, Any] = {"device": device, "dtype": dtype, "verbose": verbose, "as_numpy": not on_device}
     if normalize == "zscore":
         stream_activations(model, stimuli, layers, streamed.accumulate, batch_size=batch_size, **options)
     streamed.end_statistics()
@@ -305,17 +338,17 @@ def model_view_rdms(
 
 
 def measure_equivariance(
-    model,
-    stimuli,
-    layers,
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet,
+    layers: str | Iterable[str],
     *,
-    transforms=TRANSFORMS,
-    device="auto",
-    batch_size=32,
-    dtype=None,
-    statistics_on="auto",
-    verbose=False,
-):
+    transforms: str | Iterable[str] = TRANSFORMS,
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    dtype: torch.dtype | None = None,
+    statistics_on: str = "auto",
+    verbose: bool = False,
+) -> pd.DataFrame:
     """Figure 3's numbers: invariance (Eq. 2) and equivariance (Eq. 3) per layer and transform.
 
     Streamed, so memory stays bounded for any layer size: the images and their transformed
@@ -342,10 +375,11 @@ def measure_equivariance(
         ``measure`` (``invariance`` or ``equivariance``; the latter only for layers with
         spatial maps), ``mean`` and ``sem`` over images, ``n_images``.
     """
-    options = {"transforms": transforms, "device": device, "batch_size": batch_size, "dtype": dtype}
+    options: dict[str, Any] = {"transforms": transforms, "device": device, "batch_size": batch_size, "dtype": dtype}
     options["statistics_on"] = statistics_on
     per_image = equivariance_by_image(model, stimuli, layers, verbose=verbose, **options)
-    rows = []  # groups in order of first appearance: network order of layers, then transforms, then measures
+    # groups in order of first appearance: network order of layers, then transforms, then measures
+    rows: list[tuple[Any, ...]] = []
     for key, group in per_image.groupby(["layer", "transform", "measure"], sort=False):
         r = group["r"].to_numpy()
         rows.append((*key, r.mean(), r.std(ddof=1) / np.sqrt(len(r)) if len(r) > 1 else np.nan, len(r)))
@@ -353,16 +387,16 @@ def measure_equivariance(
 
 
 def equivariance_by_image(
-    model,
-    stimuli,
-    layers,
+    model: LoadedModel | torch.nn.Module,
+    stimuli: StimulusSet,
+    layers: str | Iterable[str],
     *,
-    transforms=TRANSFORMS,
-    device="auto",
-    batch_size=32,
-    dtype=None,
-    statistics_on="auto",
-    verbose=False,
+    transforms: str | Iterable[str] = TRANSFORMS,
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    dtype: torch.dtype | None = None,
+    statistics_on: str = "auto",
+    verbose: bool = False,
 ) -> pd.DataFrame:
     """Eq. 2 and 3 for every image, before the average (Figure 3—figure supplement 1).
 
@@ -386,7 +420,7 @@ def equivariance_by_image(
         ]
     )
     on_device = resolve_statistics_on(statistics_on, resolve_device(device)) == "device"
-    options = {"device": device, "batch_size": batch_size * len(sets), "order": order, "dtype": dtype}
+    options: dict[str, Any] = {"device": device, "batch_size": batch_size * len(sets), "order": order, "dtype": dtype}
     options.update(verbose=verbose, as_numpy=not on_device)
     streamed = EquivarianceStatistics(n, transforms, on_device=on_device)
     stream_activations(model, together, layers, streamed.accumulate, **options)
@@ -395,13 +429,15 @@ def equivariance_by_image(
     return pd.DataFrame(streamed.table_rows(), columns=["layer", "transform", "measure", "image", "r"])
 
 
-def _model_input(stimuli, rows, loaded, device) -> torch.Tensor:
+def _model_input(
+    stimuli: StimulusSet | torch.Tensor | np.ndarray, rows: np.ndarray, loaded: LoadedModel, device: torch.device
+) -> torch.Tensor:
     """Model input for ``rows`` (image indices) on ``device``; a run of consecutive rows is sliced."""
     consecutive = len(rows) > 1 and np.all(np.diff(rows) == 1)
     index = slice(int(rows[0]), int(rows[-1]) + 1) if consecutive else rows
     if isinstance(stimuli, StimulusSet):
         return stimuli.to_tensor(index, size=loaded.input_size, mean=loaded.mean, std=loaded.std, device=device)
     if torch.is_tensor(stimuli):
-        index = index if consecutive else torch.as_tensor(rows, device=stimuli.device)
-        return stimuli[index].to(device, non_blocking=True).float()
+        picked = index if consecutive else torch.as_tensor(rows, device=stimuli.device)
+        return stimuli[picked].to(device, non_blocking=True).float()
     return torch.as_tensor(np.asarray(stimuli[index])).to(device).float()

@@ -15,7 +15,9 @@ of the camera elevation (rendered sets carry it, ``ImageData.elevation_deg``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -24,6 +26,9 @@ from tqdm.auto import tqdm
 
 from .._utils import check_count, check_option, check_random_state
 from ..errors import InvalidArgumentError, InvalidTypeError
+
+if TYPE_CHECKING:
+    from .._typing import PathLike, RandomState
 
 REGIMES = ("original", "mirror_invariant", "mirror_sensitive", "class_split")
 MIRRORING = ("half", "bernoulli")  # which images a mirror regime flips: exactly half, or each with p = 0.5
@@ -51,11 +56,19 @@ class ImageData:
     name: str
     elevation_deg: torch.Tensor | None = None
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.labels)
 
 
-def load_dataset(name, *, root=None, download=False, n_per_class=1000, random_state=0, verbose=False) -> ImageData:
+def load_dataset(
+    name: str,
+    *,
+    root: PathLike | None = None,
+    download: bool = False,
+    n_per_class: int = 1000,
+    random_state: RandomState = 0,
+    verbose: bool = False,
+) -> ImageData:
     """One of ``DATASETS`` as 32 x 32 RGB tensors (training split for cifar10/svhn).
 
     Args:
@@ -87,12 +100,12 @@ def load_dataset(name, *, root=None, download=False, n_per_class=1000, random_st
 
 def render_training_set(
     *,
-    n_per_class=1000,
-    views_per_exemplar=10,
-    geometry="bilateral",
-    yaw_range=(-180.0, 180.0),
-    random_state=0,
-    verbose=False,
+    n_per_class: int = 1000,
+    views_per_exemplar: int = 10,
+    geometry: str = "bilateral",
+    yaw_range: Sequence[float] = (-180.0, 180.0),
+    random_state: RandomState = 0,
+    verbose: bool = False,
 ) -> ImageData:
     """Bilaterally symmetric categories (``RENDERED_CATEGORIES``) at random viewpoints and light.
 
@@ -128,7 +141,9 @@ def render_training_set(
     low, high = _check_yaw_range(yaw_range)
     rng = check_random_state(random_state)
     n_exemplars = -(-n_per_class // views_per_exemplar)
-    images, labels, elevations = [], [], []
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    elevations: list[float] = []
     todo = [(k, e) for k in range(len(RENDERED_CATEGORIES)) for e in range(n_exemplars)]
     for label, _ in tqdm(todo, desc="rendering training set", disable=not verbose):
         mesh = build_object(RENDERED_CATEGORIES[label], rng, geometry=geometry)
@@ -144,14 +159,14 @@ def render_training_set(
             elevations.append(elevation)
     per_class = n_exemplars * views_per_exemplar
     keep = [i for i in range(len(labels)) if i % per_class < n_per_class]  # the first n_per_class of each class
-    images = torch.from_numpy(np.stack(images)[keep, None]).expand(-1, 3, -1, -1).contiguous()
+    stacked = torch.from_numpy(np.stack(images)[keep, None]).expand(-1, 3, -1, -1).contiguous()
     details = [geometry] * (geometry != "bilateral") + [f"yaw {low:g} to {high:g}"] * ((low, high) != (-180, 180))
     name = f"rendered ({', '.join(details)})" if details else "rendered"
     elevation_deg = torch.tensor(elevations, dtype=torch.float64)[keep]
-    return ImageData(images, torch.tensor(labels)[keep], len(RENDERED_CATEGORIES), name, elevation_deg)
+    return ImageData(stacked, torch.tensor(labels)[keep], len(RENDERED_CATEGORIES), name, elevation_deg)
 
 
-def _check_yaw_range(yaw_range) -> tuple:
+def _check_yaw_range(yaw_range: Sequence[float]) -> tuple[float, float]:
     try:
         low, high = (float(value) for value in yaw_range)
     except (TypeError, ValueError):
@@ -163,7 +178,7 @@ def _check_yaw_range(yaw_range) -> tuple:
     return low, high
 
 
-def _torchvision_dataset(name, root, download) -> ImageData:
+def _torchvision_dataset(name: str, root: PathLike | None, download: bool) -> ImageData:
     import torchvision
 
     if root is None:
@@ -185,7 +200,7 @@ def _torchvision_dataset(name, root, download) -> ImageData:
     return ImageData(images, torch.from_numpy(labels.astype(np.int64)), 10, name)
 
 
-def apply_regime(data, regime, *, random_state=0, mirroring="half") -> ImageData:
+def apply_regime(data: ImageData, regime: str, *, random_state: RandomState = 0, mirroring: str = "half") -> ImageData:
     """The label regime over ``data``, its mirrored images drawn from ``random_state``.
 
     ``class_split`` mirrors nothing: label k becomes k + K * [elevation > 0] (2K classes),
@@ -226,7 +241,7 @@ def apply_regime(data, regime, *, random_state=0, mirroring="half") -> ImageData
     return ImageData(images, labels, n_classes, f"{data.name} ({regime})", data.elevation_deg)
 
 
-def _class_split(data) -> ImageData:
+def _class_split(data: ImageData) -> ImageData:
     """``data`` with 2K classes: label k + K * [elevation > 0] (the class-count control)."""
     elevation = data.elevation_deg
     if elevation is None:

@@ -20,6 +20,9 @@ Results agree with the host path within 1e-5 (tests/test_device_statistics.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 import numpy as np
 import torch
 
@@ -27,12 +30,21 @@ from .._utils import check_option, format_indices
 from ..errors import DataError, InvalidArgumentError
 from ..symmetry import equivariance, invariance, kept_units
 
+if TYPE_CHECKING:
+    from rsatoolbox.rdm import RDMs
+
+    from ..rdm import StreamedViewRDMs
+
+#: A batch of a layer's output, or statistics of it: a NumPy array on the host, a torch tensor on the
+#: device. The arithmetic is written once for both and the kind is chosen at run time (``on_device``).
+_Values: TypeAlias = Any
+
 STATISTICS_ON = ("auto", "device", "host")
 HOST_CHUNK_ELEMENTS = 2**22  # float64 temporaries of 32 MiB per column chunk
 DEVICE_CHUNK_BYTES = {"cuda": 2**29, "cpu": 2**25}  # float64 temporaries per column chunk (a few alive)
 
 
-def resolve_statistics_on(statistics_on, device) -> str:
+def resolve_statistics_on(statistics_on: str, device: torch.device) -> str:
     """``"host"`` or ``"device"``: where the streamed statistics of a forward pass on ``device`` run.
 
     ``"auto"`` is ``"device"`` on CUDA (the activations never leave the GPU) and ``"host"``
@@ -61,7 +73,15 @@ class UnitStatistics:
     None) or torch tensors on ``device``; each chunk is widened to float64 in both.
     """
 
-    def __init__(self, n_units, device=None):
+    count: int
+    device: torch.device | None
+    mean: _Values
+    m2: _Values
+    low: _Values
+    high: _Values
+    finite: torch.Tensor  # on the device only
+
+    def __init__(self, n_units: int, device: torch.device | None = None) -> None:
         self.count, self.device = 0, device
         if device is None:
             self.mean, self.m2 = np.zeros(n_units), np.zeros(n_units)
@@ -73,7 +93,7 @@ class UnitStatistics:
             self.high = torch.full((n_units,), -torch.inf, device=device)
             self.finite = torch.ones((), dtype=torch.bool, device=device)  # checked once, in units()
 
-    def update(self, name, rows):
+    def update(self, name: str, rows: _Values) -> None:
         """Add a batch (n_rows, n_units) of layer ``name`` (DataError for NaN/Inf on the host)."""
         width = max(1, HOST_CHUNK_ELEMENTS // len(rows)) if self.device is None else _chunk_width(rows)
         total = self.count + len(rows)
@@ -91,7 +111,7 @@ class UnitStatistics:
                 torch.maximum(self.high[cols], high, out=self.high[cols])
         self.count = total
 
-    def _moments(self, name, rows):
+    def _moments(self, name: str, rows: _Values) -> tuple[_Values, _Values, _Values, _Values]:
         """(mean, sum of squared deviations, min, max) of each column of one chunk."""
         if self.device is None:
             chunk = rows.astype(np.float64)
@@ -104,7 +124,7 @@ class UnitStatistics:
         low, high = torch.aminmax(rows, dim=0)
         return mean, var * len(rows), low.float(), high.float()
 
-    def units(self, name=""):
+    def units(self, name: str = "") -> tuple[_Values, _Values]:
         """(mean, sd) over all rows seen, sd = inf for units that never changed (NumPy or torch, float64)."""
         if self.device is not None and not bool(self.finite):
             raise DataError(f"layer {name!r} produced NaN or Inf activations")
@@ -124,7 +144,7 @@ class ZScore:
         DataError: a unit that varies with an sd that rounds to 0 (its z-scores would be infinite).
     """
 
-    def __init__(self, name, mean, sd):
+    def __init__(self, name: str, mean: torch.Tensor, sd: torch.Tensor) -> None:
         self.scale = 1.0 / sd  # 0 for constant units
         self.offset = -mean * self.scale
         self.informative = torch.isfinite(sd)
@@ -135,7 +155,7 @@ class ZScore:
                 "rescale the entry (multiply it by a constant: correlation distances do not change)"
             )
 
-    def __call__(self, values, cols=slice(None)):
+    def __call__(self, values: torch.Tensor, cols: slice = slice(None)) -> torch.Tensor:
         """float64 z-scores of ``values`` (n, n_units) restricted to columns ``cols``, in one kernel.
 
         x / sd - mean / sd in float64 differs from (x - mean) / sd by about 1e-16 |mean| / sd.
@@ -151,21 +171,24 @@ class ViewStatistics:
     ``rdms()``. ``on_device``: torch tensors where the network made them, else NumPy arrays.
     """
 
-    def __init__(self, view_rdms, *, on_device):
+    def __init__(self, view_rdms: StreamedViewRDMs, *, on_device: bool) -> None:
         self.view_rdms, self.on_device = view_rdms, on_device
-        self._stats, self._units, self._zscores, self._blocks = {}, {}, {}, {}
+        self._stats: dict[str, UnitStatistics] = {}
+        self._units: dict[str, tuple[_Values, _Values]] = {}
+        self._zscores: dict[str, tuple[ZScore, int]] = {}
+        self._blocks: dict[str, list[tuple[torch.Tensor, torch.Tensor, np.ndarray]]] = {}
 
-    def accumulate(self, name, rows, values):
+    def accumulate(self, name: str, rows: np.ndarray, values: _Values) -> None:
         """Pass 1 consumer: add a batch of layer ``name`` to its unit statistics."""
         values = values.reshape(len(values), -1)
         device = values.device if self.on_device else None
         self._stats.setdefault(name, UnitStatistics(values.shape[1], device)).update(name, values)
 
-    def end_statistics(self):
+    def end_statistics(self) -> None:
         """Turn the running sums into (mean, sd) per unit and drop the sums."""
         self._units = {name: self._stats.pop(name).units(name) for name in list(self._stats)}  # drop the sums
 
-    def correlate(self, name, rows, values):
+    def correlate(self, name: str, rows: np.ndarray, values: _Values) -> None:
         """Pass 2 consumer: the view correlations of a batch of whole objects."""
         width = int(np.prod(values.shape[1:]))  # raw patterns: mean 0, sd 1 leaves every unit as it is
         if not self.on_device:
@@ -185,7 +208,7 @@ class ViewStatistics:
         r, flat = view_correlations(values.reshape(len(values), -1), zscore, self.view_rdms.n_views, kept)
         self._blocks.setdefault(name, []).append((r, flat, rows))
 
-    def rdms(self):
+    def rdms(self) -> RDMs:
         """The rsatoolbox ``RDMs`` as ``compute_view_rdms`` lays them out (device results cross to the host here)."""
         for name, parts in self._blocks.items():
             r, flat = (torch.cat(column).cpu().numpy() for column in list(zip(*parts, strict=True))[:2])
@@ -208,11 +231,15 @@ class EquivarianceStatistics:
     (pass 2), then ``table_rows()``.
     """
 
-    def __init__(self, n_images, transforms, *, on_device):
+    def __init__(self, n_images: int, transforms: Iterable[str], *, on_device: bool) -> None:
         self.n, self.transforms, self.on_device = n_images, tuple(transforms), on_device
-        self._stats, self._units, self._shapes, self._masks, self._values = {}, {}, {}, {}, {}
+        self._stats: dict[tuple[str, int], UnitStatistics] = {}
+        self._units: dict[tuple[str, int], Any] = {}  # a ZScore on the device, (mean, sd) on the host
+        self._shapes: dict[str, tuple[int, ...]] = {}
+        self._masks: dict[tuple[str, int], dict[str, torch.Tensor]] = {}
+        self._values: dict[tuple[str, str, str], list[tuple[np.ndarray, _Values]]] = {}
 
-    def _sets(self, rows, values):
+    def _sets(self, rows: np.ndarray, values: _Values) -> tuple[list[_Values], np.ndarray]:
         """The batch split into its sets (originals first), and the originals' image indices."""
         count = len(self.transforms) + 1
         m = len(rows) // count
@@ -220,7 +247,7 @@ class EquivarianceStatistics:
             raise DataError("a batch must hold its originals and then each transform's copies, in equal numbers")
         return [values[k * m : (k + 1) * m] for k in range(count)], rows[:m]
 
-    def accumulate(self, name, rows, values):
+    def accumulate(self, name: str, rows: np.ndarray, values: _Values) -> None:
         """Pass 1 consumer: add each set of a batch to its unit statistics."""
         self._shapes[name] = tuple(values.shape[1:])
         device = values.device if self.on_device else None
@@ -228,7 +255,7 @@ class EquivarianceStatistics:
             part = part.reshape(len(part), -1)
             self._stats.setdefault((name, k), UnitStatistics(part.shape[1], device)).update(name, part)
 
-    def end_statistics(self):
+    def end_statistics(self) -> None:
         """Turn the running sums into each set's (mean, sd), or z-scores on the device."""
         for key in list(self._stats):
             mean, sd = self._stats.pop(key).units(key[0])
@@ -237,14 +264,15 @@ class EquivarianceStatistics:
             else:
                 self._units[key] = tuple(v.reshape(self._shapes[key[0]]) for v in (mean, sd))
 
-    def correlate(self, name, rows, values):
+    def correlate(self, name: str, rows: np.ndarray, values: _Values) -> None:
         """Pass 2 consumer: Eq. 2 and Eq. 3 of each original of a batch against its transformed copies."""
         sets, images = self._sets(rows, values)
         for k, transform in enumerate(self.transforms, start=1):
             statistics = (self._units[(name, 0)], self._units[(name, k)])
+            measures: dict[str, _Values]
             if self.on_device:
                 if (name, k) not in self._masks:
-                    informative = [z.informative for z in statistics]
+                    informative = (statistics[0].informative, statistics[1].informative)
                     shape = self._shapes[name]
                     self._masks[(name, k)] = device_masks(transform, *informative, shape, values.device)
                 measures = transform_correlations(sets[0], sets[k], transform, statistics, self._masks[(name, k)])
@@ -255,18 +283,18 @@ class EquivarianceStatistics:
             for measure, r in measures.items():
                 self._values.setdefault((name, transform, measure), []).append((images, r))
 
-    def table_rows(self) -> list:
+    def table_rows(self) -> list[tuple[str, str, str, Any, Any]]:
         """(layer, transform, measure, image, r) tuples, layers in network order, then transforms, measures."""
         rows = []
         for key, parts in self._values.items():
             images = np.concatenate([i for i, _ in parts])
-            r = [v for _, v in parts]
-            r = torch.cat(r).cpu().numpy() if self.on_device else np.concatenate(r)
+            pieces = [v for _, v in parts]
+            r = torch.cat(pieces).cpu().numpy() if self.on_device else np.concatenate(pieces)
             rows += [(*key, i, v) for i, v in zip(images, r, strict=True)]
         return rows
 
 
-def view_correlations(values, zscore, block, kept) -> tuple:
+def view_correlations(values: torch.Tensor, zscore: ZScore, block: int, kept: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-object Pearson r across z-scored units: ``pattern_correlations(block=...)`` in torch, float64.
 
     Args:
@@ -300,7 +328,13 @@ def view_correlations(values, zscore, block, kept) -> tuple:
     return r, flat.reshape(-1)
 
 
-def transform_correlations(original, transformed, transform, zscores, masks) -> dict:
+def transform_correlations(
+    original: torch.Tensor,
+    transformed: torch.Tensor,
+    transform: str,
+    zscores: Sequence[ZScore],
+    masks: Mapping[str, torch.Tensor],
+) -> dict[str, torch.Tensor]:
     """Eq. 2 and Eq. 3 per image in torch: ``symmetry.invariance`` / ``equivariance`` with given statistics.
 
     Args:
@@ -333,7 +367,13 @@ def transform_correlations(original, transformed, transform, zscores, masks) -> 
     return r
 
 
-def device_masks(transform, informative_a, informative_b, shape, device) -> dict:
+def device_masks(
+    transform: str,
+    informative_a: torch.Tensor,
+    informative_b: torch.Tensor,
+    shape: tuple[int, ...],
+    device: torch.device,
+) -> dict[str, torch.Tensor]:
     """Each measure's kept units as a float64 0/1 tensor (n_units,) on ``device`` (``symmetry.kept_units``)."""
     informative = [t.cpu().numpy().reshape(shape) for t in (informative_a, informative_b)]
     measures = ("invariance", "equivariance") if len(shape) == 3 else ("invariance",)
@@ -341,7 +381,7 @@ def device_masks(transform, informative_a, informative_b, shape, device) -> dict
     return {m: torch.as_tensor(mask.reshape(-1), dtype=torch.float64, device=device) for m, mask in masks.items()}
 
 
-def _add_moments(sums, a, b, weight):
+def _add_moments(sums: torch.Tensor, a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> None:
     """Add the row sums of a, b, ab, a², b² (float64, (n, p)) over the columns where ``weight`` is 1.
 
     One pass: the z-scores are O(1) and float64, so the centring by algebra in
@@ -354,7 +394,7 @@ def _add_moments(sums, a, b, weight):
         sums[row] += torch.einsum("ij,ij->i", u, v)  # a batched dot product: no (n, p) temporary
 
 
-def _transform(maps, transform) -> torch.Tensor:
+def _transform(maps: torch.Tensor, transform: str) -> torch.Tensor:
     """``stimuli.base.transform_maps`` on the last two axes of a tensor."""
     if transform == "hflip":
         return maps.flip(-1)
@@ -363,7 +403,7 @@ def _transform(maps, transform) -> torch.Tensor:
     return torch.rot90(maps, 1, dims=(-2, -1))
 
 
-def _chunk_width(values) -> int:
+def _chunk_width(values: torch.Tensor) -> int:
     """Columns per chunk: float64 temporaries of DEVICE_CHUNK_BYTES for (len(values), width)."""
     limit = DEVICE_CHUNK_BYTES["cuda" if values.device.type == "cuda" else "cpu"]
     return int(max(1, limit // (8 * len(values))))

@@ -15,14 +15,17 @@ seeded, as in the paper's untrained controls.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torchvision
 
+from .._typing import PathLike, RandomState
 from .._utils import check_count, check_option, derive_seed
 from ..errors import FileFormatError, InvalidArgumentError, InvalidTypeError, RsaMirrorError
 from .control import (  # noqa: F401  (importable from here too, as before the control network had its module)
@@ -131,14 +134,14 @@ class LoadedModel:
     name: str
     module: torch.nn.Module
     weights: str
-    layers: dict = field(default_factory=dict)
+    layers: dict[str, str] = field(default_factory=dict)
     input_size: int = 224
-    mean: tuple | None = IMAGENET_MEAN
-    std: tuple | None = IMAGENET_STD
-    extra_layers: dict = field(default_factory=dict)
-    figure2_layers: tuple | None = None
+    mean: tuple[float, ...] | None = IMAGENET_MEAN
+    std: tuple[float, ...] | None = IMAGENET_STD
+    extra_layers: dict[str, str] = field(default_factory=dict)
+    figure2_layers: tuple[str, ...] | None = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         """A few lines: name, weights, input size, preset layers, parameter count (not the module's tree)."""
         n_parameters = sum(p.numel() for p in self.module.parameters())
         layers = ", ".join(self.layers) if len(self.layers) <= 12 else f"{', '.join(list(self.layers)[:12])}, ..."
@@ -148,7 +151,7 @@ class LoadedModel:
             f"  input {self.input_size} x {self.input_size}, {len(self.layers)} layers: {layers}{extra})"
         )
 
-    def resolve_layers(self, layers) -> dict:
+    def resolve_layers(self, layers: str | Iterable[str]) -> dict[str, str]:
         """Map requested names to module paths.
 
         Names are presets (``layers``, ``extra_layers``) or module paths; ``"all"`` is every name
@@ -169,12 +172,12 @@ class LoadedModel:
                 f"Invalid type for 'layers': expected a layer name, 'all' or a list of names, got {layers!r}"
             )
         if not layers:
-            presets = f"presets: {', '.join(self.layers)}" if self.layers else "no presets here: give module paths"
-            raise InvalidArgumentError(f"Invalid value for 'layers': expected at least one layer name ({presets})")
+            listed = f"presets: {', '.join(self.layers)}" if self.layers else "no presets here: give module paths"
+            raise InvalidArgumentError(f"Invalid value for 'layers': expected at least one layer name ({listed})")
         modules = dict(self.module.named_modules())
         presets = {**self.layers, **self.extra_layers}
-        resolved = {}
-        for name in layers:
+        resolved: dict[str, str] = {}
+        for name in cast("list[str]", layers):  # checked above
             path = presets.get(name, name)
             if path not in modules or (path == INPUT_PATH and name not in presets):
                 examples = ", ".join(repr(p) for p in list(modules)[1:6])
@@ -187,7 +190,7 @@ class LoadedModel:
         return resolved
 
 
-def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
+def load_model(name: str, *, weights: PathLike = "imagenet", random_state: RandomState = 0) -> LoadedModel:
     """Build a registered network with its weights.
 
     Args:
@@ -216,7 +219,7 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
             f"{weights!r}"
         )
     cached = check_weights(name, weights)
-    if weights == "untrained":
+    if cached is None:  # untrained
         seed = derive_seed(random_state, maximum=2**64 - 1, required=True)
         with torch.random.fork_rng(devices=[]):  # the builder's own initialization draws from torch's global RNG
             torch.manual_seed(seed)
@@ -233,11 +236,11 @@ def load_model(name, *, weights="imagenet", random_state=0) -> LoadedModel:
         enum = torchvision.models.get_model_weights(name).DEFAULT
         description = f"imagenet ({enum.name})" if weights == "imagenet" else f"file {cached}"
     module.eval().requires_grad_(False)
-    named = {"extra_layers": dict(EXTRA_PRESETS[name]), "figure2_layers": FIGURE2_LAYERS.get(name)}
+    named: dict[str, Any] = {"extra_layers": dict(EXTRA_PRESETS[name]), "figure2_layers": FIGURE2_LAYERS.get(name)}
     return LoadedModel(name, module, description, dict(PRESETS[name]), INPUT_SIZE[name], **named)
 
 
-def _read_state(path) -> Mapping:
+def _read_state(path: PathLike) -> Mapping[str, torch.Tensor]:
     """The state dict in a weights file (tensors only; other pickled objects are never loaded), checked.
 
     Raises:
@@ -272,15 +275,16 @@ def _read_state(path) -> Mapping:
 class WeightsUnavailableError(RsaMirrorError, FileNotFoundError):
     """Weights that are not on this machine; ``message(cli=True)`` says how to get them in CLI words."""
 
-    def __init__(self, name, weights, cached=None, enum_name=None):
+    def __init__(self, name: str, weights: PathLike, cached: Path | None = None, enum_name: str | None = None) -> None:
         self.name, self.weights, self.cached, self.enum_name = name, weights, cached, enum_name
         super().__init__(self.message())
 
-    def message(self, *, cli=False) -> str:
+    def message(self, *, cli: bool = False) -> str:
         """The reason and the ways out, as API arguments or (``cli``) as command-line options."""
         untrained, path = ("--weights untrained", "--weights FILE") if cli else ("weights='untrained'", "weights=PATH")
         if self.weights != "imagenet":
             return f"no weights file at {self.weights}; weights must be imagenet, untrained or a file ({path})"
+        assert self.cached is not None  # check_weights names the cache file of ImageNet weights
         return (
             f"ImageNet weights for {self.name} are not in the torchvision cache ({self.cached}), and rsa_mirror never "
             f'downloads them. On a machine with internet run: python -c "import torchvision; '
@@ -289,7 +293,7 @@ class WeightsUnavailableError(RsaMirrorError, FileNotFoundError):
         )
 
 
-def check_weights(name, weights) -> Path | None:
+def check_weights(name: str, weights: PathLike) -> Path | None:
     """Check, before any work, that a network's weights can be had; returns their file (None: untrained).
 
     Raises:
@@ -311,7 +315,7 @@ def check_weights(name, weights) -> Path | None:
 
 
 @torch.no_grad()
-def lecun_normal_(module, *, generator=None) -> torch.nn.Module:
+def lecun_normal_(module: torch.nn.Module, *, generator: torch.Generator | None = None) -> torch.nn.Module:
     """LeCun normal initialization in place: conv and linear weights ~ N(0, 1/fan_in), biases 0.
 
     ``torch.nn.init.kaiming_normal_`` with ``nonlinearity="linear"`` (gain 1): fan_in =
@@ -326,7 +330,14 @@ def lecun_normal_(module, *, generator=None) -> torch.nn.Module:
     return module
 
 
-def images_to_input(images, *, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, device=None):
+def images_to_input(
+    images: npt.ArrayLike,
+    *,
+    size: int = 224,
+    mean: Sequence[float] | None = IMAGENET_MEAN,
+    std: Sequence[float] | None = IMAGENET_STD,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
     """Images (a NumPy array, e.g. ``StimulusSet.images``) as model input on ``device``.
 
     The images are copied to the device as they are (one channel for grayscale) and converted
@@ -350,7 +361,12 @@ def images_to_input(images, *, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, d
     return model_input(torch.from_numpy(np.ascontiguousarray(images)).to(device), size, mean, std)
 
 
-def model_input(batch, size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+def model_input(
+    batch: torch.Tensor,
+    size: int,
+    mean: Sequence[float] | None = IMAGENET_MEAN,
+    std: Sequence[float] | None = IMAGENET_STD,
+) -> torch.Tensor:
     """Images as a network takes them: 3 channels, ``size`` x ``size``, normalized.
 
     Args:
@@ -379,14 +395,14 @@ def model_input(batch, size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
             batch, size=(size, size), mode="bilinear", antialias=True, align_corners=False
         )
     if mean is not None:
-        mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
-        batch = (batch - mean) / std
+        shift, scale = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in (mean, std))
+        batch = (batch - shift) / scale
     return batch.contiguous()
 
 
-def _normalization(mean, std) -> tuple:
+def _normalization(mean: object, std: object) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(mean, std) as 3 floats each (std > 0), or InvalidArgumentError naming the one that is wrong."""
-    checked = []
+    checked: list[tuple[float, ...]] = []
     for name, given in (("mean", mean), ("std", std)):
         try:
             values = np.asarray(given, dtype=float)
@@ -396,10 +412,10 @@ def _normalization(mean, std) -> tuple:
             allowed = "3 positive numbers (one per channel)" if name == "std" else "3 numbers (one per channel) or None"
             raise InvalidArgumentError(f"Invalid value for {name!r}: expected {allowed}, got {given!r}")
         checked.append(tuple(values.tolist()))
-    return tuple(checked)
+    return checked[0], checked[1]
 
 
-def load_torch_file(path, map_location, keys) -> dict:
+def load_torch_file(path: PathLike, map_location: str | torch.device | None, keys: Iterable[str]) -> dict[str, Any]:
     """``torch.load`` of tensors and plain values only (nothing in the file runs); ``keys`` must be there.
 
     For the files of ``networks.training`` (networks, checkpoints); FileNotFoundError or

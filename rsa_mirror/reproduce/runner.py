@@ -305,7 +305,7 @@ def reproduce(
     def done(index: int, outcome: TaskOutcome) -> None:
         record = result.records[task_steps[index].name]
         if outcome.ok:
-            record.update(status="computed", seconds=outcome.value["seconds"])  # type: ignore[index]
+            record.update(status="computed", seconds=outcome.value["seconds"])
         else:
             record.update(status="failed", seconds=round(outcome.seconds, 3), error=outcome.error)
             record["traceback"] = outcome.details

@@ -73,7 +73,7 @@ class Mesh:
         self,
         *,
         scale: npt.ArrayLike = (1, 1, 1),
-        rotate_deg: Sequence[float] = (0, 0, 0),
+        rotate_deg: Sequence[float] | FloatArray = (0, 0, 0),
         translate: npt.ArrayLike = (0, 0, 0),
     ) -> Mesh:
         """Scale, then rotate about x, y, z (degrees, in that order), then translate."""

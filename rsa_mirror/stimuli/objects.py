@@ -16,6 +16,9 @@ working end forward and the handle pitched (``projection_symmetry`` measures thi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -37,6 +40,11 @@ from .mesh import (
 from .mesh import draw as _u
 from .mesh import rotation as _rotation
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import RandomState
+
 CATEGORIES = ("car", "boat", "face", "chair", "airplane", "animal", "tool", "fruit", "flower")
 SYMMETRY_PLANES = {
     "car": 2,
@@ -53,7 +61,7 @@ PAPER_VIEWS_DEG = tuple(np.linspace(-90.0, 90.0, 9))
 GEOMETRIES = ("bilateral", "chiral")  # build_object: mirror-completed, or the one-sided half
 
 
-def build_object(category, rng, *, geometry="bilateral") -> Mesh:
+def build_object(category: str, rng: RandomState, *, geometry: str = "bilateral") -> Mesh:
     """One exemplar of ``category``, centred, scaled to fit the unit sphere.
 
     Bilateral categories are closed under x -> -x, car and boat under x -> -x and z -> -z.
@@ -76,7 +84,7 @@ def build_object(category, rng, *, geometry="bilateral") -> Mesh:
     return symmetric_mesh(_BUILDERS[category](check_random_state(rng)), planes)
 
 
-def _chair(rng):
+def _chair(rng: np.random.Generator) -> list[Mesh]:
     """Seat, front legs, rear legs rising into a reclined back (the back only behind: -z)."""
     seat_w, seat_d, leg_h = _u(rng, 0.8, 1.1), _u(rng, 0.75, 1.0), _u(rng, 0.6, 0.9)
     wood = _u(rng, 0.45, 0.75)
@@ -123,7 +131,7 @@ def _chair(rng):
     return parts
 
 
-def _airplane(rng):
+def _airplane(rng: np.random.Generator) -> list[Mesh]:
     """Fuselage with a short nose and a long, upswept tail cone; swept wings ahead of the middle; tail at the back.
 
     The nose points to +z (towards the viewer in the frontal view).
@@ -175,7 +183,7 @@ def _airplane(rng):
     return parts
 
 
-def _animal(rng):
+def _animal(rng: np.random.Generator) -> list[Mesh]:
     body_l, body_h = _u(rng, 0.8, 1.3), _u(rng, 0.3, 0.45)
     fur = _u(rng, 0.35, 0.75)
     leg_h = _u(rng, 0.35, 0.7)
@@ -214,7 +222,7 @@ def _animal(rng):
     return parts
 
 
-def _tool(rng):
+def _tool(rng: np.random.Generator) -> list[Mesh]:
     """A hand tool lying in its symmetry plane (y-z): handle along y, working end forward (+z), pitched."""
     handle_l = _u(rng, 1.0, 1.5)
     wood, metal = _u(rng, 0.4, 0.65), _u(rng, 0.7, 0.9)
@@ -252,7 +260,7 @@ def _tool(rng):
     return [part.transformed(rotate_deg=(pitch, 0, 0)) for part in parts]
 
 
-def _car(rng):
+def _car(rng: np.random.Generator) -> list[Mesh]:
     length, width, height = _u(rng, 1.6, 2.2), _u(rng, 0.8, 1.0), _u(rng, 0.3, 0.45)
     paint = _u(rng, 0.35, 0.85)
     wheel_r = _u(rng, 0.15, 0.22)
@@ -274,7 +282,7 @@ def _car(rng):
     return parts
 
 
-def _boat(rng):
+def _boat(rng: np.random.Generator) -> list[Mesh]:
     length, beam = _u(rng, 1.8, 2.4), _u(rng, 0.5, 0.8)
     hull = _u(rng, 0.4, 0.8)
     parts = [
@@ -292,7 +300,7 @@ def _boat(rng):
     return parts
 
 
-def _fruit(rng):
+def _fruit(rng: np.random.Generator) -> list[Mesh]:
     radii = (_u(rng, 0.4, 0.6), _u(rng, 0.4, 0.7), _u(rng, 0.4, 0.6))
     parts = [
         ellipsoid(radii, albedo=_u(rng, 0.4, 0.85), segments=32, rings=16, bumps=smooth_bumps(rng, amplitude=0.35))
@@ -312,7 +320,7 @@ def _fruit(rng):
     return parts
 
 
-def _flower(rng):
+def _flower(rng: np.random.Generator) -> list[Mesh]:
     stem_h = _u(rng, 0.8, 1.3)
     parts = [cylinder(0.03, stem_h, albedo=0.35).transformed(rotate_deg=(_u(rng, -15, 15), 0, _u(rng, -15, 15)))]
     top = np.array([0.0, stem_h / 2, 0.0])
@@ -337,7 +345,7 @@ def _flower(rng):
     return parts
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[np.random.Generator], list[Mesh]]] = {
     "car": _car,
     "boat": _boat,
     "face": face_parts,
@@ -352,14 +360,14 @@ _BUILDERS = {
 
 def render_objects(
     *,
-    categories=CATEGORIES,
-    n_exemplars=25,
-    views_deg=PAPER_VIEWS_DEG,
-    size=227,
-    equalize_luminance=True,
-    random_state=None,
-    backend="auto",
-    verbose=False,
+    categories: str | Iterable[str] = CATEGORIES,
+    n_exemplars: int = 25,
+    views_deg: npt.ArrayLike = PAPER_VIEWS_DEG,
+    size: int = 227,
+    equalize_luminance: bool = True,
+    random_state: RandomState = None,
+    backend: str = "auto",
+    verbose: bool = False,
 ) -> StimulusSet:
     """Render exemplars of the paper's categories at the given yaw views.
 
@@ -393,7 +401,9 @@ def render_objects(
     check_option("backend", backend, ("auto", "numba", "python"))
     seed = check_random_state(random_state).integers(2**63)
     template = face_template() if "face" in categories else None
-    images, masks, rows = [], [], []
+    images: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    rows: list[tuple[str, str, int, float, int]] = []
     todo = [(c, e) for c in categories for e in range(n_exemplars)]
     for category, exemplar in tqdm(todo, desc="rendering", disable=not verbose):
         rng = np.random.default_rng([seed, CATEGORIES.index(category), exemplar])

@@ -140,7 +140,7 @@ def msvt_study(
             f"Invalid type for 'networks': expected a non-empty mapping label -> LoadedModel, got {networks!r}"
         )
     tables, view_rdms, weights = {}, {}, {}
-    options = {"object_key": object_key, "device": device, "batch_size": batch_size, "verbose": verbose}
+    options: dict[str, Any] = {"object_key": object_key, "device": device, "batch_size": batch_size, "verbose": verbose}
     for label, network in networks.items():
         view_rdms[label] = model_view_rdms(network, stimuli, layers, **options)
         tables[label] = msvt_by_object(view_rdms[label]).rename(columns={"name": "layer"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -132,7 +132,7 @@ def equivariance_study(
     for name, mapping in (("networks", networks), ("image_sets", image_sets)):
         if not isinstance(mapping, Mapping) or not mapping:
             raise InvalidTypeError(f"Invalid type for {name!r}: expected a non-empty mapping label -> value")
-    options = {"transforms": transforms, "device": device, "batch_size": batch_size, "verbose": verbose}
+    options: dict[str, Any] = {"transforms": transforms, "device": device, "batch_size": batch_size, "verbose": verbose}
     tables = {
         f"{label}, {images}": measure_equivariance(network, stimuli, "all", **options)
         for label, network in networks.items()

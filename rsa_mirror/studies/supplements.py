@@ -412,7 +412,7 @@ def shift_study(
         offsets = []
     if not offsets or any(len(pair) != 2 for pair in offsets):
         raise InvalidArgumentError("Invalid value for 'offsets': expected (pixels down, pixels right) pairs")
-    options = {"device": device, "batch_size": batch_size, "verbose": verbose}
+    options: dict[str, Any] = {"device": device, "batch_size": batch_size, "verbose": verbose}
     tables = []
     for dy, dx in offsets:
         shifted = shifted_stimuli(stimuli, dy, dx, fill=fill)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,7 @@ def equivariance_distribution_study(
     _check_networks(networks)
     if not isinstance(image_sets, Mapping) or not image_sets:
         raise InvalidTypeError("Invalid type for 'image_sets': expected a non-empty mapping label -> StimulusSet")
-    options = {"transforms": transforms, "device": device, "batch_size": batch_size, "verbose": verbose}
+    options: dict[str, Any] = {"transforms": transforms, "device": device, "batch_size": batch_size, "verbose": verbose}
     tables = []
     for label, network in networks.items():
         for images, stimuli in image_sets.items():
@@ -150,7 +150,12 @@ def category_invariance_study(
     check_option("transform", transform, TRANSFORMS)
     if not isinstance(stimuli, StimulusSet) or "category" not in stimuli.descriptors:
         raise InvalidArgumentError("Invalid value for 'stimuli': expected a StimulusSet with a 'category' descriptor")
-    options = {"transforms": (transform,), "device": device, "batch_size": batch_size, "verbose": verbose}
+    options: dict[str, Any] = {
+        "transforms": (transform,),
+        "device": device,
+        "batch_size": batch_size,
+        "verbose": verbose,
+    }
     tables = []
     for label, network in networks.items():
         chosen = [name for name in network.layers if name.startswith("fc")] if layers is None else layers
