@@ -230,7 +230,7 @@ def test_figure3_lays_out_three_image_sets_by_two_networks_with_letters_labels_a
     assert top_left.get_window_extent().y0 > below.get_window_extent().y0
     for ax in panels:
         assert ax.get_xlabel() == "layer" and _ticks(ax) == ["conv1", "conv2", "fc6"]
-    assert grid["alexnet, imagenet, natural"].get_ylabel() == "correlation r (mean ± SEM over images)"
+    assert grid["alexnet, imagenet, natural"].get_ylabel() == "correlation r (mean ± SD over images)"
     legends = [ax.get_legend() for ax in panels if ax.get_legend() is not None]
     assert len(legends) == 1
     assert _legend_texts(legends[0]) == ["hflip", "vflip", "rot90", "invariance", "equivariance (conv layers)"]
@@ -248,7 +248,15 @@ def test_figure3_lays_out_three_image_sets_by_two_networks_with_letters_labels_a
     np.testing.assert_allclose(equivariance[:2], hflip.query("measure == 'equivariance'")["mean"])
     assert np.isnan(equivariance[2])  # fc6: no maps, no equivariance
     _, halves = _errorbar_halves(solid[0])
+    np.testing.assert_allclose(halves, 0.01 * np.sqrt(7))  # the paper's SD over 7 images: sem x sqrt(n)
+    sem = _drawn(plot_equivariance(tables, error="sem"))
+    first = next(ax for ax in sem.axes if ax.get_title() == "alexnet, imagenet, natural")
+    assert first.get_ylabel() == "correlation r (mean ± SEM over images)"
+    ax = next(ax for ax in sem.axes if ax.get_title() == f"{networks[1]}, natural")
+    _, halves = _errorbar_halves([c for c in ax.containers if c.lines[0].get_linestyle() == "-"][0])
     np.testing.assert_allclose(halves, 0.01)
+    with pytest.raises(InvalidArgumentError, match="'error'"):
+        plot_equivariance(tables, error="ci")
 
 
 def test_figure3_still_draws_into_two_axes_per_table():

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .._utils import check_option
 from ._style import layer_axis, legend_outside, panel_letter
 
 if TYPE_CHECKING:
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 
 
 MEASURE_STYLES: dict[str, LineStyleType] = {"invariance": "-", "equivariance": "--"}
+# Error bars: the paper's "standard deviation across images" (Figure 3's legend), or the SEM.
+ERROR_BARS = {"sd": "SD", "sem": "SEM"}
+
+
+def _error(rows: pd.DataFrame, error: str) -> pd.Series:
+    """The error bar of each row: SD over images (sem x sqrt(n_images), i.e. the ddof=1 SD) or SEM."""
+    return rows["sem"] * np.sqrt(rows["n_images"]) if error == "sd" else rows["sem"]
 
 
 def _split_label(label: object) -> tuple[str, str]:
@@ -31,7 +39,9 @@ def _split_label(label: object) -> tuple[str, str]:
     return (network, images) if network else (str(label), "")
 
 
-def plot_equivariance(tables: Mapping[str, pd.DataFrame], *, axes: AxesSequence | None = None) -> Figure | SubFigure:
+def plot_equivariance(
+    tables: Mapping[str, pd.DataFrame], *, error: str = "sd", axes: AxesSequence | None = None
+) -> Figure | SubFigure:
     """Figure 3: invariance (solid) and equivariance (dashed) across layers, one colour per transform.
 
     As the paper's Figure 3: one panel per (network, image set), image sets in rows (rendered
@@ -41,22 +51,26 @@ def plot_equivariance(tables: Mapping[str, pd.DataFrame], *, axes: AxesSequence 
 
     Args:
         tables: mapping label -> table of ``measure_equivariance`` (columns layer, transform,
-            measure, mean, sem); labels ``"<network>, <image set>"`` as ``equivariance_study``
-            makes them (a label without ", " is a network with an unnamed set).
+            measure, mean, sem, n_images); labels ``"<network>, <image set>"`` as
+            ``equivariance_study`` makes them (a label without ", " is a network with an unnamed
+            set).
+        error: the error bars: ``"sd"``, the standard deviation over images, as the paper's
+            Figure 3 ("Error bars depict the standard deviation across images"), or ``"sem"``.
         axes: matplotlib Axes to draw into: one per label (both measures in each panel), or,
             as before, an (n_labels, 2) array (invariance and equivariance side by side);
             default a new figure laid out as the paper's.
 
     Returns:
-        The ``Figure``. Error bars: mean ± SEM over the images (the paper draws ± SD); one
-        legend, right of the panels, names the transforms (colours) and measures (lines).
+        The ``Figure``. Error bars as ``error`` says, named in the y label; one legend, right
+        of the panels, names the transforms (colours) and measures (lines).
 
     Raises:
         ValueError: ``axes`` holding neither one nor two Axes per table.
     """
+    check_option("error", error, tuple(ERROR_BARS))
     labels = list(tables)
     if axes is not None and np.asarray(axes).size == 2 * len(labels):
-        return _plot_split(tables, np.asarray(axes).reshape(len(labels), 2))
+        return _plot_split(tables, np.asarray(axes).reshape(len(labels), 2), error)
     parts = [_split_label(label) for label in labels]
     if len(set(parts)) != len(parts):  # labels that do not split into distinct pairs: one row each
         parts = [(str(label), "") for label in labels]
@@ -95,14 +109,13 @@ def plot_equivariance(tables: Mapping[str, pd.DataFrame], *, axes: AxesSequence 
                     continue
                 rows = rows.reindex(layers)
                 color = f"C{transforms.index(transform)}"
-                ax.errorbar(
-                    names, rows["mean"], yerr=rows["sem"], fmt=style, color=color, marker="o", markersize=3, capsize=2
-                )
+                yerr = _error(rows, error)
+                ax.errorbar(names, rows["mean"], yerr=yerr, fmt=style, color=color, marker="o", markersize=3, capsize=2)
         ax.set_title(f"{network}, {images}" if images else network, fontsize=9)
         ax.set_ylim(-0.1, 1.05)
         layer_axis(ax, names)
         if ax in first_column:
-            ax.set_ylabel("correlation r (mean ± SEM over images)", fontsize=8)
+            ax.set_ylabel(f"correlation r (mean ± {ERROR_BARS[error]} over images)", fontsize=8)
     for k, ax in enumerate(order):
         panel_letter(ax, chr(ord("A") + k))
     handles = [plt.Line2D([], [], color=f"C{k}", marker="o", markersize=3) for k in range(len(transforms))]
@@ -112,7 +125,7 @@ def plot_equivariance(tables: Mapping[str, pd.DataFrame], *, axes: AxesSequence 
     return panels[0].figure
 
 
-def _plot_split(tables: Mapping[str, pd.DataFrame], axes: npt.NDArray[Any]) -> Figure | SubFigure:
+def _plot_split(tables: Mapping[str, pd.DataFrame], axes: npt.NDArray[Any], error: str) -> Figure | SubFigure:
     """The two-panel rows (invariance, equivariance) of each label: the layout of earlier versions."""
     for row, (label, table) in zip(axes, tables.items(), strict=True):
         layers = list(dict.fromkeys(table["layer"]))
@@ -121,9 +134,10 @@ def _plot_split(tables: Mapping[str, pd.DataFrame], axes: npt.NDArray[Any]) -> F
                 rows = table[(table["measure"] == measure) & (table["transform"] == transform)].set_index("layer")
                 rows = rows.reindex([layer for layer in layers if layer in rows.index])
                 panel.errorbar(
-                    rows.index, rows["mean"], yerr=rows["sem"], marker="o", markersize=3, capsize=2, label=transform
-                )
-            panel.set_title(f"{label}: {measure} (mean ± SEM over images)", fontsize=9)
+                    rows.index, rows["mean"], yerr=_error(rows, error), marker="o", markersize=3, capsize=2,
+                    label=transform,
+                )  # fmt: skip
+            panel.set_title(f"{label}: {measure} (mean ± {ERROR_BARS[error]} over images)", fontsize=9)
             panel.set_ylim(-0.1, 1.05)
             panel.set_xlabel("layer")
             panel.set_ylabel(f"{measure} r")
