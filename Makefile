@@ -9,8 +9,8 @@ OUT ?= demo_output
 TORCH := torch==2.14.1 torchvision==0.29.1
 
 DOCS_STAMP := $(VENV)/.rsa_mirror-docs-installed
-# Examples the gallery runs while building the docs (a regular expression on their file names;
-# '.' runs them all). Empty: the two that take seconds.
+# Examples the gallery runs while building the docs, each at its small documented setting (a
+# regular expression on their file names; '^$' runs none). Empty: all of them.
 GALLERY ?=
 
 .PHONY: demo test typecheck bench docs install clean

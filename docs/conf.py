@@ -1,7 +1,7 @@
 """Sphinx configuration of the rsa_mirror documentation (``make docs``).
 
 The build needs no network: intersphinx reads the inventories under ``_inventories/`` (made by
-``make_inventories.py``), and the gallery executes the fast examples only (see
+``make_inventories.py``), and the gallery executes every example at its small setting (see
 ``sphinx_gallery_conf`` below).
 """
 
@@ -66,11 +66,13 @@ intersphinx_mapping = {
 }
 intersphinx_timeout = 1
 
-# The gallery: every example is shown; those matching GALLERY_EXECUTE run during the build (a
-# few seconds each on a CPU); the others (one to several minutes of network work each on 2 CPU
-# cores: figure6_alignment.py took 106 s) are shown with their code only.
-# RSA_MIRROR_GALLERY_EXECUTE (make docs GALLERY=...) overrides the pattern ("." runs them all).
-GALLERY_EXECUTE = os.environ.get("RSA_MIRROR_GALLERY_EXECUTE", r"(face_patch_symmetry|load_lab_recordings)\.py")
+# The gallery: every example is shown; those matching GALLERY_EXECUTE (default: all) run during
+# the build, each at the small setting its docstring describes (RSA_MIRROR_EXAMPLE_SCALE=docs:
+# under a minute each on one CPU core); the others are shown with their code only.
+# RSA_MIRROR_GALLERY_EXECUTE (make docs GALLERY=...) overrides the pattern ('^$' runs none);
+# RSA_MIRROR_EXAMPLE_SCALE=full runs the examples at their normal scale.
+os.environ.setdefault("RSA_MIRROR_EXAMPLE_SCALE", "docs")
+GALLERY_EXECUTE = os.environ.get("RSA_MIRROR_GALLERY_EXECUTE", ".")
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",

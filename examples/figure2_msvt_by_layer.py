@@ -6,8 +6,12 @@ them through AlexNet with ImageNet weights when they are cached (else only the u
 network) and an untrained AlexNet, computes every object's 9 x 9 view RDM per layer and its
 index (``msvt_study``, as ``rsa-mirror msvt``), and plots the category means (trained,
 untrained, difference). Run: python examples/figure2_msvt_by_layer.py [OUT.png]
+
+When the documentation is built, ``RSA_MIRROR_EXAMPLE_SCALE=docs`` runs it with 1 exemplar per
+category (81 images) at 64 px, resized to AlexNet's 227.
 """
 
+import os
 import sys
 
 import matplotlib
@@ -18,7 +22,8 @@ from rsa_mirror import load_model, msvt_chance_level, render_objects, summarize_
 from rsa_mirror.studies import msvt_study  # noqa: E402
 from rsa_mirror.vis import plot_msvt_categories  # noqa: E402
 
-stimuli = render_objects(n_exemplars=3, size=227, random_state=0)
+docs = os.environ.get("RSA_MIRROR_EXAMPLE_SCALE") == "docs"
+stimuli = render_objects(n_exemplars=1 if docs else 3, size=64 if docs else 227, random_state=0)
 networks = [load_model("alexnet", weights="untrained", random_state=0)]
 try:
     networks.insert(0, load_model("alexnet", weights="imagenet"))
