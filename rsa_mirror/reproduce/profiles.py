@@ -91,7 +91,7 @@ PROFILES = {
                   "n_seeds": 3, "n_bootstrap": 50, "n_splits": 10},
         training={"runs": [["rendered", "original"], ["digits", "original"], ["digits", "mirror_invariant"],
                             ["digits", "mirror_sensitive"]], "seeds": [0], "epochs": 5, "n_per_class": 200},
-        grid={"scale": "reduced", "seeds": [0, 1], "n_per_class": 60, "epochs": 5, "n_heldout": 20,
+        grid={"scale": "reduced", "seeds": [0, 1], "n_per_class": 100, "epochs": 10, "n_heldout": 20,
               "test_exemplars": 3, "match_exemplars": 2},
     ),
     "paper": _profile(
