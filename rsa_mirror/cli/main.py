@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 from .._utils import check_count
 from .._version import __version__
 from ..errors import RsaMirrorError
 from ..stimuli.io import MAT_LAYOUTS
 from . import commands, figure4_grid, reproduce, supplements
+from ._parsing import HelpFormatter, one_option, options_parent
 from .recordings import recordings_options
 
 # Count options, checked before any work; n_bootstrap needs two resamples for a standard deviation.
@@ -62,20 +62,6 @@ NORMALIZE: dict[str, Any] = {
     "help": "Figure 6 RDMs: none = plain 1 - Pearson (the paper's, default); zscore = units z-scored within "
     "each resample, RDMs recomputed (exact, minutes)",
 }
-
-
-class AddCommand(Protocol):
-    """``build_parser``'s helper: the subcommand ``name`` running ``run``, with the options of ``parents``."""
-
-    def __call__(
-        self,
-        name: str,
-        run: Callable[[argparse.Namespace], int],
-        help: str,
-        parents: Sequence[argparse.ArgumentParser] = (),
-    ) -> argparse.ArgumentParser:
-        """Add the subcommand; returns its parser."""
-        ...
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,19 +107,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    every = _parent(  # options of every subcommand, placed before or after it
+    every = options_parent(  # options of every subcommand, placed before or after it
         ("--debug", {"action": "store_true", "default": argparse.SUPPRESS, "help": DEBUG_HELP}),
         ("--quiet", {"action": "store_true", "default": argparse.SUPPRESS, "help": QUIET_HELP}),
     )
-    mat = _option("--mat", type=Path, default=None, help=MAT_HELP)
+    mat = one_option("--mat", type=Path, default=None, help=MAT_HELP)
     layout = recordings_options()
-    device = _option("--device", default="auto", help="auto, cpu, cuda, ...")
-    network = _parent(
+    device = one_option("--device", default="auto", help="auto, cpu, cuda, ...")
+    network = options_parent(
         ("--model", {"default": "alexnet", "help": MODELS}),
         ("--weights", {"default": "imagenet", "help": "imagenet, untrained or a state-dict file"}),
         ("--batch-size", {"type": int, "default": 32, "help": "images per forward pass"}),
     )
-    stimulus_file = _parent(
+    stimulus_file = options_parent(
         (
             "--stimuli-layout",
             {
@@ -207,7 +193,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     )
     fetch.add_argument("--archive", type=Path, default=None, help="a local menpo3d-0.8.6.tar.gz instead of downloading")
 
-    figures = _parent(
+    figures = options_parent(
         ("--out", {"type": Path, "required": True, "help": "output folder (created)"}),
         ("--size", {"type": int, "default": None, "help": "image size (default: the model's)"}),
         ("--seed", {"type": int, "default": 0, "help": "seed of stimuli and of the untrained network"}),
@@ -362,21 +348,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     return parser, dict(subparsers.choices)
 
 
-def _option(*flags: str, **options: Any) -> argparse.ArgumentParser:
-    """A parent parser holding one option (argparse ``parents=``)."""
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(*flags, **options)
-    return parent
-
-
-def _parent(*options: tuple[str, dict[str, Any]]) -> argparse.ArgumentParser:
-    """A parent parser holding several options, each (flag, keyword arguments)."""
-    parent = argparse.ArgumentParser(add_help=False)
-    for flag, keywords in options:
-        parent.add_argument(flag, **keywords)
-    return parent
-
-
 def _check_counts(args: argparse.Namespace) -> None:
     for name, minimum in COUNTS.items():
         if getattr(args, name, None) is not None:
@@ -389,19 +360,6 @@ def _with_options(message: str, command: argparse.ArgumentParser) -> str:
         if action.option_strings and action.dest != "help":
             message = message.replace(f"'{action.dest}'", f"'{action.dest}' ({action.option_strings[-1]})", 1)
     return message
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's help with each option's default, "(default: X)", unless its help already gives one."""
-
-    def _format_action(self, action: argparse.Action) -> str:
-        default, text = action.default, action.help or ""
-        if action.option_strings and all(default is not v for v in (None, False, argparse.SUPPRESS)):
-            if "default" not in text:
-                shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)
-                action = copy.copy(action)  # the parser's own action keeps its help
-                action.help = f"{text} (default: {shown.replace('%', '%%')})".strip()
-        return super()._format_action(action)
 
 
 def _check_model(args: argparse.Namespace) -> None:

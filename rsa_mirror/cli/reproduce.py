@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..reproduce.profiles import PROFILES, STEP_NAMES
 
 if TYPE_CHECKING:
-    from .main import AddCommand
+    from ._parsing import AddCommand
 
 HELP = "reproduce the paper: every figure and supplement study, cached and resumable, into one report.html"
 

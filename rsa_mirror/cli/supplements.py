@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..networks.models import LoadedModel
     from ..stimuli.base import StimulusSet
     from ..studies.supplements import SupplementResult
-    from .main import AddCommand
+    from ._parsing import AddCommand
 
 # command-line name -> (paper's figure, file stem)
 SUPPLEMENTS = {
