@@ -14,8 +14,8 @@ from rsa_mirror.networks.datasets import ImageData, apply_regime, render_trainin
 from rsa_mirror.networks.training import _fingerprint, train
 from rsa_mirror.stimuli.mesh import symmetric_mesh
 from rsa_mirror.stimuli.objects import _BUILDERS, build_object
-from rsa_mirror.studies.figure4_grid import METRICS, GridResult, collect_grid, figure4_grid
-from rsa_mirror.studies.grid_settings import GRID_CELLS, GRID_SCALES, cell_yaw_range, grid_settings
+from rsa_mirror.studies.grid import METRICS, GridResult, collect_grid, figure4_grid
+from rsa_mirror.studies.grid_config import GRID_CELLS, GRID_SCALES, cell_yaw_range, grid_settings
 from rsa_mirror.studies.grid_statistics import mirror_r, permutation_p, planned_tests, t_interval
 
 # data_sha256 of render_training_set(n_per_class=30, random_state=7), by the version before

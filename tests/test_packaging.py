@@ -13,6 +13,7 @@ import ast
 import importlib
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,18 @@ def test_init_files_export_their_names_explicitly(package):
     leaked = public - set(module.__all__) - submodules - {"annotations"}
     assert not leaked, f"{package} exposes {sorted(leaked)} beyond __all__"
     assert "importlib" not in vars(module)
+
+
+def test_an_exported_name_stays_itself_after_its_namesake_submodule_is_imported():
+    # Importing a submodule sets it as an attribute of its package: a lazily exported function of
+    # the same name would then read as the module (rsa_mirror.studies.figure4_grid did).
+    clashes = []
+    for init in sorted((ROOT / "rsa_mirror").rglob("__init__.py")):
+        package = ".".join(init.parent.relative_to(ROOT).parts)
+        exported = importlib.import_module(package).__all__
+        for name in exported:
+            if (init.parent / f"{name}.py").is_file() or (init.parent / name / "__init__.py").is_file():
+                importlib.import_module(f"{package}.{name}")
+                if isinstance(getattr(importlib.import_module(package), name), types.ModuleType):
+                    clashes.append(f"{package}.{name}")
+    assert clashes == [], clashes

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import argparse
 
     from .._typing import PathLike
-    from ..studies.figure4_grid import GridResult
+    from ..studies.grid import GridResult
     from ._parsing import AddCommand
 
 
@@ -68,8 +68,8 @@ def run_figure4(args: argparse.Namespace) -> int:
     """``rsa-mirror figure4 --grid``: the grid, then its tables, tests and figure."""
     matplotlib.use("Agg")
     from .._utils import check_count
-    from ..studies.figure4_grid import collect_grid, figure4_grid
-    from ..studies.grid_settings import grid_settings
+    from ..studies.grid import collect_grid, figure4_grid
+    from ..studies.grid_config import grid_settings
 
     n_jobs, threads = check_count("n_jobs", args.n_jobs), check_count("threads", args.threads)
     changes: dict[str, Any] = {"device": args.device, "threads": threads}

@@ -208,8 +208,8 @@ def run_figure4_grid(settings: Settings, out: Path, context: Settings) -> Captio
     with the networks it had finished.
     """
     from ..cli.figure4_grid import write_grid
-    from ..studies.figure4_grid import figure4_grid
-    from ..studies.grid_settings import grid_settings
+    from ..studies.grid import figure4_grid
+    from ..studies.grid_config import grid_settings
 
     changes = {key: value for key, value in settings.items() if key not in ("scale", "together")}
     changes = {key: tuple(value) if isinstance(value, list) else value for key, value in changes.items()}

@@ -1,6 +1,6 @@
 """The Figure 4 grid: the face index of fc1 and fc2 per cell, with t-intervals and each seed.
 
-Draws what ``studies.figure4_grid`` computed (its ``GridResult``) and returns the ``Figure``.
+Draws what ``studies.figure4_grid`` (module ``studies.grid``) computed (its ``GridResult``) and returns the ``Figure``.
 Under each cell, "n = k/N" says how many of its N networks have an index in that layer (a
 layer silent on the faces has none); a cell with none says "no index" where its mean would be.
 """
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
 
     from .._typing import AxesSequence
-    from ..studies.figure4_grid import GridResult
+    from ..studies.grid import GridResult
 
 _LAYERS = {"fc1": "face_fc1", "fc2": "face_fc2"}
 _COLORS = {"bilateral": "C0", "chiral": "C3"}

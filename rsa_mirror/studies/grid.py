@@ -1,11 +1,11 @@
 """The Figure 4 grid: object geometry x label regime, several seeds per cell, planned tests.
 
 The documentation's "Figure 4 grid: analysis plan" is the specification. Cells
-(``grid_settings.GRID_CELLS``): the training objects' geometry, ``bilateral`` or ``chiral``
+(``grid_config.GRID_CELLS``): the training objects' geometry, ``bilateral`` or ``chiral``
 (``stimuli.objects.build_object``), crossed with the label regimes ``original``,
 ``mirror_invariant``, ``mirror_sensitive`` and ``class_split`` (``networks.datasets.apply_regime``).
 Only in bilateral x mirror_sensitive is the training yaw drawn from [0, 180)
-(``grid_settings.cell_yaw_range``). ``grid_network`` is one task: it trains one network
+(``grid_config.cell_yaw_range``). ``grid_network`` is one task: it trains one network
 (resumable through its checkpoint) and measures every per-network metric of the plan on the
 test objects, writing ``metrics.json`` and ``network.pt`` into its folder; ``figure4_grid`` runs
 the missing tasks (``tasks.run_tasks``: joblib workers or a dask cluster; or all at once with
@@ -33,7 +33,7 @@ from .._utils import atomic_path
 from ..errors import InvalidArgumentError
 from ..results import Result
 from . import grid_statistics
-from .grid_settings import GridSettings, cell_yaw_range, task_name
+from .grid_config import GridSettings, cell_yaw_range, task_name
 
 if TYPE_CHECKING:
     import torch
