@@ -7,10 +7,10 @@ package's source code, the device, the hashes of its input files); its outputs g
 it wrote) last, and the folder is then renamed into place, so a folder under its final name is
 always complete. A rerun reuses every complete folder whose key matches and whose files still
 have their recorded hashes (a folder with a changed or missing file is computed again, and the
-manifest says why) and computes the rest; temporaries of killed runs are removed. The steps left to compute run as
-independent tasks through ``rsa_mirror.tasks.run_tasks`` (in this process, on joblib workers,
-or on a dask.distributed cluster): a step that fails is recorded with its error while the
-others finish.
+manifest says why) and computes the rest; temporaries of killed runs are removed. The steps
+left to compute run as independent tasks through ``rsa_mirror.tasks.run_tasks`` (in this
+process, on joblib workers, or on a dask.distributed cluster): a step that fails is recorded
+with its error while the others finish.
 """
 
 from __future__ import annotations
