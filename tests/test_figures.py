@@ -34,6 +34,10 @@ from rsa_mirror.vis import (
 VIEWS = np.linspace(-90.0, 90.0, 9)
 
 
+# The nine views of the paper (-90° to +90° in steps of 22.5°) as the figures title them.
+VIEW_TITLES = ["-90°", "-67.5°", "-45°", "-22.5°", "0°", "+22.5°", "+45°", "+67.5°", "+90°"]
+
+
 def _drawn(figure):
     figure.canvas.draw()
     return figure
@@ -357,17 +361,7 @@ def test_figure5_has_the_papers_rows_letters_colorbars_and_tuning_relative_to_bl
         "insertion\n(top 25% only)",
         "shuffled\ninsertion",
     ]
-    assert [ax.get_title() for ax in images[:9]] == [
-        "-90°",
-        "-67.5°",
-        "-45°",
-        "-22.5°",
-        "0°",
-        "+22.5°",
-        "+45°",
-        "+67.5°",
-        "+90°",
-    ]
+    assert [ax.get_title() for ax in images[:9]] == VIEW_TITLES
     charts = [ax for ax in figure.axes if ax.get_xlabel() == "view (yaw, deg)"]
     assert len(charts) == 2
     for chart, obj in zip(charts, ("obj0", "obj1"), strict=True):
@@ -470,17 +464,7 @@ def test_contact_sheet_names_views_categories_and_exemplars():
     }
     figure = plot_contact_sheet(StimulusSet(images, descriptors))
     axes = np.array(figure.axes).reshape(2, 9)
-    assert [ax.get_title() for ax in axes[0]] == [
-        "-90°",
-        "-67.5°",
-        "-45°",
-        "-22.5°",
-        "0°",
-        "+22.5°",
-        "+45°",
-        "+67.5°",
-        "+90°",
-    ]
+    assert [ax.get_title() for ax in axes[0]] == VIEW_TITLES
     assert [ax.get_ylabel() for ax in axes[:, 0]] == ["car\nexemplar 0", "face\nexemplar 1"]
     np.testing.assert_allclose([ax.images[0].get_array()[0, 0] for ax in axes[0]], np.arange(9) / 9)
     assert figure._suptitle.get_text() == "view (yaw)"
